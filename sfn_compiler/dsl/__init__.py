@@ -1,0 +1,24 @@
+"""The flow DSL a Metaflow user already knows. Decorators only record frozen specs."""
+from .current import current
+from .decorators import (
+    aws_lambda,
+    batch,
+    catch,
+    conda,
+    conda_base,
+    environment,
+    pypi,
+    pypi_base,
+    resources,
+    retry,
+    schedule,
+    step,
+    timeout,
+)
+from .flowspec import FlowSpec
+from .parameters import JSONType, Parameter
+
+__all__ = [
+    "FlowSpec", "JSONType", "Parameter", "aws_lambda", "batch", "catch", "conda", "conda_base",
+    "current", "environment", "pypi", "pypi_base", "resources", "retry", "schedule", "step", "timeout",
+]

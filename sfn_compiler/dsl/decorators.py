@@ -1,0 +1,163 @@
+"""Step and flow decorators. Each works bare (`@retry`) and with arguments
+(`@retry(times=2)`) and only attaches a frozen spec; nothing is compiled here."""
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+from .specs import (
+    BatchSpec,
+    CatchSpec,
+    EnvironmentSpec,
+    LambdaSpec,
+    PackagesSpec,
+    ResourcesSpec,
+    RetrySpec,
+    ScheduleSpec,
+    TimeoutSpec,
+)
+
+STEP_SPECS_ATTR = "_sfnflow_specs"
+FLOW_SPECS_ATTR = "_sfnflow_flow_specs"
+
+
+class DecoratorUsageError(TypeError):
+    """A decorator was applied to the wrong thing or given bad arguments."""
+
+
+def step(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a method of a FlowSpec as a step."""
+    if not callable(func):
+        raise DecoratorUsageError("@step decorates a method: write `@step` above `def name(self):`")
+    func.is_step = True  # type: ignore[attr-defined]
+    if not hasattr(func, STEP_SPECS_ATTR):
+        setattr(func, STEP_SPECS_ATTR, ())
+    return func
+
+
+def _step_decorator(name: str, make_spec: Callable[..., Any]) -> Callable[..., Any]:
+    def attach(func: Callable[..., Any], spec: Any) -> Callable[..., Any]:
+        if not getattr(func, "is_step", False):
+            raise DecoratorUsageError(
+                f"@{name} must be placed above @step on `{getattr(func, '__name__', func)}`"
+            )
+        # Decorators apply bottom-up; prepend so the recorded order reads top-down.
+        setattr(func, STEP_SPECS_ATTR, (spec,) + getattr(func, STEP_SPECS_ATTR, ()))
+        return func
+
+    @functools.wraps(make_spec)
+    def decorator(func: Any = None, **kwargs: Any) -> Any:
+        if func is not None and callable(func) and not kwargs:
+            return attach(func, make_spec())
+        if func is not None:
+            raise DecoratorUsageError(f"@{name} takes keyword arguments only")
+        spec = make_spec(**kwargs)
+        return lambda f: attach(f, spec)
+
+    decorator.__name__ = name
+    return decorator
+
+
+def _flow_decorator(name: str, make_spec: Callable[..., Any]) -> Callable[..., Any]:
+    def attach(cls: type, spec: Any) -> type:
+        if not isinstance(cls, type):
+            raise DecoratorUsageError(f"@{name} decorates a FlowSpec class")
+        setattr(cls, FLOW_SPECS_ATTR, cls.__dict__.get(FLOW_SPECS_ATTR, ()) + (spec,))
+        return cls
+
+    def decorator(cls: Any = None, **kwargs: Any) -> Any:
+        if cls is not None and isinstance(cls, type) and not kwargs:
+            return attach(cls, make_spec())
+        if cls is not None:
+            raise DecoratorUsageError(f"@{name} takes keyword arguments only")
+        spec = make_spec(**kwargs)
+        return lambda c: attach(c, spec)
+
+    decorator.__name__ = name
+    return decorator
+
+
+def _retry(times: int = 3, minutes_between_retries: float = 2) -> RetrySpec:
+    return RetrySpec(times=int(times), minutes_between_retries=float(minutes_between_retries))
+
+
+def _catch(var: str | None = None, print_exception: bool = True) -> CatchSpec:
+    return CatchSpec(var=var, print_exception=bool(print_exception))
+
+
+def _timeout(seconds: int = 0, minutes: int = 0, hours: int = 0) -> TimeoutSpec:
+    return TimeoutSpec(seconds=int(seconds) + 60 * int(minutes) + 3600 * int(hours))
+
+
+def _resources(cpu: float | None = None, memory: int | None = None, gpu: int | None = None) -> ResourcesSpec:
+    return ResourcesSpec(cpu=cpu, memory=memory, gpu=gpu)
+
+
+def _batch(
+    cpu: float | None = None,
+    memory: int | None = None,
+    gpu: int | None = None,
+    image: str | None = None,
+    queue: str | None = None,
+) -> BatchSpec:
+    return BatchSpec(cpu=cpu, memory=memory, gpu=gpu, image=image, queue=queue)
+
+
+def _aws_lambda(memory: int | None = None, timeout: int | None = None, architecture: str = "x86_64") -> LambdaSpec:
+    return LambdaSpec(memory=memory, timeout=timeout, architecture=architecture)
+
+
+def _environment(vars: dict[str, str] | None = None) -> EnvironmentSpec:  # noqa: A002 - Metaflow's name
+    return EnvironmentSpec(vars=tuple(sorted((str(k), str(v)) for k, v in (vars or {}).items())))
+
+
+def _packages(manager: str) -> Callable[..., PackagesSpec]:
+    def make(
+        packages: dict[str, str] | None = None,
+        libraries: dict[str, str] | None = None,
+        python: str | None = None,
+        disabled: bool = False,
+    ) -> PackagesSpec:
+        pkgs = {**(libraries or {}), **(packages or {})}
+        return PackagesSpec(
+            manager=manager,
+            packages=tuple(sorted((str(k), str(v)) for k, v in pkgs.items())),
+            python=python,
+            disabled=bool(disabled),
+        )
+
+    return make
+
+
+def _schedule(
+    cron: str | None = None,
+    rate: str | None = None,
+    hourly: bool = False,
+    daily: bool = True,
+    weekly: bool = False,
+) -> ScheduleSpec:
+    # Same precedence as Metaflow: cron, then weekly, hourly, daily (the default).
+    if cron:
+        return ScheduleSpec(expression=f"cron({cron})", source=f"cron={cron!r}")
+    if rate:
+        return ScheduleSpec(expression=f"rate({rate})", source=f"rate={rate!r}")
+    if weekly:
+        return ScheduleSpec(expression="cron(0 0 ? * SUN *)", source="weekly=True")
+    if hourly:
+        return ScheduleSpec(expression="cron(0 * * * ? *)", source="hourly=True")
+    return ScheduleSpec(expression="cron(0 0 * * ? *)", source="daily=True")
+
+
+retry = _step_decorator("retry", _retry)
+catch = _step_decorator("catch", _catch)
+timeout = _step_decorator("timeout", _timeout)
+resources = _step_decorator("resources", _resources)
+batch = _step_decorator("batch", _batch)
+aws_lambda = _step_decorator("aws_lambda", _aws_lambda)
+environment = _step_decorator("environment", _environment)
+pypi = _step_decorator("pypi", _packages("pypi"))
+conda = _step_decorator("conda", _packages("conda"))
+
+schedule = _flow_decorator("schedule", _schedule)
+pypi_base = _flow_decorator("pypi_base", _packages("pypi"))
+conda_base = _flow_decorator("conda_base", _packages("conda"))

@@ -1,0 +1,99 @@
+"""Frozen records that decorators attach to steps and flows.
+
+Decorators only record; the graph builder collects these into the IR and the
+compiler, runtime and CDK read them from there.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RetrySpec:
+    times: int = 3
+    minutes_between_retries: float = 2.0
+    kind = "retry"
+
+
+@dataclass(frozen=True)
+class CatchSpec:
+    var: str | None = None
+    print_exception: bool = True
+    kind = "catch"
+
+
+@dataclass(frozen=True)
+class TimeoutSpec:
+    seconds: int = 0
+    kind = "timeout"
+
+
+@dataclass(frozen=True)
+class ResourcesSpec:
+    cpu: float | None = None
+    memory: int | None = None
+    gpu: int | None = None
+    kind = "resources"
+
+
+@dataclass(frozen=True)
+class BatchSpec:
+    cpu: float | None = None
+    memory: int | None = None
+    gpu: int | None = None
+    image: str | None = None
+    queue: str | None = None
+    kind = "batch"
+
+
+@dataclass(frozen=True)
+class LambdaSpec:
+    memory: int | None = None
+    timeout: int | None = None
+    architecture: str = "x86_64"
+    kind = "aws_lambda"
+
+
+@dataclass(frozen=True)
+class EnvironmentSpec:
+    vars: tuple[tuple[str, str], ...] = ()
+    kind = "environment"
+
+
+@dataclass(frozen=True)
+class PackagesSpec:
+    """@pypi / @conda (and their flow-level *_base forms): recorded now, applied later."""
+
+    manager: str = "pypi"
+    packages: tuple[tuple[str, str], ...] = ()
+    python: str | None = None
+    disabled: bool = False
+    kind = "packages"
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    expression: str = ""  # an EventBridge expression: cron(...) or rate(...)
+    source: str = ""  # what the user wrote, for messages
+    kind = "schedule"
+
+
+@dataclass(frozen=True)
+class ParameterSpec:
+    name: str
+    type: str  # str | int | float | bool | json
+    default: Any = None
+    has_default: bool = False
+    default_is_callable: bool = False
+    required: bool = False
+    help: str | None = None
+    attribute: str = ""  # the class attribute the flow reads it from
+    source_line: int = 0
+
+
+DecoratorSpec = (
+    RetrySpec | CatchSpec | TimeoutSpec | ResourcesSpec | BatchSpec | LambdaSpec | EnvironmentSpec
+    | PackagesSpec
+)
+FlowDecoratorSpec = ScheduleSpec | PackagesSpec

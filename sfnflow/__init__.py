@@ -1,0 +1,61 @@
+"""sfnflow: Metaflow-style flows compiled to AWS Step Functions.
+
+This package is the user's face: the DSL re-exported from sfn_compiler, the client API
+(Flow, Run, Step, Task) and the CLI. It ships to Lambda/Batch with the flow, so nothing
+heavy (click, boto3, aws_cdk, moto) is imported here at module level.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sfn_compiler.dsl import (
+    FlowSpec,
+    JSONType,
+    Parameter,
+    aws_lambda,
+    batch,
+    catch,
+    conda,
+    conda_base,
+    current,
+    environment,
+    pypi,
+    pypi_base,
+    resources,
+    retry,
+    schedule,
+    step,
+    timeout,
+)
+from sfn_compiler.dsl import flowspec as _flowspec
+
+__version__ = "0.1.0"
+
+_CLIENT_NAMES = ("Flow", "Run", "Step", "Task", "namespace", "get_namespace", "default_namespace")
+
+
+def _run_flow_class_cli(flow_cls: type) -> Any:
+    """`MyFlow()` under `__main__`: hand `python flow.py <command> ...` to the CLI."""
+    from .cli import main_for_flow_class
+
+    return main_for_flow_class(flow_cls)
+
+
+_flowspec.main_hook = _run_flow_class_cli
+
+
+def __getattr__(name: str) -> Any:
+    # The client API imports the stores lazily: `from sfnflow import Flow` stays cheap
+    # for step code that never reads past runs.
+    if name in _CLIENT_NAMES:
+        from . import client
+
+        return getattr(client, name)
+    raise AttributeError(f"module 'sfnflow' has no attribute '{name}'")
+
+
+__all__ = [
+    "FlowSpec", "JSONType", "Parameter", "aws_lambda", "batch", "catch", "conda", "conda_base",
+    "current", "environment", "pypi", "pypi_base", "resources", "retry", "schedule", "step",
+    "timeout", *_CLIENT_NAMES,
+]
