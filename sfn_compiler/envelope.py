@@ -107,3 +107,49 @@ def foreach_items_key_asl(flow: str, step: str) -> str:
 def child_task_id(parent: str, index: int, top_level: bool) -> str:
     """Task id of iteration `index` of a foreach whose own task is `parent`."""
     return str(index) if top_level else f"{parent}.{index}"
+
+
+def batch_command_template(
+    flow: str,
+    step: str,
+    *,
+    is_start: bool = False,
+    mode: str = MODE_STEP,
+    inline_max: int = 0,
+) -> str:
+    """The Batch container command, as an ASL intrinsic (`Command.$`).
+
+    Batch takes a list of strings, not an object, so each envelope field becomes a
+    `--name value` pair; `runtime.batch_main` turns them back into a TaskEnvelope.
+    """
+    args = ["'python'", "'-m'", "'runtime.batch_main'", "'--flow'", f"'{flow}'", "'--step'", f"'{step}'",
+            "'--mode'", f"'{mode}'"]
+    if is_start:
+        args += ["'--run'", "$$.Execution.Name", "'--task'", "'0'",
+                 "'--parameters'", "States.JsonToString($.parameters)"]
+    else:
+        args += ["'--run'", "$.run", "'--task'", "$.p"]
+    if mode == MODE_CATCH:
+        args += ["'--error'", "States.JsonToString($.error)"]
+    else:
+        args += ["'--attempt'", "States.Format('{}', $$.State.RetryCount)"]
+    if inline_max:
+        args += ["'--inline-max'", f"'{inline_max}'"]
+    return f"States.Array({', '.join(args)})"
+
+
+def envelope_from_batch_args(argv: list[str]) -> TaskEnvelope:
+    """Inverse of batch_command_template (the arguments after `-m runtime.batch_main`)."""
+    import json
+
+    if len(argv) % 2:
+        raise ValueError(f"expected --name value pairs, got {argv!r}")
+    raw = {argv[i].lstrip("-").replace("-", "_"): argv[i + 1] for i in range(0, len(argv), 2)}
+    payload: dict[str, Any] = {"v": ENVELOPE_VERSION, **raw}
+    for key in ("parameters", "error"):
+        if key in payload:
+            payload[key] = json.loads(payload[key])
+    for key in ("attempt", "inline_max"):
+        if key in payload:
+            payload[key] = int(payload[key])
+    return TaskEnvelope.from_payload(payload)
