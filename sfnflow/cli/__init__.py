@@ -1,0 +1,50 @@
+"""The `sfnflow` command line: thin commands that call one library function each and print.
+
+Heavy modules (moto, boto3, the engine) are imported inside the commands that need them,
+so `sfnflow show` stays quick.
+"""
+from __future__ import annotations
+
+import inspect
+import sys
+from typing import Any
+
+import click
+
+from .cmd_compile import compile_command, show
+from .cmd_inspect import logs, runs
+from .cmd_run import resume, run
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="sfnflow")
+def main() -> None:
+    """Metaflow-style flows, compiled to AWS Step Functions and run locally through the same state machine."""
+
+
+main.add_command(show)
+main.add_command(compile_command)
+main.add_command(run)
+main.add_command(resume)
+main.add_command(runs)
+main.add_command(logs)
+
+# Commands that `python flow.py <command> ...` accepts (Metaflow's habit).
+_FLOW_FILE_COMMANDS = ("run", "show", "compile", "resume")
+
+
+def main_for_flow_class(flow_cls: type) -> Any:
+    """`python myflow.py run --alpha 0.2` -> `sfnflow run myflow.py --alpha 0.2`."""
+    argv = sys.argv[1:]
+    if not argv or argv[0] not in _FLOW_FILE_COMMANDS:
+        given = argv[0] if argv else "nothing"
+        click.echo(f"Error: got {given}; use one of: {', '.join(_FLOW_FILE_COMMANDS)} "
+                   f"(e.g. python {sys.argv[0]} run).", err=True)
+        sys.exit(2)
+    path = inspect.getsourcefile(flow_cls) or sys.argv[0]
+    command, rest = argv[0], argv[1:]
+    if command == "resume":
+        args = ["resume", "--flow-file", path, *rest]
+    else:
+        args = [command, path, *rest]
+    return main.main(args=args, prog_name="sfnflow")

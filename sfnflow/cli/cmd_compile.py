@@ -1,0 +1,53 @@
+"""`sfnflow show` and `sfnflow compile`: read-only views of what would be deployed."""
+from __future__ import annotations
+
+import click
+
+from .errors import reports_user_errors
+from .flowfile import check_flow_file, compile_checked
+
+FLOW_FILE = click.Path(exists=True, dir_okay=False)
+
+
+@click.command()
+@click.argument("flow_file", type=FLOW_FILE)
+@click.option("--format", "fmt", type=click.Choice(["text", "mermaid", "dot", "json"]), default="text",
+              show_default=True, help="text for people, mermaid/dot for diagrams, json for tools.")
+@click.option("--with", "with_", type=click.Choice(["batch"]), default=None, help="Put every step on AWS Batch.")
+@reports_user_errors
+def show(flow_file: str, fmt: str, with_: str | None) -> None:
+    """Steps, edges, compute target and decorators per step, and the limits report."""
+    from .. import render
+
+    flow = check_flow_file(flow_file)
+    compiled = compile_checked(flow, with_batch=with_ == "batch")
+    compute = compiled.model.compute_labels()
+    limits = compiled.limits.lines()
+    if fmt == "mermaid":
+        click.echo(render.to_mermaid(flow.graph, compute))
+    elif fmt == "dot":
+        click.echo(render.to_dot(flow.graph, compute))
+    elif fmt == "json":
+        click.echo(render.to_json(flow.graph, compute, limits))
+    else:
+        click.echo(render.to_text(flow.graph, compute, limits))
+
+
+@click.command(name="compile")
+@click.argument("flow_file", type=FLOW_FILE)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write the ASL here instead of standard output.")
+@click.option("--with", "with_", type=click.Choice(["batch"]), default=None, help="Put every step on AWS Batch.")
+@reports_user_errors
+def compile_command(flow_file: str, output: str | None, with_: str | None) -> None:
+    """The Amazon States Language definition that will be deployed (deterministic)."""
+    from sfn_compiler.compile import asl_json
+
+    flow = check_flow_file(flow_file)
+    text = asl_json(compile_checked(flow, with_batch=with_ == "batch").asl)
+    if output:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+        click.echo(f"wrote {output} ({len(text.encode())} bytes)", err=True)
+    else:
+        click.echo(text)
