@@ -314,9 +314,10 @@ class Task:
         return sorted(index.artifacts) if index else []
 
     def _log(self, stream: str) -> str:
-        return get_stores().artifacts.get_log(
+        data = get_stores().artifacts.get_log(
             self.flow_name, self.run_id, self.step_name, self.id, self.record.attempt, stream
         )
+        return data.decode("utf-8", errors="replace")
 
     stdout = property(lambda self: self._log("stdout"))
     stderr = property(lambda self: self._log("stderr"))

@@ -28,31 +28,20 @@ def set_root(path: str | None) -> None:
 def get_stores() -> Stores:
     root = _override or _find_root()
     if root not in _cache:
-        from runtime.stores.artifacts import ArtifactStore
-        from runtime.stores.blobs import LocalBlobStore
-        from runtime.stores.sqlite_metadata import SqliteMetadataStore
+        from runtime.stores import local_stores
 
-        _cache[root] = Stores(
-            root=root,
-            artifacts=ArtifactStore(LocalBlobStore(root)),
-            metadata=SqliteMetadataStore(root),
-        )
+        artifacts, metadata = local_stores(root)
+        _cache[root] = Stores(root=root, artifacts=artifacts, metadata=metadata)
     return _cache[root]
 
 
 def _find_root() -> str:
-    configured = os.environ.get("SFNFLOW_ROOT")
-    if configured:
-        return os.path.abspath(configured)
-    folder = os.getcwd()
-    while True:
-        candidate = os.path.join(folder, ".sfnflow")
-        if os.path.isdir(candidate):
-            return candidate
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            raise SfnflowError(
-                "no .sfnflow/ folder here or in any parent folder, so there are no local runs to read. "
-                "Run a flow first (sfnflow run FLOW.py), cd to its folder, or set SFNFLOW_ROOT."
-            )
-        folder = parent
+    from runtime.stores.blobs import resolve_local_root
+
+    root = resolve_local_root()
+    if not os.path.isdir(root):
+        raise SfnflowError(
+            "no .sfnflow/ folder here or in any parent folder, so there are no local runs to read. "
+            "Run a flow first (sfnflow run FLOW.py), cd to its folder, or set SFNFLOW_ROOT."
+        )
+    return root

@@ -1,0 +1,110 @@
+"""Errors a task raises, named so that Step Functions' Retry/Catch can tell them apart.
+
+Lambda reports a handler's exception class name as the error name, so the class names
+here ARE the contract (sfn_compiler.envelope.USER_CODE_ERROR / PLATFORM_ERROR).
+"""
+from __future__ import annotations
+
+import os
+import traceback
+from types import TracebackType
+from typing import Any
+
+from sfn_compiler.diagnostics import SfnflowError
+
+__all__ = ["ArtifactError", "CaughtException", "MergeArtifactsError", "PlatformError", "TaskError", "UserCodeError", "error_record", "user_traceback"]
+
+_MAX_MESSAGE = 4000  # Step Functions keeps at most 32 KiB of Cause; leave room for the rest
+
+# Frames in these folders are sfnflow's, not the user's: a user's traceback drops them.
+_OUR_DIRS = tuple(
+    os.path.dirname(os.path.abspath(p)) + os.sep
+    for p in (__file__, __import__("sfn_compiler").__file__)
+)
+
+
+class TaskError(SfnflowError):
+    """A task failed. `error` is the record kept in metadata: type, message, traceback."""
+
+    def __init__(self, message: str, *, step: str | None = None, task: str | None = None,
+                 error: dict[str, Any] | None = None) -> None:
+        super().__init__(message[:_MAX_MESSAGE])
+        self.step = step
+        self.task = task
+        self.error = error or {"type": type(self).__name__, "message": message[:_MAX_MESSAGE]}
+
+
+class UserCodeError(TaskError):
+    """The step's own code (or the user's input to it) failed. Retry/Catch target this."""
+
+
+class PlatformError(TaskError):
+    """sfnflow or its stores failed; not the user's fault."""
+
+
+class CaughtException:
+    """What a @catch variable holds after a step failed for good: type, message, traceback.
+
+    A plain picklable record (not the exception object, which may not unpickle on
+    another machine). Metaflow's names `exception` and `stacktrace` work too.
+    """
+
+    def __init__(self, type: str, message: str, traceback: str = "", step: str | None = None,  # noqa: A002
+                 task: str | None = None) -> None:
+        self.type = type
+        self.message = message
+        self.traceback = traceback
+        self.step = step
+        self.task = task
+
+    @property
+    def exception(self) -> str:
+        return f"{self.type}: {self.message}" if self.message else self.type
+
+    @property
+    def stacktrace(self) -> str:
+        return self.traceback
+
+    def __repr__(self) -> str:
+        return f"CaughtException({self.type!r}, {self.message!r}, step={self.step!r})"
+
+    def __str__(self) -> str:
+        return self.exception
+
+
+def user_traceback(exc: BaseException) -> str:
+    """The exception's traceback without sfnflow's own frames (the user's code only)."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not _is_ours(f.filename)]
+    lines = ["Traceback (most recent call last):\n"] if frames else []
+    lines += traceback.format_list(frames)
+    lines += traceback.format_exception_only(type(exc), exc)
+    return "".join(lines)
+
+
+def user_location(tb: TracebackType | None) -> str | None:
+    """`file:line` of the innermost frame that is the user's."""
+    last = None
+    for frame in traceback.extract_tb(tb):
+        if not _is_ours(frame.filename):
+            last = f"{frame.filename}:{frame.lineno}"
+    return last
+
+
+def error_record(exc: BaseException, *, with_traceback: bool = True) -> dict[str, Any]:
+    """The metadata record of a user exception."""
+    record: dict[str, Any] = {"type": type(exc).__name__, "message": str(exc)[:_MAX_MESSAGE]}
+    if with_traceback:
+        record["traceback"] = user_traceback(exc)
+    return record
+
+
+def _is_ours(filename: str) -> bool:
+    return os.path.abspath(filename).startswith(_OUR_DIRS)
+
+
+class MergeArtifactsError(Exception):
+    """self.merge_artifacts(...) found inputs that disagree (raised inside the user's step)."""
+
+
+class ArtifactError(AttributeError):
+    """An artifact the step reads does not exist (an AttributeError, so hasattr works)."""

@@ -1,0 +1,145 @@
+"""Content addressing and per-task indexes, above any BlobStore (local disk, S3).
+
+Layout (relative to the blob store's root, identical locally and in S3):
+
+    <flow>/data/<sha[:2]>/<sha>                 one serialized value (runtime.serialize)
+    <flow>/<run>/<step>/<task>/index.json       {"artifacts": {name: sha}, "meta": {...}}
+    <flow>/<run>/<step>/<task>/<attempt>.stdout  captured logs (.stderr likewise)
+    <flow>/<run>/<step>/<task>/foreach.json     a wide foreach's child task ids (envelope.foreach_items_key)
+
+A value already stored is not written again. Indexes are written once, when a task
+succeeds (or is caught / reused), and never change after, so reads of existing indexes
+and blobs may be cached in a warm worker.
+"""
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from typing import Any
+
+from .. import serialize as ser
+from .base import BlobStore, TaskIndex
+
+__all__ = ["ArtifactStore"]
+
+_BLOB_CACHE_BYTES = 64 * 1024 * 1024  # a warm Lambda reads the same parent artifacts for many tasks
+_INDEX_CACHE_ENTRIES = 4096
+
+
+class ArtifactStore:
+    """Saves and loads artifact values by sha; reads and writes task indexes and logs."""
+
+    def __init__(self, blobs: BlobStore, *, cache_bytes: int = _BLOB_CACHE_BYTES) -> None:
+        self.blobs = blobs
+        self._cache_limit = cache_bytes
+        self._blob_cache: OrderedDict[str, bytes] = OrderedDict()
+        self._blob_cache_size = 0
+        self._index_cache: OrderedDict[str, TaskIndex] = OrderedDict()
+        self._known: set[str] = set()  # data keys known to exist (written or seen)
+
+    def __repr__(self) -> str:
+        return f"ArtifactStore({self.blobs!r})"
+
+    # -- keys -----------------------------------------------------------------------
+    @staticmethod
+    def data_key(flow: str, sha: str) -> str:
+        return f"{flow}/data/{sha[:2]}/{sha}"
+
+    @staticmethod
+    def task_prefix(flow: str, run: str, step: str, task: str) -> str:
+        return f"{flow}/{run}/{step}/{task}/"
+
+    # -- values ---------------------------------------------------------------------
+    def save(self, flow: str, values: dict[str, Any]) -> dict[str, str]:
+        """Store each value (unless a blob with its sha exists); return name -> sha."""
+        shas = {}
+        for name, value in values.items():
+            sha, blob = ser.serialize(value)
+            self.put_packed(flow, sha, blob)
+            shas[name] = sha
+        return shas
+
+    def put_packed(self, flow: str, sha: str, blob: bytes) -> None:
+        """Store an already-serialized value under its sha (no-op if present)."""
+        key = self.data_key(flow, sha)
+        if key in self._known or self.blobs.exists(key):
+            self._known.add(key)
+            return
+        self.blobs.put(key, blob)
+        self._known.add(key)
+
+    def load(self, flow: str, sha: str) -> Any:
+        """The value with this sha; KeyError if it was never stored."""
+        return ser.deserialize(self._get_cached(self.data_key(flow, sha)))
+
+    def has(self, flow: str, sha: str) -> bool:
+        key = self.data_key(flow, sha)
+        return key in self._known or self.blobs.exists(key)
+
+    def _get_cached(self, key: str) -> bytes:
+        blob = self._blob_cache.get(key)
+        if blob is not None:
+            self._blob_cache.move_to_end(key)
+            return blob
+        blob = self.blobs.get(key)
+        if len(blob) <= self._cache_limit // 4:
+            self._blob_cache[key] = blob
+            self._blob_cache_size += len(blob)
+            while self._blob_cache_size > self._cache_limit:
+                _, old = self._blob_cache.popitem(last=False)
+                self._blob_cache_size -= len(old)
+        return blob
+
+    # -- task indexes ---------------------------------------------------------------
+    def put_index(
+        self, flow: str, run: str, step: str, task: str, index: dict[str, str], meta: dict[str, Any] | None = None
+    ) -> None:
+        key = self.task_prefix(flow, run, step, task) + "index.json"
+        record = TaskIndex(artifacts=dict(index), meta=dict(meta or {}))
+        self.blobs.put(key, json.dumps({"artifacts": record.artifacts, "meta": record.meta},
+                                       sort_keys=True).encode())
+        self._remember_index(key, record)
+
+    def get_index(self, flow: str, run: str, step: str, task: str) -> TaskIndex | None:
+        """The task's index, or None if the task has not finished (successfully)."""
+        key = self.task_prefix(flow, run, step, task) + "index.json"
+        cached = self._index_cache.get(key)
+        if cached is not None:
+            return cached
+        try:
+            raw = json.loads(self.blobs.get(key))
+        except KeyError:
+            return None  # not cached: the task may still finish later
+        record = TaskIndex(artifacts=dict(raw.get("artifacts") or {}), meta=dict(raw.get("meta") or {}))
+        self._remember_index(key, record)
+        return record
+
+    def _remember_index(self, key: str, record: TaskIndex) -> None:
+        self._index_cache[key] = record
+        if len(self._index_cache) > _INDEX_CACHE_ENTRIES:
+            self._index_cache.popitem(last=False)
+
+    # -- logs -----------------------------------------------------------------------
+    def put_log(self, flow: str, run: str, step: str, task: str, attempt: int, stream: str, data: bytes) -> None:
+        """Store one stream ("stdout" | "stderr") of one attempt."""
+        self.blobs.put(self.log_key(flow, run, step, task, attempt, stream), data)
+
+    def get_log(self, flow: str, run: str, step: str, task: str, attempt: int, stream: str) -> bytes:
+        """The stream's bytes; b"" if the attempt wrote nothing (empty logs are not stored)."""
+        try:
+            return self.blobs.get(self.log_key(flow, run, step, task, attempt, stream))
+        except KeyError:
+            return b""
+
+    def log_key(self, flow: str, run: str, step: str, task: str, attempt: int, stream: str) -> str:
+        if stream not in ("stdout", "stderr"):
+            raise ValueError(f"stream must be stdout or stderr, not {stream!r}")
+        return self.task_prefix(flow, run, step, task) + f"{int(attempt)}.{stream}"
+
+    # -- small JSON documents (foreach items) ---------------------------------------
+    def put_json(self, key: str, value: Any) -> None:
+        self.blobs.put(key, json.dumps(value, separators=(",", ":")).encode())
+
+    def get_json(self, key: str) -> Any:
+        """KeyError if missing."""
+        return json.loads(self.blobs.get(key))

@@ -1,0 +1,119 @@
+"""Bytes-only stores. `LocalBlobStore` keeps blobs as files under a root folder.
+
+Writes are atomic (a temporary file in the same folder, then os.replace), so a run
+killed mid-write never leaves half an artifact or half an index behind. We do not fsync:
+the guarantee is against killed processes, not power loss, and fsync per task would
+dominate the cost of a small step.
+
+Also here: `resolve_local_root`, how every local writer and reader finds `.sfnflow/`.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+from typing import Iterator
+
+__all__ = ["LOCAL_DIR_NAME", "LocalBlobStore", "resolve_local_root"]
+
+LOCAL_DIR_NAME = ".sfnflow"
+ROOT_ENV = "SFNFLOW_ROOT"
+_TMP_COUNTER = itertools.count()
+
+
+def resolve_local_root(flow_file: str | None = None, root: str | None = None, *, start: str | None = None) -> str:
+    """The local store root, as an absolute path (it may not exist yet).
+
+    Order: an explicit `root`; else env SFNFLOW_ROOT; else, for a writer that names its
+    `flow_file`, `.sfnflow/` beside that file; else (readers such as the client) the
+    nearest `.sfnflow/` from `start` (default: cwd) upward, as git finds its repository,
+    falling back to `.sfnflow/` in `start`.
+    """
+    if root:
+        return os.path.abspath(root)
+    env_root = os.environ.get(ROOT_ENV)
+    if env_root:
+        return os.path.abspath(env_root)
+    if flow_file:
+        return os.path.join(os.path.dirname(os.path.abspath(flow_file)), LOCAL_DIR_NAME)
+    here = os.path.abspath(start or os.getcwd())
+    probe = here
+    while True:
+        candidate = os.path.join(probe, LOCAL_DIR_NAME)
+        if os.path.isdir(candidate):
+            return candidate
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            return os.path.join(here, LOCAL_DIR_NAME)
+        probe = parent
+
+
+class LocalBlobStore:
+    """BlobStore on local disk. Keys are `/`-separated paths relative to `root`."""
+
+    def __init__(self, root: str) -> None:
+        self.root = os.path.abspath(root)
+        self._made_dirs: set[str] = set()  # skip makedirs syscalls for folders already made
+
+    def __repr__(self) -> str:
+        return f"LocalBlobStore({self.root!r})"
+
+    def path(self, key: str) -> str:
+        if not key or key.startswith("/") or ".." in key.split("/"):
+            raise ValueError(f"invalid blob key {key!r}")
+        return os.path.join(self.root, *key.split("/"))
+
+    def put(self, key: str, data: bytes) -> None:
+        path = self.path(key)
+        folder = os.path.dirname(path)
+        if folder not in self._made_dirs:
+            os.makedirs(folder, exist_ok=True)
+            self._made_dirs.add(folder)
+        tmp = f"{path}.tmp-{os.getpid()}-{threading.get_ident():x}-{next(_TMP_COUNTER)}"
+        try:
+            with open(tmp, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, path)
+        except FileNotFoundError:
+            # The folder was removed under us (e.g. a test cleaned the root): make it again.
+            self._made_dirs.discard(folder)
+            os.makedirs(folder, exist_ok=True)
+            with open(tmp, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            _remove_quietly(tmp)
+            raise
+
+    def get(self, key: str) -> bytes:
+        try:
+            with open(self.path(key), "rb") as handle:
+                return handle.read()
+        except FileNotFoundError:
+            raise KeyError(key) from None
+
+    def exists(self, key: str) -> bool:
+        return os.path.isfile(self.path(key))
+
+    def list(self, prefix: str) -> list[str]:
+        return sorted(self._walk(prefix))
+
+    def _walk(self, prefix: str) -> Iterator[str]:
+        base = prefix.rstrip("/")
+        top = self.path(base) if base else self.root
+        start = top if os.path.isdir(top) else os.path.dirname(top)
+        for folder, _dirs, files in os.walk(start):
+            rel = os.path.relpath(folder, self.root).replace(os.sep, "/")
+            for name in files:
+                if ".tmp-" in name:
+                    continue  # a write in progress (or one killed mid-way)
+                key = name if rel == "." else f"{rel}/{name}"
+                if key.startswith(prefix):
+                    yield key
+
+
+def _remove_quietly(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass

@@ -1,0 +1,152 @@
+"""Small builders for ASL states (JSONPath dialect only), each returning a plain dict.
+
+Kept to the subset moto 5.2.5's interpreter runs (no JSONata, no `Assign`, no
+`ItemBatcher`, float `ToleratedFailurePercentage`), which AWS also accepts.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from . import arns
+
+State = dict[str, Any]
+
+# Transient Lambda service errors AWS asks every Lambda task to retry
+# (docs: concepts-error-handling, "Handle transient Lambda service exceptions").
+LAMBDA_TRANSIENT_ERRORS = (
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+)
+LAMBDA_TRANSIENT_RETRY: dict[str, Any] = {
+    "ErrorEquals": list(LAMBDA_TRANSIENT_ERRORS),
+    "IntervalSeconds": 2,
+    "MaxAttempts": 6,
+    "BackoffRate": 2,
+}
+# Batch SubmitJob is capped at 50 TPS per account: a wide foreach of Batch steps gets
+# throttled (Batch.AWSBatchException), so back off well past a second.
+BATCH_SUBMIT_RETRY: dict[str, Any] = {
+    "ErrorEquals": ["Batch.AWSBatchException"],
+    "IntervalSeconds": 2,
+    "MaxAttempts": 10,
+    "BackoffRate": 2,
+    "MaxDelaySeconds": 60,
+    "JitterStrategy": "FULL",
+}
+
+
+def transition(state: State, next_state: str | None) -> State:
+    """Set `Next`, or `End: true` when there is no next state."""
+    if next_state is None:
+        state["End"] = True
+    else:
+        state["Next"] = next_state
+    return state
+
+
+def user_retry(times: int, minutes_between_retries: float) -> dict[str, Any]:
+    """@retry as a Retrier; Step Functions wants an integer interval of at least 1 s."""
+    return {
+        "ErrorEquals": ["States.ALL"],
+        "MaxAttempts": int(times),
+        "IntervalSeconds": max(1, int(round(minutes_between_retries * 60))),
+        "BackoffRate": 1,
+    }
+
+
+def catcher(next_state: str) -> dict[str, Any]:
+    return {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": next_state}
+
+
+def lambda_task(function_token: str, payload: dict[str, Any]) -> State:
+    return {
+        "Type": "Task",
+        "Resource": arns.LAMBDA_INVOKE,
+        "Parameters": {"FunctionName": function_token, "Payload": payload},
+        "Retry": [dict(LAMBDA_TRANSIENT_RETRY)],
+    }
+
+
+def batch_task(job_name: str, queue_token: str, definition_token: str, command: str) -> State:
+    return {
+        "Type": "Task",
+        "Resource": arns.BATCH_SUBMIT_JOB_SYNC,
+        "Parameters": {
+            "JobName": job_name,
+            "JobQueue": queue_token,
+            "JobDefinition": definition_token,
+            "ContainerOverrides": {"Command.$": command},
+        },
+        "Retry": [dict(BATCH_SUBMIT_RETRY)],
+    }
+
+
+def parallel(branches: list[tuple[str, dict[str, State]]]) -> State:
+    return {
+        "Type": "Parallel",
+        "Branches": [{"StartAt": start, "States": states} for start, states in branches],
+        "ResultPath": None,  # branch outputs are discarded: artifacts live in the store
+    }
+
+
+ITEM_SELECTOR = {"run.$": "$.run", "p.$": "$$.Map.Item.Value"}
+
+
+def inline_map(items_path: str, start: str, states: dict[str, State]) -> State:
+    return {
+        "Type": "Map",
+        "ItemsPath": items_path,
+        "ItemSelector": dict(ITEM_SELECTOR),
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": start, "States": states},
+        "ResultPath": None,
+    }
+
+
+def distributed_map(
+    bucket_token: str, key_expr: str, results_prefix_expr: str, start: str, states: dict[str, State]
+) -> State:
+    """A Distributed Map reading its items (a JSON array of task ids) from S3.
+
+    Child executions are STANDARD: a body may hold Batch `.sync` tasks or run longer
+    than Express's 5 minutes. Results go to S3 through a ResultWriter, so the Map's
+    output is a fixed-size pointer however many children ran (without it, AWS gathers
+    every child's output into the state and fails past 256 KiB).
+    """
+    return {
+        "Type": "Map",
+        "ItemReader": {
+            "Resource": arns.S3_GET_OBJECT,
+            "ReaderConfig": {"InputType": "JSON"},
+            "Parameters": {"Bucket": bucket_token, "Key.$": key_expr},
+        },
+        "ItemSelector": dict(ITEM_SELECTOR),
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": start,
+            "States": states,
+        },
+        "ResultWriter": {
+            "Resource": arns.S3_PUT_OBJECT,
+            "Parameters": {"Bucket": bucket_token, "Prefix.$": results_prefix_expr},
+        },
+        "ResultPath": None,
+    }
+
+
+def fanout_choice(inline_max: int, inline_state: str, distributed_state: str) -> State:
+    """Inline Map when the foreach's items travelled in the state, else Distributed."""
+    return {
+        "Type": "Choice",
+        "Choices": [{"Variable": "$.fe.n", "NumericLessThanEquals": inline_max, "Next": inline_state}],
+        "Default": distributed_state,
+    }
+
+
+def clean_state_pass(keep_fe: bool) -> State:
+    """Rebuild the state payload without `error` (after a caught failure)."""
+    params: dict[str, Any] = {"run.$": "$.run", "p.$": "$.p"}
+    if keep_fe:
+        params["fe.$"] = "$.fe"
+    return {"Type": "Pass", "Parameters": params}

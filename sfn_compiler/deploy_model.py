@@ -1,0 +1,234 @@
+"""The deployment model: every cloud resource a compiled flow needs, as frozen records.
+
+CDK builds the stack from it, the local engine creates the same resources in moto from
+it, and a deployed stack serves its parameter specs so `trigger` can validate input.
+It also decides each step's compute (Lambda by default, Batch when Lambda can't host it).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from .asl import arns
+from .dsl.specs import ParameterSpec
+from .graph.model import FlowGraph, StepNode
+
+# Lambda's hard limits (docs: gettingstarted-limits): past them a step goes to Batch.
+LAMBDA_MAX_MEMORY_MB = 10_240
+LAMBDA_MIN_MEMORY_MB = 128
+LAMBDA_MAX_TIMEOUT_S = 900
+
+LAMBDA_DEFAULT_MEMORY_MB = 1024
+LAMBDA_DEFAULT_TIMEOUT_S = LAMBDA_MAX_TIMEOUT_S  # steps may be long; @timeout narrows it
+LAMBDA_DEFAULT_ARCH = "x86_64"
+
+BATCH_DEFAULT_CPU = 1.0
+BATCH_DEFAULT_MEMORY_MB = 4096
+
+COMPUTE_LAMBDA = "lambda"
+COMPUTE_BATCH = "batch"
+
+
+@dataclass(frozen=True)
+class LambdaFunction:
+    key: str  # stable and readable: "default", "mem3008_t600", "mem2048_arm64_env1"
+    memory_mb: int
+    timeout_s: int
+    architecture: str
+    environment: tuple[tuple[str, str], ...]
+    steps: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BatchJobDefinition:
+    key: str  # "cpu4_mem16384_gpu1", ...
+    cpu: float
+    memory_mb: int
+    gpu: int
+    image: str | None  # None: the deployer's default image
+    queue: str  # "cpu" | "gpu": which job queue it is submitted to
+    queue_override: str | None  # a queue the user named with @batch(queue=...)
+    environment: tuple[tuple[str, str], ...]
+    steps: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ComputeTarget:
+    kind: str  # COMPUTE_LAMBDA | COMPUTE_BATCH
+    key: str  # LambdaFunction.key or BatchJobDefinition.key
+
+
+@dataclass(frozen=True)
+class Schedule:
+    expression: str  # EventBridge: cron(...) or rate(...)
+    source: str
+
+
+@dataclass(frozen=True)
+class DeploymentModel:
+    flow_name: str
+    workflow_type: str  # always "STANDARD" for now
+    express_eligible: bool
+    functions: tuple[LambdaFunction, ...]
+    job_definitions: tuple[BatchJobDefinition, ...]
+    schedules: tuple[Schedule, ...]
+    parameters: tuple[ParameterSpec, ...]
+    compute: tuple[tuple[str, ComputeTarget], ...]  # (step, target), in source order
+    placeholders: tuple[arns.Placeholder, ...]  # every ${...} in the ASL, sorted by name
+
+    def target(self, step: str) -> ComputeTarget:
+        for name, target in self.compute:
+            if name == step:
+                return target
+        raise KeyError(step)
+
+    def function(self, key: str) -> LambdaFunction:
+        return next(f for f in self.functions if f.key == key)
+
+    def job_definition(self, key: str) -> BatchJobDefinition:
+        return next(j for j in self.job_definitions if j.key == key)
+
+    @property
+    def has_batch(self) -> bool:
+        return bool(self.job_definitions)
+
+    def parameter_specs_json(self) -> list[dict[str, Any]]:
+        """The parameter specs as JSON-able dicts, for a stack to serve to `trigger`."""
+        return [asdict(p) for p in self.parameters]
+
+
+# -- compute resolution -------------------------------------------------------------------
+def needs_batch(node: StepNode, with_batch: bool) -> bool:
+    """Batch when asked for, or when the step needs more than Lambda offers."""
+    if node.decorator("batch") is not None:
+        return True
+    if with_batch and node.decorator("aws_lambda") is None:
+        return True
+    res = node.decorator("resources")
+    if res is not None and ((res.gpu or 0) > 0 or (res.memory or 0) > LAMBDA_MAX_MEMORY_MB):
+        return True
+    tmo = node.decorator("timeout")
+    return tmo is not None and tmo.seconds > LAMBDA_MAX_TIMEOUT_S
+
+
+def _environment(node: StepNode) -> tuple[tuple[str, str], ...]:
+    env = node.decorator("environment")
+    return tuple(env.vars) if env is not None else ()
+
+
+def _lambda_config(node: StepNode) -> tuple[int, int, str, tuple[tuple[str, str], ...]]:
+    lam, res, tmo = node.decorator("aws_lambda"), node.decorator("resources"), node.decorator("timeout")
+    memory = (lam.memory if lam and lam.memory else None) or (res.memory if res and res.memory else None)
+    memory = min(LAMBDA_MAX_MEMORY_MB, max(LAMBDA_MIN_MEMORY_MB, int(memory or LAMBDA_DEFAULT_MEMORY_MB)))
+    # The function's own timeout follows @timeout so an abandoned invocation stops billing.
+    timeout = (lam.timeout if lam and lam.timeout else None) or (tmo.seconds if tmo and tmo.seconds else None)
+    timeout = min(LAMBDA_MAX_TIMEOUT_S, max(1, int(timeout or LAMBDA_DEFAULT_TIMEOUT_S)))
+    arch = lam.architecture if lam else LAMBDA_DEFAULT_ARCH
+    return memory, timeout, arch, _environment(node)
+
+
+def _batch_config(node: StepNode) -> tuple[float, int, int, str | None, str | None, tuple[tuple[str, str], ...]]:
+    bat, res = node.decorator("batch"), node.decorator("resources")
+
+    def pick(attr: str) -> Any:
+        # @resources wins where given (Metaflow: the larger of the two); else @batch's.
+        values = [getattr(d, attr) for d in (bat, res) if d is not None and getattr(d, attr) is not None]
+        return max(values) if values else None
+
+    cpu = float(pick("cpu") or BATCH_DEFAULT_CPU)
+    memory = int(pick("memory") or BATCH_DEFAULT_MEMORY_MB)
+    gpu = int(pick("gpu") or 0)
+    image = bat.image if bat else None
+    queue = bat.queue if bat else None
+    return cpu, memory, gpu, image, queue, _environment(node)
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value).replace(".", "p")
+
+
+def resolve_compute(graph: FlowGraph, with_batch: bool) -> tuple[
+    tuple[LambdaFunction, ...], tuple[BatchJobDefinition, ...], tuple[tuple[str, ComputeTarget], ...]
+]:
+    """One Lambda function per distinct runtime config, one job definition per Batch shape."""
+    lambda_cfgs: dict[tuple[Any, ...], list[str]] = {}
+    batch_cfgs: dict[tuple[Any, ...], list[str]] = {}
+    chosen: list[tuple[str, str, tuple[Any, ...]]] = []
+    for node in graph.steps:
+        if needs_batch(node, with_batch):
+            cfg = _batch_config(node)
+            batch_cfgs.setdefault(cfg, []).append(node.name)
+            chosen.append((node.name, COMPUTE_BATCH, cfg))
+        else:
+            cfg = _lambda_config(node)
+            lambda_cfgs.setdefault(cfg, []).append(node.name)
+            chosen.append((node.name, COMPUTE_LAMBDA, cfg))
+
+    env_ids = _ordinal_ids([c[-1] for c in list(lambda_cfgs) + list(batch_cfgs) if c[-1]], "env")
+    image_ids = _ordinal_ids([c[3] for c in batch_cfgs if c[3]], "img")
+    queue_ids = _ordinal_ids([c[4] for c in batch_cfgs if c[4]], "q")
+
+    lambda_keys: dict[tuple[Any, ...], str] = {}
+    functions = []
+    for cfg, steps in lambda_cfgs.items():
+        memory, timeout, arch, env = cfg
+        parts = []
+        if memory != LAMBDA_DEFAULT_MEMORY_MB:
+            parts.append(f"mem{memory}")
+        if timeout != LAMBDA_DEFAULT_TIMEOUT_S:
+            parts.append(f"t{timeout}")
+        if arch != LAMBDA_DEFAULT_ARCH:
+            parts.append(arch)
+        if env:
+            parts.append(env_ids[env])
+        key = "_".join(parts) or "default"
+        lambda_keys[cfg] = key
+        functions.append(LambdaFunction(key, memory, timeout, arch, env, tuple(steps)))
+
+    batch_keys: dict[tuple[Any, ...], str] = {}
+    jobs = []
+    for cfg, steps in batch_cfgs.items():
+        cpu, memory, gpu, image, queue, env = cfg
+        parts = [f"cpu{_num(cpu)}", f"mem{memory}"] + ([f"gpu{gpu}"] if gpu else [])
+        parts += [image_ids[image]] if image else []
+        parts += [queue_ids[queue]] if queue else []
+        parts += [env_ids[env]] if env else []
+        key = "_".join(parts)
+        batch_keys[cfg] = key
+        jobs.append(BatchJobDefinition(key, cpu, memory, gpu, image, "gpu" if gpu else "cpu", queue, env, tuple(steps)))
+
+    compute = tuple(
+        (name, ComputeTarget(kind, (lambda_keys if kind == COMPUTE_LAMBDA else batch_keys)[cfg]))
+        for name, kind, cfg in chosen
+    )
+    by_key = lambda item: item.key  # noqa: E731
+    return tuple(sorted(functions, key=by_key)), tuple(sorted(jobs, key=by_key)), compute
+
+
+def _ordinal_ids(values: list[Any], prefix: str) -> dict[Any, str]:
+    """Number distinct values in first-seen order: readable, stable keys without hashes."""
+    ids: dict[Any, str] = {}
+    for value in values:
+        if value not in ids:
+            ids[value] = f"{prefix}{len(ids) + 1}"
+    return ids
+
+
+def placeholders_for(asl_text: str, model_functions: tuple[LambdaFunction, ...],
+                     jobs: tuple[BatchJobDefinition, ...]) -> tuple[arns.Placeholder, ...]:
+    """Every placeholder the ASL text uses, with what it must be filled with."""
+    known = {p.name: p for p in (
+        [arns.artifact_bucket_placeholder()]
+        + [arns.function_placeholder(f.key) for f in model_functions]
+        + [arns.job_definition_placeholder(j.key) for j in jobs]
+        + [arns.job_queue_placeholder(q) for q in sorted({j.queue for j in jobs})]
+    )}
+    used = arns.placeholders_in(asl_text)
+    unknown = [name for name in used if name not in known]
+    if unknown:  # a compiler bug, not a user error
+        raise AssertionError(f"ASL uses placeholders the model does not describe: {unknown}")
+    return tuple(known[name] for name in used)
+
+
+def schedules_of(graph: FlowGraph) -> tuple[Schedule, ...]:
+    return tuple(Schedule(d.expression, d.source) for d in graph.flow_decorators if d.kind == "schedule")

@@ -1,0 +1,4 @@
+"""`python -m sfnflow ...` is `sfnflow ...`."""
+from sfnflow.cli import main
+
+main()

@@ -1,0 +1,77 @@
+"""`sfnflow run` and `sfnflow resume`: local runs through the compiled state machine."""
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from .errors import UserError, reports_user_errors
+from .flowfile import CheckedFlow, check_flow_file, compile_checked
+from .params import check_required, parse_parameter_args
+
+RUN_SETTINGS = {"ignore_unknown_options": True, "allow_extra_args": True, "allow_interspersed_args": True}
+
+
+@click.command(context_settings=RUN_SETTINGS)
+@click.argument("flow_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--max-workers", type=click.IntRange(min=1), default=None,
+              help="Worker processes running tasks (default: the number of cores).")
+@click.option("--tag", "tags", multiple=True, help="Tag the run (repeatable).")
+@click.option("--root", type=click.Path(file_okay=False), default=None,
+              help="Local store root (default: SFNFLOW_ROOT, else .sfnflow/ beside the flow).")
+@click.option("--with", "with_", type=click.Choice(["batch"]), default=None,
+              help="Run every step as a Batch job would (compiles them to Batch tasks).")
+@click.pass_context
+@reports_user_errors
+def run(ctx: click.Context, flow_file: str, max_workers: int | None, tags: tuple[str, ...], root: str | None,
+        with_: str | None) -> None:
+    """Run FLOW_FILE locally; flow parameters go after it as --name value."""
+    flow = check_flow_file(flow_file)
+    parameters = parse_parameter_args(flow.graph.parameters, ctx.args)
+    check_required(flow.graph.parameters, parameters)
+    _execute(flow, parameters, root=root, max_workers=max_workers, tags=tags, with_batch=with_ == "batch")
+
+
+@click.command()
+@click.argument("run_id", required=False)
+@click.option("--from", "from_step", default=None, help="Rerun from this step (default: the first failed step).")
+@click.option("--flow-file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="The flow file (default: the one the run was started from).")
+@click.option("--max-workers", type=click.IntRange(min=1), default=None, help="Worker processes running tasks.")
+@click.option("--tag", "tags", multiple=True, help="Tag the new run (repeatable).")
+@click.option("--root", type=click.Path(file_okay=False), default=None, help="Local store root.")
+@reports_user_errors
+def resume(run_id: str | None, from_step: str | None, flow_file: str | None, max_workers: int | None,
+           tags: tuple[str, ...], root: str | None) -> None:
+    """Start a new run that reuses the successful tasks of RUN_ID before the failed (or --from) step."""
+    from ..resume import plan_resume
+
+    plan = plan_resume(run_id, from_step=from_step, flow_file=flow_file, root=root)
+    flow = check_flow_file(plan.flow_file)
+    plan = plan.for_graph(flow.graph)
+    click.echo(f"Resuming {plan.flow}/{plan.origin_run_id} from step '{plan.from_step}'; "
+               f"reusing {', '.join(plan.reuse_steps) or 'nothing'}.", err=True)
+    _execute(flow, plan.parameters, root=plan.root, max_workers=max_workers, tags=tags,
+             origin_run_id=plan.origin_run_id, resume_steps=plan.reuse_steps)
+
+
+def _execute(flow: CheckedFlow, parameters: dict[str, Any], *, root: str | None, max_workers: int | None,
+             tags: tuple[str, ...], with_batch: bool = False, origin_run_id: str | None = None,
+             resume_steps: tuple[str, ...] = ()) -> None:
+    from ..local_run import new_run_id, run_locally
+    from .progress import Progress
+    from .summary import print_summary
+
+    compiled = compile_checked(flow, with_batch=with_batch)
+    run_id = new_run_id()
+    with Progress(flow.graph.name, run_id) as progress:
+        result = run_locally(flow.path, flow.graph, compiled, parameters, root=root, max_workers=max_workers,
+                             tags=tags, origin_run_id=origin_run_id, resume_steps=resume_steps,
+                             on_event=progress.on_event, run_id=run_id)
+    print_summary(result)
+    if result.status != "SUCCEEDED":
+        sys.exit(1)
+
+
+__all__ = ["UserError", "resume", "run"]

@@ -1,0 +1,36 @@
+"""The last lines of a local run: how it ended, and how to read or continue it."""
+from __future__ import annotations
+
+import click
+
+from ..local_run import LocalRunResult
+
+
+def print_summary(result: LocalRunResult) -> None:
+    from runtime.stores.sqlite_metadata import SqliteMetadataStore
+
+    metadata = SqliteMetadataStore(result.root)
+    tasks = metadata.list_tasks(result.flow, result.run_id)
+    counts: dict[str, int] = {}
+    for task in tasks:
+        counts[task.status] = counts.get(task.status, 0) + 1
+    tally = ", ".join(f"{n} {status.lower()}" for status, n in sorted(counts.items()))
+    pathspec = f"{result.flow}/{result.run_id}"
+    if result.status == "SUCCEEDED":
+        click.echo(f"Run {pathspec} succeeded in {result.seconds:.1f}s ({tally}).", err=True)
+        click.echo(f"  Artifacts: python -c \"from sfnflow import Run; print(Run('{pathspec}').data)\"", err=True)
+        click.echo(f"  Logs:      sfnflow logs {result.run_id}/end", err=True)
+        return
+    failed = [t for t in tasks if t.status == "FAILED"]
+    for task in failed[:1]:
+        # The user's own traceback, once; later failures of the same cause would only repeat it.
+        error = task.error or {}
+        click.echo(f"\nStep '{task.step}' (task {task.task_id}, attempt {task.attempt}) failed:", err=True)
+        click.echo((error.get("traceback") or f"{error.get('type')}: {error.get('message')}").rstrip(), err=True)
+    if len(failed) > 1:
+        click.echo(f"({len(failed) - 1} more failed task(s); see sfnflow logs {result.run_id}/<step>)", err=True)
+    if not failed and result.error:
+        click.echo(f"\n{result.error.get('type')}: {result.error.get('message')}", err=True)
+    click.echo(f"\nRun {pathspec} failed after {result.seconds:.1f}s ({tally}). Everything saved so far is kept.",
+               err=True)
+    click.echo(f"  Fix the step, then: sfnflow resume {result.run_id}", err=True)

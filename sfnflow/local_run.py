@@ -1,0 +1,89 @@
+"""One local run: compile, record the run, execute the compiled ASL in the embedded
+engine against local stores, record how it ended. Used by `sfnflow run` and `resume`.
+
+The engine (runtime.engine, which imports moto) is imported here, inside the function,
+so nothing that ships to the cloud pulls it in.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+from sfn_compiler.diagnostics import SfnflowError
+
+
+@dataclass(frozen=True)
+class LocalRunResult:
+    flow: str
+    run_id: str
+    status: str  # SUCCEEDED | FAILED | ABORTED
+    root: str
+    seconds: float
+    error: dict[str, Any] | None = None
+
+
+class RunAborted(SfnflowError):
+    def __init__(self, result: LocalRunResult) -> None:
+        self.result = result
+        super().__init__(f"run {result.flow}/{result.run_id} aborted; everything saved so far is kept. "
+                         f"Continue it with: sfnflow resume {result.run_id}")
+
+
+def new_run_id() -> str:
+    """Sortable, unique, and a valid Step Functions execution name ([A-Za-z0-9_-], <= 80)."""
+    return time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"-{secrets.token_hex(3)}"
+
+
+def run_locally(
+    flow_file: str,
+    graph: Any,
+    compiled: Any,
+    parameters: dict[str, Any],
+    *,
+    root: str | None = None,
+    max_workers: int | None = None,
+    tags: Sequence[str] = (),
+    origin_run_id: str | None = None,
+    resume_steps: Sequence[str] = (),
+    on_event: Callable[..., None] | None = None,
+    run_id: str | None = None,
+) -> LocalRunResult:
+    from runtime.engine.local import LocalEngine
+    from runtime.stores.base import RUN_ABORTED, RUN_FAILED, RUN_RUNNING, RUN_SUCCEEDED, RunRecord
+    from runtime.stores.blobs import resolve_local_root
+    from runtime.stores.sqlite_metadata import SqliteMetadataStore
+
+    flow_file = os.path.abspath(flow_file)
+    root = resolve_local_root(flow_file=flow_file, root=root)
+    run_id = run_id or new_run_id()
+    metadata = SqliteMetadataStore(root)
+    metadata.create_run(RunRecord(
+        flow=graph.name, run_id=run_id, status=RUN_RUNNING, created_at=time.time(), parameters=parameters,
+        tags=list(tags), origin_run_id=origin_run_id, resume_steps=list(resume_steps), trigger="local",
+    ))
+    started = time.monotonic()
+    status, error = RUN_FAILED, None
+    try:
+        with LocalEngine(flow_file=flow_file, root=root, max_workers=max_workers) as engine:
+            try:
+                outcome = engine.run(compiled, run_id=run_id, execution_input={"parameters": parameters},
+                                     on_event=on_event)
+            except KeyboardInterrupt:
+                engine.stop()
+                status = RUN_ABORTED
+                raise
+        status = RUN_SUCCEEDED if outcome.status == "SUCCEEDED" else RUN_FAILED
+        if status != RUN_SUCCEEDED:
+            error = {"type": outcome.error, "message": outcome.cause}
+    except KeyboardInterrupt:
+        metadata.finish_run(graph.name, run_id, RUN_ABORTED, {"type": "KeyboardInterrupt", "message": "stopped by the user"})
+        raise RunAborted(LocalRunResult(graph.name, run_id, RUN_ABORTED, root, time.monotonic() - started)) from None
+    finally:
+        if status not in (RUN_SUCCEEDED, RUN_ABORTED) and error is None:
+            error = {"type": "PlatformError", "message": "the engine stopped unexpectedly"}
+        if status != RUN_ABORTED:
+            metadata.finish_run(graph.name, run_id, status, error)
+    return LocalRunResult(graph.name, run_id, status, root, time.monotonic() - started, error)
