@@ -5,6 +5,7 @@ here ARE the contract (sfn_compiler.envelope.USER_CODE_ERROR / PLATFORM_ERROR).
 """
 from __future__ import annotations
 
+import json
 import os
 import traceback
 from types import TracebackType
@@ -12,7 +13,7 @@ from typing import Any
 
 from sfn_compiler.diagnostics import SfnflowError
 
-__all__ = ["ArtifactError", "CaughtException", "MergeArtifactsError", "PlatformError", "TaskError", "UserCodeError", "error_record", "user_traceback"]
+__all__ = ["CaughtException", "MergeArtifactsError", "PlatformError", "TaskError", "UserCodeError", "error_record", "user_traceback"]
 
 _MAX_MESSAGE = 4000  # Step Functions keeps at most 32 KiB of Cause; leave room for the rest
 
@@ -106,5 +107,28 @@ class MergeArtifactsError(Exception):
     """self.merge_artifacts(...) found inputs that disagree (raised inside the user's step)."""
 
 
-class ArtifactError(AttributeError):
-    """An artifact the step reads does not exist (an AttributeError, so hasattr works)."""
+def caught_from_envelope(error: dict[str, Any] | None, step: str, task: str,
+                         last_failure: dict[str, Any] | None) -> CaughtException:
+    """The @catch record: our own attempt record if there is one, else Step Functions' error.
+
+    `error` is Step Functions' {"Error", "Cause"}; Lambda's Cause is JSON with errorType /
+    errorMessage, a Batch or timeout Cause is plain text.
+    """
+    if last_failure and last_failure.get("type"):
+        return CaughtException(str(last_failure["type"]), str(last_failure.get("message", "")),
+                               str(last_failure.get("traceback", "")), step, task)
+    error = error or {}
+    name = str(error.get("Error") or "UnknownError")
+    cause: Any = error.get("Cause") or ""
+    if isinstance(cause, str):
+        try:
+            cause = json.loads(cause)
+        except ValueError:
+            pass
+    if isinstance(cause, dict):
+        trace = cause.get("stackTrace") or cause.get("traceback") or ""
+        if isinstance(trace, list):
+            trace = "".join(str(line) for line in trace)
+        return CaughtException(str(cause.get("errorType") or name),
+                               str(cause.get("errorMessage") or cause.get("message") or ""), str(trace), step, task)
+    return CaughtException(name, str(cause), "", step, task)

@@ -11,12 +11,9 @@ from typing import Any
 
 from .asl import arns
 from .dsl.specs import ParameterSpec
+from .compute import LAMBDA_MAX_MEMORY_MB, LAMBDA_MAX_TIMEOUT_S, LAMBDA_MIN_MEMORY_MB, goes_to_batch
 from .graph.model import FlowGraph, StepNode
 
-# Lambda's hard limits (docs: gettingstarted-limits): past them a step goes to Batch.
-LAMBDA_MAX_MEMORY_MB = 10_240
-LAMBDA_MIN_MEMORY_MB = 128
-LAMBDA_MAX_TIMEOUT_S = 900
 
 LAMBDA_DEFAULT_MEMORY_MB = 1024
 LAMBDA_DEFAULT_TIMEOUT_S = LAMBDA_MAX_TIMEOUT_S  # steps may be long; @timeout narrows it
@@ -56,6 +53,7 @@ class BatchJobDefinition:
 class ComputeTarget:
     kind: str  # COMPUTE_LAMBDA | COMPUTE_BATCH
     key: str  # LambdaFunction.key or BatchJobDefinition.key
+    queue: str = ""  # Batch only: the job queue kind, "cpu" | "gpu"
 
 
 @dataclass(frozen=True)
@@ -88,6 +86,18 @@ class DeploymentModel:
     def job_definition(self, key: str) -> BatchJobDefinition:
         return next(j for j in self.job_definitions if j.key == key)
 
+    def compute_labels(self) -> dict[str, str]:
+        """step -> a short label for `show`: "lambda 1024 MB", "batch 4 cpu 16384 MB 1 gpu"."""
+        labels = {}
+        for step, target in self.compute:
+            if target.kind == COMPUTE_LAMBDA:
+                f = self.function(target.key)
+                labels[step] = f"lambda {f.memory_mb} MB {f.timeout_s} s" + (" arm64" if f.architecture == "arm64" else "")
+            else:
+                j = self.job_definition(target.key)
+                labels[step] = f"batch {_num(j.cpu)} cpu {j.memory_mb} MB" + (f" {j.gpu} gpu" if j.gpu else "")
+        return labels
+
     @property
     def has_batch(self) -> bool:
         return bool(self.job_definitions)
@@ -99,16 +109,8 @@ class DeploymentModel:
 
 # -- compute resolution -------------------------------------------------------------------
 def needs_batch(node: StepNode, with_batch: bool) -> bool:
-    """Batch when asked for, or when the step needs more than Lambda offers."""
-    if node.decorator("batch") is not None:
-        return True
-    if with_batch and node.decorator("aws_lambda") is None:
-        return True
-    res = node.decorator("resources")
-    if res is not None and ((res.gpu or 0) > 0 or (res.memory or 0) > LAMBDA_MAX_MEMORY_MB):
-        return True
-    tmo = node.decorator("timeout")
-    return tmo is not None and tmo.seconds > LAMBDA_MAX_TIMEOUT_S
+    """Batch when asked for, or when the step needs more than Lambda offers (see compute.py)."""
+    return goes_to_batch(node, with_batch)
 
 
 def _environment(node: StepNode) -> tuple[tuple[str, str], ...]:
@@ -198,7 +200,8 @@ def resolve_compute(graph: FlowGraph, with_batch: bool) -> tuple[
         jobs.append(BatchJobDefinition(key, cpu, memory, gpu, image, "gpu" if gpu else "cpu", queue, env, tuple(steps)))
 
     compute = tuple(
-        (name, ComputeTarget(kind, (lambda_keys if kind == COMPUTE_LAMBDA else batch_keys)[cfg]))
+        (name, ComputeTarget(COMPUTE_LAMBDA, lambda_keys[cfg]) if kind == COMPUTE_LAMBDA
+         else ComputeTarget(COMPUTE_BATCH, batch_keys[cfg], "gpu" if cfg[2] else "cpu"))
         for name, kind, cfg in chosen
     )
     by_key = lambda item: item.key  # noqa: E731

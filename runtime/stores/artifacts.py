@@ -24,6 +24,7 @@ __all__ = ["ArtifactStore"]
 
 _BLOB_CACHE_BYTES = 64 * 1024 * 1024  # a warm Lambda reads the same parent artifacts for many tasks
 _INDEX_CACHE_ENTRIES = 4096
+_KNOWN_KEYS_MAX = 200_000
 
 
 class ArtifactStore:
@@ -62,10 +63,10 @@ class ArtifactStore:
     def put_packed(self, flow: str, sha: str, blob: bytes) -> None:
         """Store an already-serialized value under its sha (no-op if present)."""
         key = self.data_key(flow, sha)
-        if key in self._known or self.blobs.exists(key):
-            self._known.add(key)
-            return
-        self.blobs.put(key, blob)
+        if key not in self._known and not self.blobs.exists(key):
+            self.blobs.put(key, blob)
+        if len(self._known) >= _KNOWN_KEYS_MAX:
+            self._known.clear()  # bounded memory in a worker that lives for many runs
         self._known.add(key)
 
     def load(self, flow: str, sha: str) -> Any:

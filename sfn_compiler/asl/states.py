@@ -105,7 +105,7 @@ def inline_map(items_path: str, start: str, states: dict[str, State]) -> State:
 
 
 def distributed_map(
-    bucket_token: str, key_expr: str, results_prefix_expr: str, start: str, states: dict[str, State]
+    bucket_token: str, key_expr: str, results_prefix: str, start: str, states: dict[str, State]
 ) -> State:
     """A Distributed Map reading its items (a JSON array of task ids) from S3.
 
@@ -129,7 +129,7 @@ def distributed_map(
         },
         "ResultWriter": {
             "Resource": arns.S3_PUT_OBJECT,
-            "Parameters": {"Bucket": bucket_token, "Prefix.$": results_prefix_expr},
+            "Parameters": {"Bucket": bucket_token, "Prefix": results_prefix},
         },
         "ResultPath": None,
     }

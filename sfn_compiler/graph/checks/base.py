@@ -48,6 +48,15 @@ class Analysis:
     preds: dict[str, tuple[str, ...]]  # reachable predecessors, back edges left out
     walk: Walk
 
+    @property
+    def incomplete(self) -> bool:
+        """Some reachable step's successors are unknown (its `self.next` is unreadable)."""
+        return any(
+            self.nodes[n].next_call.problem in ("missing", "not_last", "bad_target")
+            or len(self.edges[n]) < len(set(self.nodes[n].out_edges))
+            for n in self.reachable
+        )
+
     def is_joinlike(self, name: str) -> bool:
         """A join, or a step where paths meet (so it ought to be one)."""
         return self.nodes[name].takes_inputs or len(self.preds[name]) > 1
@@ -153,7 +162,8 @@ def _walk(analysis: Analysis, forward: dict[str, tuple[str, ...]]) -> Walk:
             for split, branch in stack:
                 walk.closes.setdefault(split, {}).setdefault(branch, set()).add(END_OPEN)
         node = analysis.nodes[name]
-        opens = node.is_split or node.is_foreach
+        # An unreadable `foreach=` still opens a foreach: its join should not be blamed.
+        opens = node.is_split or node.is_foreach or node.next_call.problem == "bad_foreach"
         for target in reversed(forward[name]):
             todo.append((target, stack + ((name, target),) if opens else stack, name))
     return walk

@@ -10,8 +10,8 @@ from .base import END_OPEN, Analysis, Finding, quoted
 
 
 def check_unreachable(graph: FlowGraph, analysis: Analysis) -> Iterator[Finding]:
-    if "start" not in graph:
-        return
+    if "start" not in graph or analysis.incomplete:
+        return  # a step whose `self.next` is unreadable may well lead to the others
     for node in graph:
         if node.name not in analysis.reachable:
             yield Finding(node.source_line, node.name, "is never reached from 'start'.",
@@ -63,14 +63,21 @@ def _meeting_points(graph: FlowGraph, analysis: Analysis) -> Iterator[tuple[Step
 
 def check_join_without_split(graph: FlowGraph, analysis: Analysis) -> Iterator[Finding]:
     for node, closed in _meeting_points(graph, analysis):
+        # 'start', 'end' and steps with too many arguments are reported by step-args.
+        if node.name in ("start", "end") or node.num_args > 2:
+            continue
         if node.takes_inputs and list(closed) == [None]:
             yield Finding(node.source_line, node.name, "takes `inputs` but no split leads to it.",
                           f"Add a split before '{node.name}' or drop the `inputs` argument.")
 
 
+def _mixes_splits(node: StepNode, closed: dict[str | None, list[str]]) -> bool:
+    return node.takes_inputs and len(closed) > 1
+
+
 def check_join_mixes_splits(graph: FlowGraph, analysis: Analysis) -> Iterator[Finding]:
     for node, closed in _meeting_points(graph, analysis):
-        if node.takes_inputs and len(closed) > 1:
+        if _mixes_splits(node, closed):
             parts = [f"{quoted(preds)} from " + (f"split '{split}'" if split else "outside any split")
                      for split, preds in sorted(closed.items(), key=lambda i: str(i[0]))]
             yield Finding(node.source_line, node.name, f"joins steps of different splits: {'; '.join(parts)}.",
@@ -97,6 +104,8 @@ def check_merge_without_join(graph: FlowGraph, analysis: Analysis) -> Iterator[F
     for node, closed in _meeting_points(graph, analysis):
         if node.takes_inputs or (len(closed) == 1 and None not in closed):
             continue
+        if list(closed) == [None]:
+            continue  # every branch was joined, at different joins: branches-join-apart says so
         yield Finding(node.source_line, node.name,
                       f"several steps lead here ({quoted(analysis.preds[node.name])}), but they are not "
                       "the branches of one split and it is not a join.",
@@ -107,8 +116,16 @@ def _split_line(node: StepNode) -> int:
     return node.next_call.line or node.source_line
 
 
+def _open_ends_explained(graph: FlowGraph, analysis: Analysis) -> bool:
+    """A join that mixes splits leaves the outer split open on some path; that join is
+    the problem to report, not the branch that then reaches 'end' unjoined."""
+    return any(_mixes_splits(node, closed) for node, closed in _meeting_points(graph, analysis))
+
+
 def check_branches_join_apart(graph: FlowGraph, analysis: Analysis) -> Iterator[Finding]:
+    ignore = {END_OPEN} if _open_ends_explained(graph, analysis) else set()
     for split, branches in sorted(analysis.walk.closes.items()):
+        branches = {b: joins - ignore for b, joins in branches.items()}
         ends = set().union(*branches.values())
         if len(ends) < 2:
             continue
@@ -125,6 +142,8 @@ def check_branches_join_apart(graph: FlowGraph, analysis: Analysis) -> Iterator[
 
 
 def check_missing_join(graph: FlowGraph, analysis: Analysis) -> Iterator[Finding]:
+    if _open_ends_explained(graph, analysis):
+        return
     for split, branches in sorted(analysis.walk.closes.items()):
         if set().union(*branches.values()) != {END_OPEN}:
             continue

@@ -1,0 +1,31 @@
+"""@timeout: `slow_step` is stopped after 2 seconds; it only sleeps when asked to.
+
+    python timeout.py run              # finishes
+    python timeout.py run --sleep 5    # fails: slow_step times out
+"""
+import time
+
+from sfnflow import FlowSpec, Parameter, step, timeout
+
+
+class TimeoutFlow(FlowSpec):
+    sleep = Parameter("sleep", default=0, help="seconds slow_step sleeps")
+
+    @step
+    def start(self):
+        self.next(self.slow_step)
+
+    @timeout(seconds=2)
+    @step
+    def slow_step(self):
+        time.sleep(self.sleep)
+        self.slept = self.sleep
+        self.next(self.end)
+
+    @step
+    def end(self):
+        print("slept", self.slept, "s")
+
+
+if __name__ == "__main__":
+    TimeoutFlow()

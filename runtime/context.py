@@ -1,0 +1,332 @@
+"""The task context a running step sees through `self` (FlowSpec calls it `_sfnflow_ctx`).
+
+It reads artifacts lazily from the parent task's index, serves `self.input`,
+`self.index`, `foreach_stack()`, a join's `inputs` and `merge_artifacts`, records
+`self.next(...)`, and at the end works out the task's index: artifacts passed through
+unchanged are referenced by sha (never loaded or rewritten); values the step read are
+pickled again and compared, since they may have been mutated in place.
+
+Where inputs live follows from the graph alone (task ids are foreach positions), so
+nothing here asks the metadata store. `FlowPlan` holds the graph facts, built once per
+flow per process.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from sfn_compiler.envelope import child_task_id
+from sfn_compiler.graph.model import FlowGraph, StepNode
+
+from . import serialize as ser
+from .errors import MergeArtifactsError, PlatformError, UserCodeError
+from .stores.artifacts import ArtifactStore
+from .stores.base import TaskIndex
+
+__all__ = ["FlowPlan", "InputView", "Inputs", "TaskContext"]
+
+CTX_ATTR = "_sfnflow_ctx"
+
+
+class FlowPlan:
+    """Facts about a flow's graph that every task needs, computed once."""
+
+    def __init__(self, graph: FlowGraph) -> None:
+        self.graph = graph
+        self.param_attrs = frozenset(spec.attribute or spec.name for spec in graph.parameters)
+        # Enclosing foreach steps of each step, outermost first; a task id has one part per entry.
+        self.foreach_chain: dict[str, tuple[str, ...]] = {
+            node.name: tuple(p for p in node.split_parents if graph[p].is_foreach) for node in graph
+        }
+
+    def depth(self, step: str) -> int:
+        return len(self.foreach_chain[step])
+
+    def enclosing_task(self, step: str, task: str, level: int) -> str:
+        """Task id of the foreach at `level` (0 = outermost) around `step`'s task `task`."""
+        parts = task.split(".")[: self.depth(step)]
+        return ".".join(parts[:level]) or "0"
+
+    def parent_task(self, node: StepNode, task: str) -> tuple[str, str]:
+        """(step, task) whose artifacts a non-join step inherits."""
+        parent = node.in_edges[0]
+        if self.graph[parent].is_foreach and self.depth(node.name) > self.depth(parent):
+            # The first step of a foreach body: its parent is the foreach step's own task.
+            return parent, self.enclosing_task(node.name, task, self.depth(node.name) - 1)
+        return parent, task
+
+    def join_inputs(self, node: StepNode, task: str, store: ArtifactStore, flow: str, run: str) -> list[tuple[str, str]]:
+        """(step, task) of each input of a join, in order."""
+        last = self.graph[node.in_edges[0]]
+        split = last.split_parents[-1] if last.split_parents else None
+        if split is None or not self.graph[split].is_foreach:
+            return [(edge, task) for edge in node.in_edges]
+        # A foreach join: one input per iteration; the split's stored cardinality says how many.
+        index = store.get_index(flow, run, split, task)
+        if index is None or "foreach_n" not in index.meta:
+            raise PlatformError(f"join '{node.name}': foreach step {flow}/{run}/{split}/{task} has no index")
+        top_level = self.depth(node.name) == 0
+        return [(last.name, child_task_id(task, i, top_level)) for i in range(int(index.meta["foreach_n"]))]
+
+
+class InputView:
+    """One input of a join: attribute access loads that task's artifacts lazily."""
+
+    def __init__(self, store: ArtifactStore, flow: str, run: str, step: str, task: str) -> None:
+        self.__dict__["_view"] = (store, flow, run, step, task)
+        self.__dict__["_index"] = None
+
+    @property
+    def _sfnflow_pathspec(self) -> str:
+        _store, flow, run, step, task = self._view
+        return f"{flow}/{run}/{step}/{task}"
+
+    def _artifacts(self) -> dict[str, str]:
+        if self._index is None:
+            store, flow, run, step, task = self._view
+            index = store.get_index(flow, run, step, task)
+            if index is None:
+                raise PlatformError(f"input task {flow}/{run}/{step}/{task} has no index; it has not finished")
+            self.__dict__["_index"] = index
+        return self._index.artifacts  # type: ignore[no-any-return]
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        sha = self._artifacts().get(name)
+        _store, _flow, _run, step, _task = self._view
+        if sha is None:
+            raise AttributeError(f"input {self._sfnflow_pathspec} has no artifact '{name}'")
+        value = self._view[0].load(self._view[1], sha)
+        self.__dict__[name] = value
+        return value
+
+    def __repr__(self) -> str:
+        return f"<input {self._sfnflow_pathspec}>"
+
+
+class Inputs:
+    """A join's `inputs`: iterate, len(), index, or `inputs.<branch step>` for static branches."""
+
+    def __init__(self, views: list[InputView]) -> None:
+        self._views = views
+
+    def __iter__(self) -> Iterator[InputView]:
+        return iter(self._views)
+
+    def __len__(self) -> int:
+        return len(self._views)
+
+    def __getitem__(self, item: int) -> Any:
+        return self._views[item]
+
+    def __getattr__(self, name: str) -> InputView:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        for view in self._views:
+            if view._view[3] == name:
+                return view
+        raise AttributeError(f"this join has no input from a step named '{name}'")
+
+
+class TaskContext:
+    """The `_sfnflow_ctx` of one task. Built by runtime.task, read by FlowSpec."""
+
+    def __init__(self, *, store: ArtifactStore, plan: FlowPlan, node: StepNode, flow: str, run: str, task: str,
+                 origin: dict[str, str] | None = None) -> None:
+        self.store, self.plan, self.node = store, plan, node
+        self.flow, self.run, self.step, self.task = flow, run, node.name, task
+        self.obj: Any = None
+        self.next_calls: list[tuple[tuple[str, ...], str | None]] = []
+        self.reads: dict[str, tuple[str, Any]] = {}  # name -> (sha it had, value object handed out)
+        self.param_values: dict[str, Any] = {}
+        self.merged: dict[str, str] = {}
+        self._inherited = origin  # name -> sha this task passes on unless it sets the name
+        self._inputs: Inputs | None = None
+        self._stack: list[tuple[int, int, Any]] | None = None
+
+    # -- called by FlowSpec -----------------------------------------------------------
+    def record_next(self, targets: tuple[str, ...], foreach: str | None) -> None:
+        self.next_calls.append((targets, foreach))
+
+    def read_artifact(self, name: str) -> Any:
+        if name in self.param_values:
+            return self.param_values[name]
+        sha = self.merged.get(name) or self.inherited().get(name)
+        if sha is None:
+            raise AttributeError(self._missing_message(name))
+        value = self._load(sha, name)
+        if name in self.plan.param_attrs:
+            self.param_values[name] = value  # a data descriptor: it can't live in __dict__
+        else:
+            self.obj.__dict__[name] = value
+            self.reads[name] = (sha, value)
+        return value
+
+    def _load(self, sha: str, name: str) -> Any:
+        try:
+            return self.store.load(self.flow, sha)
+        except (KeyError, OSError) as exc:  # the store lost or cannot serve a blob: not the user's fault
+            raise PlatformError(f"artifact '{name}' ({sha[:12]}) of {self.flow}/{self.run} cannot be read: "
+                                f"{type(exc).__name__}: {exc}", step=self.step, task=self.task) from exc
+
+    def foreach_input(self) -> Any:
+        stack = self.foreach_stack()
+        return stack[-1][2] if stack else None
+
+    def foreach_index(self) -> int | None:
+        stack = self.foreach_stack()
+        return stack[-1][0] if stack else None
+
+    def foreach_stack(self) -> list[tuple[int, int, Any]]:
+        if self._stack is None:
+            self._stack = [self._foreach_frame(level) for level in range(self.plan.depth(self.step))]
+        return list(self._stack)
+
+    def merge_artifacts(self, obj: Any, inputs: list[Any], exclude: set[str], include: set[str]) -> None:
+        merge_into(self, obj, inputs, exclude, include)
+
+    # -- inputs -----------------------------------------------------------------------
+    def inherited(self) -> dict[str, str]:
+        """name -> sha of what this task inherits (its parent's index; a join: parameters only)."""
+        if self._inherited is None:
+            if self.node.is_join:
+                first = self.join_inputs()[0]._artifacts() if len(self.join_inputs()) else {}
+                self._inherited = {k: v for k, v in first.items() if k in self.plan.param_attrs}
+            else:
+                step, task = self.plan.parent_task(self.node, self.task)
+                self._inherited = dict(self._index_of(step, task).artifacts)
+        return self._inherited
+
+    def join_inputs(self) -> Inputs:
+        if self._inputs is None:
+            pairs = self.plan.join_inputs(self.node, self.task, self.store, self.flow, self.run)
+            self._inputs = Inputs([InputView(self.store, self.flow, self.run, s, t) for s, t in pairs])
+        return self._inputs
+
+    def _index_of(self, step: str, task: str) -> TaskIndex:
+        index = self.store.get_index(self.flow, self.run, step, task)
+        if index is None:
+            raise PlatformError(f"task {self.flow}/{self.run}/{step}/{task} has no index; it has not finished")
+        return index
+
+    def _foreach_frame(self, level: int) -> tuple[int, int, Any]:
+        foreach_step = self.plan.foreach_chain[self.step][level]
+        position = int(self.task.split(".")[level])
+        index = self._index_of(foreach_step, self.plan.enclosing_task(self.step, self.task, level))
+        var = index.meta.get("foreach_var") or self.plan.graph[foreach_step].foreach_var
+        values = self.store.load(self.flow, index.artifacts[var])
+        return position, int(index.meta.get("foreach_n", len(values))), values[position]
+
+    def _missing_message(self, name: str) -> str:
+        if self.node.is_join:
+            return (f"self.{name} is not set: a join starts empty. "
+                    f"Read it from `inputs` (e.g. inputs[0].{name}) or call self.merge_artifacts(inputs) first.")
+        return f"self.{name} is not set: no earlier step stored an artifact named '{name}'."
+
+    # -- the task's index -------------------------------------------------------------
+    def collect_index(self) -> tuple[dict[str, str], dict[str, bytes]]:
+        """(name -> sha of everything this task passes on, sha -> packed blob of new values)."""
+        index = dict(self.inherited())
+        index.update(self.merged)
+        new_blobs: dict[str, bytes] = {}
+        for name, value in self.obj.__dict__.items():
+            if name == CTX_ATTR:
+                continue
+            try:
+                pickled = ser.pickle_value(value)
+            except Exception as exc:  # the user's value, the user's problem
+                raise UserCodeError(
+                    f"step '{self.step}': artifact '{name}' ({type(value).__name__}) cannot be serialised: "
+                    f"{type(exc).__name__}: {exc}. Store a picklable value, or use a local variable.",
+                    step=self.step, task=self.task) from exc
+            sha = ser.sha_of(pickled)
+            index[name] = sha
+            read = self.reads.get(name)
+            if read is not None and read[1] is value and read[0] == sha:
+                continue  # read but unchanged: still the parent's blob
+            new_blobs[sha] = ser.pack(pickled)
+        return index, new_blobs
+
+
+def merge_into(ctx: TaskContext, obj: Any, inputs: list[Any], exclude: set[str], include: set[str]) -> None:
+    """Metaflow's merge_artifacts: take every artifact the inputs agree on (by sha)."""
+    if not ctx.node.is_join:
+        raise MergeArtifactsError(f"self.merge_artifacts() works in a join step only; '{ctx.step}' is not a join.")
+    if exclude and include:
+        raise MergeArtifactsError("self.merge_artifacts(): pass `include` or `exclude`, not both.")
+    if not all(isinstance(view, InputView) for view in inputs):
+        raise MergeArtifactsError("self.merge_artifacts(): pass the join's `inputs` (or some of them).")
+    chosen: dict[str, tuple[str, InputView]] = {}
+    conflicts: dict[str, list[str]] = {}
+    for view in inputs:
+        for name, sha in view._artifacts().items():
+            if (name in exclude or (include and name not in include) or name in obj.__dict__
+                    or name in ctx.plan.param_attrs):
+                continue
+            if name in chosen and chosen[name][0] != sha:
+                conflicts.setdefault(name, [chosen[name][1]._sfnflow_pathspec]).append(view._sfnflow_pathspec)
+            else:
+                chosen.setdefault(name, (sha, view))
+    if conflicts:
+        detail = "; ".join(f"'{name}' differs between {', '.join(paths[:4])}" for name, paths in sorted(conflicts.items()))
+        raise MergeArtifactsError(
+            f"step '{ctx.step}' cannot merge artifacts with conflicting values: {detail}. "
+            f"Set them (self.<name> = ...) before calling merge_artifacts, or pass exclude=[...].")
+    missing = sorted(include - set(chosen) - set(obj.__dict__))
+    if missing:
+        raise MergeArtifactsError(f"self.merge_artifacts(include=...): no input has {', '.join(map(repr, missing))}.")
+    ctx.merged.update({name: sha for name, (sha, _view) in chosen.items()})
+
+
+def inherited_for_catch(ctx: TaskContext) -> dict[str, str]:
+    """What a caught task passes on: its parent's index; for a join, what all inputs agree on."""
+    if not ctx.node.is_join:
+        return dict(ctx.inherited())
+    agreed: dict[str, str] | None = None
+    for view in ctx.join_inputs():
+        artifacts = view._artifacts()
+        agreed = dict(artifacts) if agreed is None else {k: v for k, v in agreed.items() if artifacts.get(k) == v}
+    return agreed or {}
+
+
+def start_parameters(raw: dict[str, Any] | None, flow_cls: type, plan: FlowPlan, store: ArtifactStore,
+                     flow: str) -> dict[str, str]:
+    """Convert and validate the run's raw parameters, store them; return attribute -> sha.
+
+    Raises UserCodeError naming the parameter when a value is missing or malformed.
+    """
+    import inspect
+    from types import SimpleNamespace
+
+    from sfn_compiler.dsl.parameters import Parameter, ParameterError, convert_value
+
+    given = dict(raw or {})
+    specs = plan.graph.parameters
+    known = {s.name for s in specs} | {s.attribute for s in specs}
+    unknown = sorted(set(given) - known)
+    if unknown:
+        names = ", ".join(s.name for s in specs) or "none"
+        raise UserCodeError(f"flow {plan.graph.name} has no parameter {', '.join(map(repr, unknown))} "
+                            f"(its parameters: {names}).", step="start")
+    values: dict[str, Any] = {}
+    for spec in specs:
+        attribute = spec.attribute or spec.name
+        raw_value = given.get(spec.name, given.get(attribute))
+        try:
+            if raw_value is not None:
+                value = convert_value(spec.type, raw_value)
+            else:
+                param = inspect.getattr_static(flow_cls, attribute, None)
+                context = SimpleNamespace(flow_name=plan.graph.name, parameter_name=spec.name)
+                value = param.resolve_default(context) if isinstance(param, Parameter) else spec.default
+                if isinstance(value, str) and spec.type != "str":
+                    value = convert_value(spec.type, value)  # e.g. a JSONType default written as JSON text
+        except ParameterError as exc:
+            raise UserCodeError(f"parameter '{spec.name}': {exc}.", step="start") from exc
+        except Exception as exc:  # a callable default raised
+            raise UserCodeError(f"parameter '{spec.name}': its default raised {type(exc).__name__}: {exc}.",
+                                step="start") from exc
+        if value is None and spec.required:
+            raise UserCodeError(f"parameter '{spec.name}' is required. Pass --{spec.name} VALUE.", step="start")
+        values[attribute] = value
+    return store.save(flow, values)

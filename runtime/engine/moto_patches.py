@@ -1,0 +1,614 @@
+"""Every patch the embedded engine applies to moto's Step Functions interpreter, in one place.
+
+moto 5.2.5 runs ASL (LocalStack's interpreter, ported) but is slow for wide fan-outs and
+cannot run Lambda or Batch code without Docker. The patches here:
+
+* route `lambda:invoke` and `batch:submitJob.sync` Task states whose function / job queue
+  is one of the engine's routing ARNs straight to a `TaskRouter` (the warm worker pool),
+  skipping the per-invoke boto3 client, the botocore round trip and the shape
+  normalisation (together ~85 % of moto's per-task CPU cost);
+* replace the execution-history bookkeeping with a lean recorder that measures state
+  input/output sizes and keeps only the events worth reading (failures, execution start
+  and end), instead of a dict per event for every Map iteration;
+* tell the router when the frame of a running task ends (TimeoutSeconds, stop_execution,
+  a failed sibling branch), so the worker running it can be killed and replaced;
+* optionally skip Retry interval sleeps (`fast_retries`, for tests);
+* make `batch:submitJob` / `states:startExecution` work when they are NOT routed
+  (moto stubs the parser's botocore-shape normalisation).
+
+All patches are inert while no engine is active (`HOOKS.router is None`), so other moto
+users in the same process see moto's own behaviour. `install()` checks the moto version
+and that every attribute it replaces exists, and fails with a clear message otherwise.
+Nothing outside runtime/engine may import this module (it imports moto).
+"""
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+import json
+import logging
+import threading
+import time as _time
+import types
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol
+
+PINNED_MOTO_VERSION = "5.2.5"
+
+_SFN = "moto.stepfunctions.parser.asl"
+_TASK = f"{_SFN}.component.state.exec.state_task"
+# (module, attribute path) of everything replaced or relied upon below.
+PATCH_TARGETS: tuple[tuple[str, str], ...] = (
+    (f"{_SFN}.eval.event.event_manager", "EventManager.add_event"),
+    (f"{_SFN}.eval.event.event_manager", "EventManager._event_id_gen"),
+    (f"{_SFN}.eval.environment", "Environment.set_ended"),
+    (f"{_SFN}.eval.environment", "Environment.set_stop"),
+    (f"{_SFN}.eval.environment", "Environment.set_error"),
+    (f"{_SFN}.eval.environment", "Environment.set_timed_out"),
+    (f"{_SFN}.eval.environment", "Environment.is_running"),
+    (f"{_TASK}.service.state_task_service", "StateTaskService._normalise_parameters"),
+    (f"{_TASK}.service.state_task_service", "StateTaskService._normalise_response"),
+    (f"{_TASK}.service.state_task_service", "StateTaskService._to_boto_request"),
+    (f"{_TASK}.service.state_task_service", "StateTaskService._from_boto_response"),
+    (f"{_TASK}.service.state_task_service", "StateTaskService._get_boto_service_name"),
+    (f"{_TASK}.service.state_task_service", "StateTaskService._get_boto_service_action"),
+    (f"{_TASK}.service.state_task_service_lambda", "StateTaskServiceLambda._eval_service_task"),
+    (f"{_TASK}.service.state_task_service_lambda", "StateTaskServiceLambda._normalise_parameters"),
+    (f"{_TASK}.service.state_task_service_batch", "StateTaskServiceBatch._eval_service_task"),
+    (f"{_TASK}.service.state_task_service_batch", "StateTaskServiceBatch._build_sync_resolver"),
+    (f"{_TASK}.service.state_task_service_lambda", "StateTaskServiceLambda._normalise_response"),
+    (f"{_SFN}.component.common.retry.retrier_decl", "time"),
+    (f"{_SFN}.utils.json_path", "parse"),
+    (f"{_SFN}.component.common.path.result_path", "parse"),
+    (f"{_SFN}.eval.states", "copy"),
+    (f"{_SFN}.eval.states", "States._states_data"),
+    (f"{_SFN}.component.state.exec.execute_state", "copy"),
+    (f"{_SFN}.component.state.exec.state_map.state_map", "copy"),
+    (f"{_SFN}.component.common.string.string_expression", "copy"),
+    (f"{_SFN}.eval.environment", "copy"),
+    (f"{_SFN}.eval.program_state", "ProgramRunning"),
+    (f"{_SFN}.eval.program_state", "ProgramStopped"),
+    (f"{_SFN}.component.state.exec.state_map.iteration.itemprocessor.inline_item_processor_worker",
+     "InlineItemProcessorWorker._eval_input"),
+    (f"{_SFN}.component.state.exec.state_map.iteration.iteration_worker", "IterationWorker._env"),
+    (f"{_SFN}.component.common.error_name.failure_event", "FailureEventException"),
+    (f"{_SFN}.component.common.error_name.failure_event", "FailureEvent"),
+    (f"{_SFN}.component.common.error_name.custom_error_name", "CustomErrorName"),
+    (f"{_SFN}.component.common.error_name.states_error_name", "StatesErrorName"),
+    ("moto.stepfunctions.parser.api", "TaskFailedEventDetails"),
+    ("moto.stepfunctions.parser.api", "HistoryEventType"),
+)
+
+# Event types the lean recorder keeps as full history events (everything else is counted).
+_KEPT_SUFFIXES = ("Failed", "TimedOut", "Aborted")
+_KEPT_TYPES = {"ExecutionStarted", "ExecutionSucceeded", "MapRunStarted", "MapRunSucceeded"}
+
+
+class MotoPatchError(RuntimeError):
+    """The installed moto is not the one the engine's patches were written for."""
+
+
+class TaskFailed(Exception):
+    """Raised by a TaskRouter: the task failed with Step Functions error `error`."""
+
+    def __init__(self, error: str, cause: str) -> None:
+        super().__init__(f"{error}: {cause}")
+        self.error = error
+        self.cause = cause
+
+
+class TaskRouter(Protocol):
+    """What the interpreter calls for a routed Task state (implemented by the engine)."""
+
+    def is_routed(self, kind: str, target: str) -> bool:
+        """`kind` is "lambda" or "batch"; `target` the FunctionName or JobQueue."""
+
+    def route(self, kind: str, target: str, parameters: dict[str, Any], watch: "FrameWatch") -> Any:
+        """Run the task and return its result; raise TaskFailed, or TaskCancelled once `watch` fires."""
+
+
+@dataclass
+class HistoryStats:
+    """What the lean recorder measured about one execution (all of its frames and map runs)."""
+
+    events: int = 0
+    by_type: dict[str, int] = field(default_factory=dict)
+    max_input_bytes: int = 0
+    max_output_bytes: int = 0
+    max_input_state: str = ""
+    max_output_state: str = ""
+    kept: list[dict[str, Any]] = field(default_factory=list)
+
+    def observe(self, event_type: str, details: dict[str, Any] | None) -> None:
+        self.events += 1
+        self.by_type[event_type] = self.by_type.get(event_type, 0) + 1
+        if not details:
+            return
+        body = next(iter(details.values()))
+        if not isinstance(body, dict):
+            return
+        # Sizes are UTF-8 bytes, what Step Functions' 256 KiB state quota counts.
+        text = body.get("input")
+        if isinstance(text, str):
+            size = len(text) if text.isascii() else len(text.encode("utf-8"))
+            if size > self.max_input_bytes:
+                self.max_input_bytes, self.max_input_state = size, str(body.get("name", event_type))
+        text = body.get("output")
+        if isinstance(text, str):
+            size = len(text) if text.isascii() else len(text.encode("utf-8"))
+            if size > self.max_output_bytes:
+                self.max_output_bytes, self.max_output_state = size, str(body.get("name", event_type))
+
+
+class TaskCancelled(Exception):
+    """Raised by a TaskRouter when the task's frame ended while it ran (timeout, stop)."""
+
+
+class FrameWatch:
+    """Calls its callback once when the interpreter frame of a running task stops running.
+
+    moto abandons a timed-out task's thread (`frame.set_ended()`); this is how the router
+    learns of it at once and kills the worker, instead of polling `is_running()`.
+    """
+
+    __slots__ = ("env", "_callback", "fired", "_lock")
+
+    def __init__(self, env: Any) -> None:
+        self.env, self._callback, self.fired = env, None, False
+        self._lock = threading.Lock()
+
+    def bind(self, callback: Callable[[], None]) -> None:
+        """Set the callback; call it now if the frame has already ended."""
+        with self._lock:
+            self._callback = callback
+            fired = self.fired
+        if fired:
+            callback()
+
+    def fire(self) -> None:
+        with self._lock:
+            if self.fired:
+                return
+            self.fired = True
+            callback = self._callback
+        if callback is not None:
+            callback()
+
+
+class _Hooks:
+    """Process-wide switchboard the patched functions read (one engine active at a time)."""
+
+    def __init__(self) -> None:
+        self.router: TaskRouter | None = None
+        self.fast_retries = False
+        self.lean_history = False
+        self.stats: HistoryStats | None = None
+        self.watches: dict[int, FrameWatch] = {}
+        self.lock = threading.Lock()
+
+    def watch(self, env: Any) -> FrameWatch:
+        w = FrameWatch(env)
+        with self.lock:
+            self.watches[id(env)] = w
+        if not env.is_running():  # ended before we started watching
+            w.fire()
+        return w
+
+    def unwatch(self, w: FrameWatch) -> None:
+        with self.lock:
+            if self.watches.get(id(w.env)) is w:
+                del self.watches[id(w.env)]
+
+
+HOOKS = _Hooks()
+_installed = False
+_originals: dict[str, Any] = {}
+
+
+def _resolve(module: str, path: str) -> tuple[Any, str]:
+    obj: Any = importlib.import_module(module)
+    *parents, leaf = path.split(".")
+    for name in parents:
+        obj = getattr(obj, name)
+    return obj, leaf
+
+
+def check_moto() -> None:
+    """Fail clearly unless moto is the pinned version and has every patched attribute."""
+    try:
+        import moto
+    except ImportError as exc:  # pragma: no cover - moto is a dependency
+        raise MotoPatchError(f"the local engine needs moto=={PINNED_MOTO_VERSION}; it is not installed.") from exc
+    if moto.__version__ != PINNED_MOTO_VERSION:
+        raise MotoPatchError(
+            f"the local engine patches moto {PINNED_MOTO_VERSION} internals, but moto {moto.__version__} is "
+            f"installed. Run: pip install 'moto[server,stepfunctions,s3,dynamodb,awslambda,batch]=="
+            f"{PINNED_MOTO_VERSION}'.")
+    missing = []
+    for module, path in PATCH_TARGETS:
+        try:
+            owner, leaf = _resolve(module, path)
+            if not hasattr(owner, leaf) and leaf not in getattr(owner, "__annotations__", {}):
+                missing.append(f"{module}.{path}")
+        except (ImportError, AttributeError):
+            missing.append(f"{module}.{path}")
+    if missing:
+        raise MotoPatchError("moto internals the local engine patches are missing: " + ", ".join(missing)
+                             + f". Reinstall moto=={PINNED_MOTO_VERSION}.")
+
+
+def install() -> None:
+    """Apply every patch once per process (idempotent); patches stay inert until an engine is active."""
+    global _installed
+    if _installed:
+        return
+    check_moto()
+    logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
+    _patch_event_manager()
+    _patch_environment()
+    _patch_normalisation()
+    _patch_lambda()
+    _patch_batch()
+    _patch_retry_sleep()
+    _patch_jsonpath_cache()
+    _patch_json_copies()
+    _patch_map_item_input()
+    _installed = True
+
+
+def _replace(owner: Any, name: str, new: Any) -> Any:
+    old = inspect.getattr_static(owner, name) if isinstance(owner, type) else getattr(owner, name)
+    _originals[f"{getattr(owner, '__qualname__', getattr(owner, '__name__', owner))}.{name}"] = old
+    setattr(owner, name, new)
+    return old
+
+
+# -- history ------------------------------------------------------------------------------
+def _patch_event_manager() -> None:
+    from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
+
+    original = _replace(EventManager, "add_event", None)
+
+    def add_event(self: Any, context: Any, event_type: Any, event_details: Any = None,
+                  timestamp: Any = None, update_source_event_id: bool = True) -> int:
+        stats = HOOKS.stats
+        if stats is None or not HOOKS.lean_history:
+            event_id: int = original(self, context, event_type, event_details, timestamp, update_source_event_id)
+            if stats is not None:
+                stats.observe(_type_name(event_type), event_details)
+            return event_id
+        with self._mutex:
+            event_id = self._event_id_gen.get()
+            source_event_id = context.source_event_id
+            context.last_published_event_id = event_id
+            if update_source_event_id:
+                context.source_event_id = event_id
+            name = _type_name(event_type)
+            stats.observe(name, event_details)
+            if name in _KEPT_TYPES or name.endswith(_KEPT_SUFFIXES):
+                event = dict(event_details or {})
+                event.update(id=event_id, previousEventId=source_event_id, type=event_type,
+                             timestamp=_time.time())
+                stats.kept.append(event)
+        return event_id
+
+    EventManager.add_event = add_event
+
+
+def _type_name(event_type: Any) -> str:
+    return str(getattr(event_type, "value", event_type))
+
+
+# -- frames ending (timeouts, stops, failed siblings) -------------------------------------
+def _patch_environment() -> None:
+    from moto.stepfunctions.parser.asl.eval.environment import Environment
+
+    def wrap(name: str) -> None:
+        original = _replace(Environment, name, None)
+
+        def patched(self: Any, *args: Any, **kwargs: Any) -> None:
+            original(self, *args, **kwargs)
+            if HOOKS.watches:
+                w = HOOKS.watches.get(id(self))
+                if w is not None and w.env is self:
+                    w.fire()
+
+        patched.__name__ = name
+        setattr(Environment, name, patched)
+
+    for method in ("set_ended", "set_stop", "set_error", "set_timed_out"):
+        wrap(method)
+
+
+# -- botocore-shape normalisation (unrouted services only) --------------------------------
+_op_models: dict[tuple[str, str], Any] = {}
+_op_lock = threading.Lock()
+
+
+def _op_model(service: str, action_snake: str) -> Any:
+    # Under a lock: a Map's threads would otherwise all load the botocore model at once.
+    with _op_lock:
+        op = _op_models.get((service, action_snake))
+        if op is None:
+            import botocore
+            import botocore.session
+
+            model = botocore.session.get_session().get_service_model(service)
+            names = {botocore.xform_name(n): n for n in model.operation_names}
+            op = _op_models[(service, action_snake)] = model.operation_model(names[action_snake])
+        return op
+
+
+def _patch_normalisation() -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
+        StateTaskService,
+    )
+
+    def _normalise_parameters(self: Any, parameters: dict, boto_service_name: str | None = None,
+                              service_action_name: str | None = None) -> None:
+        if parameters.pop("__sfnflow_routed__", False):
+            return  # routed to the worker pool: no botocore call, keep the ASL's own casing
+        op = _op_model(self._get_boto_service_name(boto_service_name),
+                       self._get_boto_service_action(service_action_name))
+        if op.input_shape is not None:
+            self._to_boto_request(parameters, op.input_shape)  # JobName -> jobName, ...
+
+    def _normalise_response(self: Any, response: Any, boto_service_name: str | None = None,
+                            service_action_name: str | None = None) -> None:
+        if isinstance(response, dict) and response.get("__sfnflow_routed__"):
+            return
+        op = _op_model(self._get_boto_service_name(boto_service_name),
+                       self._get_boto_service_action(service_action_name))
+        if op.output_shape is not None:
+            self._from_boto_response(response, op.output_shape)  # jobId -> JobId, ...
+
+    _replace(StateTaskService, "_normalise_parameters", _normalise_parameters)
+    _replace(StateTaskService, "_normalise_response", _normalise_response)
+
+
+# -- Lambda routing -----------------------------------------------------------------------
+def _failure(self: Any, env: Any, error: str, cause: str) -> Exception:
+    from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
+    from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+
+    if error.startswith("States."):  # CustomErrorName refuses the reserved prefix
+        error_name: Any = StatesErrorName(typ=StatesErrorNameType.from_name(error))
+    else:
+        error_name = CustomErrorName(error)
+    details = TaskFailedEventDetails(error=error, cause=cause, resource=self._get_sfn_resource(),
+                                     resourceType=self._get_sfn_resource_type())
+    return FailureEventException(failure_event=FailureEvent(
+        env=env, error_name=error_name, event_type=HistoryEventType.TaskFailed,
+        event_details={"taskFailedEventDetails": details}))
+
+
+def _route(self: Any, env: Any, kind: str, target: str, parameters: dict[str, Any]) -> Any:
+    router = HOOKS.router
+    if router is None:  # the engine stopped while this thread was on its way here
+        raise TaskCancelled("the local engine has stopped")
+    watch = HOOKS.watch(env)
+    try:
+        return router.route(kind, target, parameters, watch)
+    finally:
+        HOOKS.unwatch(watch)
+
+
+def _patch_lambda() -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_lambda import (
+        StateTaskServiceLambda,
+    )
+
+    orig_eval = _replace(StateTaskServiceLambda, "_eval_service_task", None)
+    orig_norm = _replace(StateTaskServiceLambda, "_normalise_parameters", None)
+    # moto's lambda:invoke output is already Step Functions-shaped: no botocore pass (moto's own no-op).
+    _replace(StateTaskServiceLambda, "_normalise_response", lambda self, response, *a, **k: None)
+
+    def _routed(parameters: dict[str, Any]) -> bool:
+        router = HOOKS.router
+        return router is not None and router.is_routed("lambda", str(parameters.get("FunctionName", "")))
+
+    def _normalise_parameters(self: Any, parameters: dict, boto_service_name: str | None = None,
+                              service_action_name: str | None = None) -> None:
+        if _routed(parameters):
+            return  # keep Payload a dict: the worker gets it without a JSON round trip
+        orig_norm(self, parameters, boto_service_name, service_action_name)
+
+    def _eval_service_task(self: Any, env: Any, resource_runtime_part: Any, normalised_parameters: dict,
+                           state_credentials: Any) -> None:
+        if not _routed(normalised_parameters):
+            return orig_eval(self, env, resource_runtime_part, normalised_parameters, state_credentials)
+        try:
+            result = _route(self, env, "lambda", str(normalised_parameters["FunctionName"]), normalised_parameters)
+        except TaskFailed as exc:  # Lambda reports the handler's exception class as the error name
+            raise _failure(self, env, exc.error, exc.cause) from None
+        # The shape of Step Functions' lambda:invoke output, so `$.Payload.x` selectors work.
+        env.stack.append({"ExecutedVersion": "$LATEST", "Payload": result, "StatusCode": 200})
+        return None
+
+    StateTaskServiceLambda._normalise_parameters = _normalise_parameters
+    StateTaskServiceLambda._eval_service_task = _eval_service_task
+
+
+# -- Batch routing ------------------------------------------------------------------------
+def _patch_batch() -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_batch import (
+        StateTaskServiceBatch,
+    )
+
+    orig_eval = _replace(StateTaskServiceBatch, "_eval_service_task", None)
+    orig_sync = _replace(StateTaskServiceBatch, "_build_sync_resolver", None)
+
+    def _eval_service_task(self: Any, env: Any, resource_runtime_part: Any, normalised_parameters: dict,
+                           state_credentials: Any) -> None:
+        router = HOOKS.router
+        queue = str(normalised_parameters.get("JobQueue") or normalised_parameters.get("jobQueue") or "")
+        if router is None or not router.is_routed("batch", queue):
+            return orig_eval(self, env, resource_runtime_part, normalised_parameters, state_credentials)
+        # Submit returns at once (as SubmitJob does); the job runs in the .sync resolver,
+        # inside the state's TimeoutSeconds frame.
+        job_id = f"sfnflow-{id(env):x}-{_time.monotonic_ns():x}"
+        env.stack.append({"__sfnflow_routed__": True, "JobId": job_id,
+                          "JobName": normalised_parameters.get("JobName", ""),
+                          "JobArn": f"{queue.split(':job-queue/')[0]}:job/{job_id}",
+                          "__params__": normalised_parameters, "__queue__": queue})
+        return None
+
+    def _build_sync_resolver(self: Any, env: Any, resource_runtime_part: Any, normalised_parameters: dict,
+                             state_credentials: Any) -> Any:
+        submission = env.stack[-1] if env.stack else None
+        if not (isinstance(submission, dict) and submission.get("__sfnflow_routed__")):
+            return orig_sync(self, env, resource_runtime_part, normalised_parameters, state_credentials)
+        env.stack.pop()
+
+        def resolve() -> dict[str, Any] | None:
+            try:
+                result = _route(self, env, "batch", submission["__queue__"], submission["__params__"])
+            except TaskCancelled:
+                return None
+            except TaskFailed as exc:
+                # AWS: a failed job fails a .sync state with States.TaskFailed and the job
+                # description as the cause; the container's own error is in StatusReason.
+                job = _job_description(submission, None, failure=f"{exc.error}: {exc.cause}")
+                raise _failure(self, env, "States.TaskFailed", json.dumps(job)) from None
+            return _job_description(submission, result)
+
+        return resolve
+
+    StateTaskServiceBatch._eval_service_task = _eval_service_task
+    StateTaskServiceBatch._build_sync_resolver = _build_sync_resolver
+
+    # Routed Batch states skip botocore normalisation too (their parameters never reach botocore).
+    base_norm = StateTaskServiceBatch._normalise_parameters
+
+    def _normalise_parameters(self: Any, parameters: dict, boto_service_name: str | None = None,
+                              service_action_name: str | None = None) -> None:
+        router = HOOKS.router
+        if router is not None and router.is_routed("batch", str(parameters.get("JobQueue", ""))):
+            return  # routed: these parameters never reach botocore
+        base_norm(self, parameters, boto_service_name, service_action_name)
+
+    StateTaskServiceBatch._normalise_parameters = _normalise_parameters
+
+
+def _job_description(submission: dict[str, Any], result: Any, failure: str | None = None) -> dict[str, Any]:
+    """A DescribeJobs-like record, the output AWS gives a `batch:submitJob.sync` state."""
+    params = submission["__params__"]
+    overrides = params.get("ContainerOverrides") or {}
+    now = int(_time.time() * 1000)
+    return {
+        "JobArn": submission["JobArn"], "JobId": submission["JobId"], "JobName": submission["JobName"],
+        "JobQueue": submission["__queue__"], "JobDefinition": params.get("JobDefinition", ""),
+        "Status": "FAILED" if failure else "SUCCEEDED",
+        "StatusReason": failure or "Essential container in task exited",
+        "StartedAt": now, "StoppedAt": now,
+        "Container": {"Command": list(overrides.get("Command") or []), "ExitCode": 1 if failure else 0},
+        "Attempts": [{"Container": {"ExitCode": 1 if failure else 0}}],
+        "Result": result,  # not in AWS's record: lets local tests read what the task returned
+    }
+
+
+# -- Retry sleeps -------------------------------------------------------------------------
+def _patch_retry_sleep() -> None:
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+
+    def sleep(seconds: float) -> None:
+        if not HOOKS.fast_retries:
+            _time.sleep(seconds)
+
+    retrier_decl.time = types.SimpleNamespace(sleep=sleep, time=_time.time, monotonic=_time.monotonic)
+
+
+# -- interpreter hot spots: JSONPath parsing, deep copies, Map item input ------------------
+def _patch_jsonpath_cache() -> None:
+    """Parse each JSONPath once: jsonpath_ng.ext builds a fresh PLY parser on every parse()
+    (~1 ms, six paths per Map iteration in a typical body); parsed paths are immutable."""
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    for module in (json_path, result_path):
+        original = _replace(module, "parse", None)
+        setattr(module, "parse", functools.lru_cache(maxsize=4096)(original))
+
+
+def json_copy(value: Any) -> Any:
+    """A deep copy for JSON values, ~10x faster than copy.deepcopy (no memo, no reduce protocol)."""
+    kind = type(value)
+    if kind is dict:
+        return {k: json_copy(v) for k, v in value.items()}
+    if kind is list:
+        return [json_copy(v) for v in value]
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return value
+    if kind in _SHALLOW_SAFE:  # objects holding only immutable attributes
+        return _copy_module.copy(value)
+    return _copy_module.deepcopy(value)
+
+
+_SHALLOW_SAFE: set[type] = set()
+
+
+import copy as _copy_module  # noqa: E402 - kept beside its only user
+
+_JSON_COPY = types.SimpleNamespace(deepcopy=json_copy, copy=_copy_module.copy)
+
+
+def _patch_json_copies() -> None:
+    """The interpreter deep-copies every state value on each read and write; use json_copy."""
+    from moto.stepfunctions.parser.asl.component.common.string import string_expression
+    from moto.stepfunctions.parser.asl.component.state.exec import execute_state
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map import state_map
+    from moto.stepfunctions.parser.asl.eval import environment, program_state, states
+
+    _SHALLOW_SAFE.update({program_state.ProgramRunning, program_state.ProgramEnded,
+                          program_state.ProgramStopped, program_state.ProgramTimedOut})
+    for module in (states, execute_state, state_map, string_expression, environment):
+        _replace(module, "copy", _JSON_COPY)
+
+
+def _patch_map_item_input() -> None:
+    """Map iterations read the Map's input (ItemSelector / Parameters) without copying it.
+
+    moto deep-copies the whole Map input into every iteration just to evaluate the
+    selector, which is O(items) per iteration, O(items^2) per Map. The selector only
+    reads that input (extractions are copied on read), so a shared reference is safe.
+    """
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor import (
+        inline_item_processor_worker as module,
+    )
+
+    cls = module.InlineItemProcessorWorker
+    _replace(cls, "_eval_input", None)
+
+    def _eval_input(self: Any, env_frame: Any) -> None:
+        if not self._parameters and not self._item_selector:
+            return
+        map_state_input = self._env.stack[-1]
+        data = env_frame.states._states_data
+        data["input"], data["result"], data["errorOutput"] = map_state_input, None, None
+        depth = len(env_frame.stack)
+        env_frame.stack.append(map_state_input)
+        if self._item_selector:
+            self._item_selector.eval(env_frame)
+        elif self._parameters:
+            self._parameters.eval(env_frame)
+        env_frame.states.reset(input_value=env_frame.stack[-1])
+        # moto leaves the Map input on the iteration's stack, and every Task in the
+        # iteration deep-copies its stack (TimeoutSeconds frame): drop it, as the
+        # no-selector path does.
+        del env_frame.stack[depth:]
+
+    cls._eval_input = _eval_input
+
+
+def json_size(value: Any) -> int:
+    """UTF-8 size of a value as Step Functions serialises it (compact JSON)."""
+    return len(json.dumps(value, separators=(",", ":"), default=str).encode("utf-8"))

@@ -1,0 +1,387 @@
+"""A pool of warm local worker processes that run one task at a time each.
+
+Start-up forks one "zygote" process while the engine process has no threads yet (before
+moto starts its interpreter threads): the zygote imports the runtime and the flow module
+once, then forks every worker on request. Workers are therefore warm (no imports per
+task), cheap to replace (a fork of a warm, single-threaded process, ~ms), and never
+forked from the threaded engine process (fork with threads running can copy held locks).
+
+Each worker talks to the engine over its own socket pair (the zygote passes the engine's
+end over a control socket with SCM_RIGHTS). A task is one round trip: payload out,
+("ok", result) or ("err", error_name, message, traceback) back.
+
+`WorkerPool.call` blocks the calling thread (one of moto's interpreter threads) until a
+worker is free and has answered. `CallHandle.cancel()` (a TimeoutSeconds or a stop) kills
+the worker running the task and replaces it, so the pool never loses capacity and no
+abandoned step keeps running. Workers ignore SIGINT: Ctrl-C is the engine's to handle.
+This module must not import moto.
+"""
+from __future__ import annotations
+
+import importlib
+import multiprocessing
+import os
+import signal
+import socket
+import sys
+import threading
+import traceback
+from multiprocessing.connection import Connection
+from typing import Any, Callable, Sequence
+
+__all__ = ["CallHandle", "Cancelled", "Executor", "PoolClosed", "WorkerCrashed", "WorkerError", "WorkerPool",
+           "resolve_executor", "run_task_payload"]
+
+Executor = Callable[[dict[str, Any]], Any]
+
+
+class WorkerError(Exception):
+    """The executor raised in the worker: `name` is the exception's class name."""
+
+    def __init__(self, name: str, message: str, tb: str = "") -> None:
+        super().__init__(f"{name}: {message}")
+        self.name, self.message, self.traceback = name, message, tb
+
+
+class WorkerCrashed(Exception):
+    """The worker process died while running a task (not cancelled by us)."""
+
+
+class PoolClosed(Exception):
+    """The pool was shut down while a call waited or ran."""
+
+
+def resolve_executor(spec: str | Executor) -> Executor:
+    """A callable, or "package.module:function" imported in the zygote."""
+    if callable(spec):
+        return spec
+    module, _, attr = spec.partition(":")
+    obj: Any = importlib.import_module(module)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    if not callable(obj):
+        raise TypeError(f"executor {spec!r} is not callable")
+    return obj  # type: ignore[no-any-return]
+
+
+# -- processes (zygote and workers) ----------------------------------------------------------
+def _worker_loop(conn: Connection, executor: Executor) -> None:
+    while True:
+        try:
+            payload = conn.recv()
+        except (EOFError, OSError):
+            return
+        if payload is None:
+            return
+        try:
+            reply: tuple[Any, ...] = ("ok", executor(payload))
+        except BaseException as exc:  # every failure goes back to the engine, by class name
+            reply = ("err", type(exc).__name__, str(exc), traceback.format_exc())
+        try:
+            conn.send(reply)
+        except (EOFError, OSError):
+            return
+        except Exception as exc:  # the result did not pickle
+            conn.send(("err", "PlatformError", f"task result could not be sent to the engine: {exc}", ""))
+
+
+def _zygote_main(ctrl: socket.socket, engine_end: socket.socket, executor_spec: Any,
+                 preload: Sequence[str], warm: Callable[[], None] | None) -> None:
+    engine_end.close()  # else the zygote never sees EOF when the engine dies
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps dead workers
+    status = b"ready"
+    try:
+        for module in preload:
+            importlib.import_module(module)
+        if warm is not None:
+            warm()
+        executor = resolve_executor(executor_spec)
+    except BaseException as exc:
+        status = f"failed {type(exc).__name__}: {exc}".encode()[:4000]
+    ctrl.sendall(len(status).to_bytes(4, "big") + status)
+    if status != b"ready":
+        return
+    while True:
+        try:
+            cmd = ctrl.recv(1)
+        except OSError:
+            return
+        if cmd != b"s":  # EOF or "q": the engine is gone or done
+            return
+        ours, theirs = socket.socketpair()
+        pid = os.fork()
+        if pid == 0:
+            ctrl.close()
+            theirs.close()
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            code = 0
+            try:
+                _worker_loop(Connection(ours.detach()), executor)
+            except BaseException:
+                code = 1
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        ours.close()
+        socket.send_fds(ctrl, [pid.to_bytes(8, "big")], [theirs.fileno()])
+        theirs.close()
+
+
+class _Worker:
+    __slots__ = ("pid", "conn")
+
+    def __init__(self, pid: int, conn: Connection) -> None:
+        self.pid, self.conn = pid, conn
+
+    def kill(self) -> None:
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+class CallHandle:
+    """One task's place in the pool; `cancel()` may be called from any thread."""
+
+    __slots__ = ("_pool", "worker", "cancelled", "killed")
+
+    def __init__(self, pool: "WorkerPool") -> None:
+        self._pool, self.worker, self.cancelled, self.killed = pool, None, False, False
+
+    def cancel(self) -> None:
+        self._pool._cancel(self)
+
+
+class WorkerPool:
+    """`max_workers` warm processes forked from a zygote; see the module docstring."""
+
+    def __init__(self, executor: str | Executor, max_workers: int | None = None, *,
+                 preload: Sequence[str] = (), warm: Callable[[], None] | None = None) -> None:
+        self.max_workers = max(1, int(max_workers or os.cpu_count() or 1))
+        self._executor, self._preload, self._warm = executor, tuple(preload), warm
+        self._cond = threading.Condition()
+        self._spawn_lock = threading.Lock()
+        self._idle: list[_Worker] = []
+        self._all: dict[int, _Worker] = {}
+        self._closed = True
+        self._ctrl: socket.socket | None = None
+        self._zygote: Any = None
+        self.spawned = 0
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def start(self) -> None:
+        """Fork the zygote (do this before the process starts threads) and the workers."""
+        ours, theirs = socket.socketpair()
+        ctx = multiprocessing.get_context("fork")
+        self._zygote = ctx.Process(target=_zygote_main, name="sfnflow-zygote",
+                                   args=(theirs, ours, self._executor, self._preload, self._warm), daemon=True)
+        self._zygote.start()
+        theirs.close()
+        self._ctrl = ours
+        status = self._recv_exact(int.from_bytes(self._recv_exact(4), "big")).decode()
+        if status != "ready":
+            self._zygote.join(5)
+            raise RuntimeError(f"the local worker pool could not start: {status[len('failed '):]}")
+        self._closed = False
+        for _ in range(self.max_workers):
+            self._idle.append(self._spawn())
+
+    def _recv_exact(self, n: int) -> bytes:
+        assert self._ctrl is not None
+        data = b""
+        while len(data) < n:
+            chunk = self._ctrl.recv(n - len(data))
+            if not chunk:
+                raise RuntimeError("the local worker pool's zygote exited during start-up")
+            data += chunk
+        return data
+
+    def _spawn(self) -> _Worker:
+        assert self._ctrl is not None
+        with self._spawn_lock:
+            self._ctrl.sendall(b"s")
+            msg, fds, _flags, _addr = socket.recv_fds(self._ctrl, 8, 1)
+        if not fds:
+            raise RuntimeError("the local worker pool's zygote exited")
+        worker = _Worker(int.from_bytes(msg, "big"), Connection(fds[0]))
+        with self._cond:
+            self._all[worker.pid] = worker
+        self.spawned += 1
+        return worker
+
+    def close(self, grace: float = 1.0) -> None:
+        """Stop every worker (busy ones are killed after `grace` seconds) and the zygote."""
+        with self._cond:
+            if self._closed and self._ctrl is None:
+                return
+            self._closed = True
+            workers = list(self._all.values())
+            idle = {w.pid for w in self._idle}
+            self._idle.clear()
+            self._cond.notify_all()
+        for w in workers:
+            if w.pid in idle:
+                try:
+                    w.conn.send(None)
+                except OSError:
+                    pass
+            else:
+                _terminate(w.pid)
+        for w in workers:
+            w.conn.close()
+        if self._ctrl is not None:
+            try:
+                self._ctrl.sendall(b"q")
+            except OSError:
+                pass
+            self._ctrl.close()
+            self._ctrl = None
+        if self._zygote is not None:
+            self._zygote.join(grace)
+            if self._zygote.is_alive():
+                self._zygote.kill()
+                self._zygote.join(1)
+            self._zygote = None
+        _reap(workers, grace)
+
+    def __enter__(self) -> "WorkerPool":
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- tasks --------------------------------------------------------------------------------
+    def handle(self) -> CallHandle:
+        return CallHandle(self)
+
+    def call(self, payload: Any, handle: CallHandle | None = None,
+             on_start: Callable[[], None] | None = None) -> Any:
+        """Run `payload` on a free worker; return the executor's result.
+
+        Raises WorkerError (the executor raised), WorkerCrashed (the process died),
+        Cancelled (`handle.cancel()` was called) or PoolClosed (the pool shut down).
+        """
+        handle = handle or CallHandle(self)
+        with self._cond:
+            while not self._idle and not handle.cancelled and not self._closed:
+                self._cond.wait()
+            if handle.cancelled:
+                raise Cancelled()
+            if self._closed:
+                raise PoolClosed()
+            worker = self._idle.pop()
+            handle.worker = worker
+        if on_start is not None:
+            on_start()
+        reply: Any = None
+        try:
+            worker.conn.send(payload)
+            reply = worker.conn.recv()
+        except (EOFError, OSError):
+            reply = None
+        with self._cond:
+            handle.worker = None
+            killed = handle.killed or reply is None
+        self._release(worker, replace=killed)
+        if reply is None:
+            if handle.cancelled:
+                raise Cancelled()
+            if self._closed:
+                raise PoolClosed()
+            raise WorkerCrashed("the worker process running this task exited unexpectedly")
+        if reply[0] == "ok":
+            return reply[1]
+        raise WorkerError(reply[1], reply[2], reply[3])
+
+    def _release(self, worker: _Worker, replace: bool) -> None:
+        if replace:
+            worker.conn.close()
+            with self._cond:
+                self._all.pop(worker.pid, None)
+                closed = self._closed
+            if closed:
+                return
+            try:
+                worker = self._spawn()
+            except (OSError, RuntimeError):
+                return  # the zygote is gone: the pool is shutting down
+        with self._cond:
+            if self._closed:
+                try:
+                    worker.conn.send(None)
+                except OSError:
+                    pass
+                return
+            self._idle.append(worker)
+            self._cond.notify()
+
+    def _cancel(self, handle: CallHandle) -> None:
+        with self._cond:
+            if handle.cancelled:
+                return
+            handle.cancelled = True
+            worker = handle.worker
+            if worker is not None:
+                handle.killed = True
+                worker.kill()
+            self._cond.notify_all()
+
+
+class Cancelled(Exception):
+    """The call was cancelled (its worker, if any, was killed and replaced)."""
+
+
+def _terminate(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+
+
+def _reap(workers: list[_Worker], grace: float) -> None:
+    """Wait up to `grace` for workers to exit, then SIGKILL the rest (they are the zygote's children)."""
+    import time
+
+    deadline = time.monotonic() + grace
+    alive = [w for w in workers]
+    while alive and time.monotonic() < deadline:
+        alive = [w for w in alive if _alive(w.pid)]
+        if alive:
+            time.sleep(0.01)
+    for w in alive:
+        w.kill()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie still answers kill(0); the zygote reaps its children, so this is brief.
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ", 1)[1][:1] != "Z"
+    except OSError:
+        return False
+
+
+# -- the default executor ---------------------------------------------------------------------
+def run_task_payload(payload: dict[str, Any]) -> Any:
+    """Run one task as the Lambda handler would, against the local stores (the default executor)."""
+    from sfn_compiler.envelope import TaskEnvelope
+
+    from runtime import task  # imported in the zygote through `preload`
+
+    return task.run_task(TaskEnvelope.from_payload(payload), _task_environment(task))
+
+
+def _task_environment(task: Any) -> Any:
+    factory = getattr(task, "local_environment", None)
+    if factory is not None:
+        return factory()
+    return task.TaskEnvironment.from_env()

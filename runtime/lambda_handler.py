@@ -1,0 +1,92 @@
+"""AWS Lambda entry point: one task envelope in, run_task, its small result out.
+
+Thin on purpose: configuration comes from the function's environment (set by the
+deployer), the stores and the TaskEnvironment are built once per container and reused
+by warm invocations, and everything else is `runtime.task.run_task`.
+
+    SFNFLOW_BUCKET     artifact bucket                        (required)
+    SFNFLOW_TABLE      metadata table                         (required)
+    SFNFLOW_FLOW_FILE  the flow file, relative to the package root (the folder holding
+                       `runtime/`, i.e. the unpacked code package; /var/task on Lambda)
+    SFNFLOW_PREFIX     key prefix inside the bucket           (optional)
+
+Errors keep their class names, because Lambda reports an exception's class name as the
+error name Step Functions matches in Retry/Catch: `UserCodeError` (the step's code
+failed) and `PlatformError` (anything else, including a malformed envelope or missing
+configuration). Cold start: this module imports the runtime but not boto3, which is
+imported when the first store makes its client (see `python -X importtime`).
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Mapping
+
+from sfn_compiler.envelope import TaskEnvelope
+
+from .errors import PlatformError, TaskError
+from .task import TaskEnvironment, run_task
+
+__all__ = ["ENV_BUCKET", "ENV_FLOW_FILE", "ENV_PREFIX", "ENV_TABLE", "build_environment", "handler", "package_root"]
+
+ENV_BUCKET = "SFNFLOW_BUCKET"
+ENV_TABLE = "SFNFLOW_TABLE"
+ENV_FLOW_FILE = "SFNFLOW_FLOW_FILE"
+ENV_PREFIX = "SFNFLOW_PREFIX"
+
+_MAX_CACHED_RUNS = 256  # a warm container serves many runs over hours; keep its run cache small
+
+_cached: tuple[tuple[str, ...], TaskEnvironment] | None = None
+
+
+def package_root() -> str:
+    """The folder that holds the `runtime` package (the code package's root)."""
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def build_environment(environ: Mapping[str, str], compute: str, root: str | None = None,
+                      s3_client: Any = None, dynamodb_client: Any = None) -> TaskEnvironment:
+    """The TaskEnvironment the SFNFLOW_* variables describe (clients made lazily if not given).
+
+    Raises:
+        PlatformError: a required variable is missing (a deployment problem, not the user's).
+    """
+    from .stores.artifacts import ArtifactStore
+    from .stores.dynamodb import DynamoMetadataStore
+    from .stores.s3 import S3BlobStore
+
+    missing = [name for name in (ENV_BUCKET, ENV_TABLE, ENV_FLOW_FILE) if not environ.get(name)]
+    if missing:
+        raise PlatformError(f"the task's environment lacks {', '.join(missing)}; redeploy the flow "
+                            "(the deployer sets these on every Lambda function and Batch job definition).")
+    flow_file = os.path.join(root or package_root(), environ[ENV_FLOW_FILE])
+    blobs = S3BlobStore(environ[ENV_BUCKET], environ.get(ENV_PREFIX, ""), client=s3_client)
+    metadata = DynamoMetadataStore(environ[ENV_TABLE], client=dynamodb_client)
+    return TaskEnvironment(flow_file=flow_file, artifacts=ArtifactStore(blobs), metadata=metadata,
+                           compute=compute, tee=True)  # tee: CloudWatch reads the real stdout/stderr
+
+
+def _environment() -> TaskEnvironment:
+    global _cached
+    config = tuple(os.environ.get(n, "") for n in (ENV_BUCKET, ENV_TABLE, ENV_FLOW_FILE, ENV_PREFIX))
+    if _cached is None or _cached[0] != config:
+        _cached = (config, build_environment(os.environ, "lambda"))
+    env = _cached[1]
+    if len(env.runs) > _MAX_CACHED_RUNS:
+        env.runs.clear()
+    return env
+
+
+def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    """Run the task the event (a TaskEnvelope payload) names; return its result dict."""
+    try:
+        envelope = TaskEnvelope.from_payload(event)
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise PlatformError(f"malformed task envelope ({type(exc).__name__}: {exc}); "
+                            "the state machine and the deployed code disagree, redeploy the flow.") from exc
+    try:
+        return run_task(envelope, _environment())
+    except TaskError:
+        raise  # UserCodeError / PlatformError: the names Step Functions matches
+    except Exception as exc:
+        raise PlatformError(f"task {envelope.flow}/{envelope.run}/{envelope.step}/{envelope.task}: "
+                            f"{type(exc).__name__}: {exc}", step=envelope.step, task=envelope.task) from exc

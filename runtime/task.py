@@ -1,0 +1,393 @@
+"""run_task: run exactly one step of a flow, given a TaskEnvelope, against some stores.
+
+The Lambda handler, the Batch entrypoint and the local workers all call this. A warm
+process keeps one `TaskEnvironment`: the flow module is imported and its graph built once
+per flow file (`FlowCache`), the stores keep their connections and caches.
+
+Per task: build the flow object (without FlowSpec.__init__), attach a TaskContext, set
+`current`, run the step with stdout/stderr captured, check `self.next(...)` against the
+graph, store new or changed artifacts, write the task index (only on success), record
+the attempt, and return the small result of sfn_compiler.envelope's contract.
+Modes: a normal step; MODE_CATCH (record a caught failure, pass the parent's artifacts
+on); a resumed run's reused step (copy the origin task's index by reference).
+"""
+from __future__ import annotations
+
+import os
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from sfn_compiler.diagnostics import FlowDefinitionError
+from sfn_compiler.dsl.current import current
+from sfn_compiler.envelope import MODE_CATCH, MODE_STEP, TaskEnvelope, child_task_id, foreach_items_key
+from sfn_compiler.graph.builder import build_graph
+from sfn_compiler.graph.model import StepNode
+from sfn_compiler.loader import load_flow
+
+from .context import CTX_ATTR, FlowPlan, TaskContext, inherited_for_catch, start_parameters
+from .errors import (
+    CaughtException, PlatformError, TaskError, UserCodeError, caught_from_envelope, error_record, user_location,
+)
+from .logs import Captured, capture_output
+from .stores.artifacts import ArtifactStore
+from .stores.base import (
+    ATTEMPT_CAUGHT, ATTEMPT_FAILED, ATTEMPT_REUSED, ATTEMPT_RUNNING, ATTEMPT_SUCCEEDED, AttemptRecord,
+    MetadataStore, RunRecord,
+)
+
+__all__ = ["FlowCache", "LoadedFlow", "TaskEnvironment", "run_task"]
+
+
+@dataclass(frozen=True)
+class LoadedFlow:
+    cls: type
+    plan: FlowPlan
+
+
+class FlowCache:
+    """Flow classes and graphs by flow file: a warm worker imports and builds them once."""
+
+    def __init__(self) -> None:
+        self._flows: dict[str, LoadedFlow] = {}
+
+    def get(self, flow_file: str) -> LoadedFlow:
+        path = os.path.abspath(flow_file)
+        loaded = self._flows.get(path)
+        if loaded is None:
+            cls = load_flow(path)
+            loaded = self._flows[path] = LoadedFlow(cls, FlowPlan(build_graph(cls)))
+        return loaded
+
+
+DEFAULT_CACHE = FlowCache()
+
+
+@dataclass
+class TaskEnvironment:
+    """What a worker process keeps between tasks."""
+
+    flow_file: str
+    artifacts: ArtifactStore
+    metadata: MetadataStore
+    compute: str = "local"  # local | lambda | batch
+    tee: bool = False  # also copy the step's output to the real stdout/stderr
+    cache: FlowCache = field(default_factory=lambda: DEFAULT_CACHE)
+    runs: dict[tuple[str, str], RunRecord] = field(default_factory=dict)  # run records seen (immutable bits)
+
+
+def run_task(envelope: TaskEnvelope, env: TaskEnvironment) -> dict[str, Any]:
+    """Run one step; return {} or, for a foreach step, {"n": N, "items": [...] | None}.
+
+    Raises:
+        UserCodeError: the step's code (or the user's input) failed; recorded as FAILED.
+        PlatformError: anything else failed; recorded as FAILED where possible.
+    """
+    try:
+        loaded = env.cache.get(env.flow_file)
+    except FlowDefinitionError as exc:
+        raise UserCodeError(f"cannot load flow {env.flow_file}: {exc}", step=envelope.step, task=envelope.task) from exc
+    plan = loaded.plan
+    node = plan.graph.get(envelope.step)
+    if node is None or plan.graph.name != envelope.flow:
+        raise PlatformError(f"flow file {env.flow_file} defines {plan.graph.name} without step '{envelope.step}', "
+                            f"but the task is {envelope.flow}/{envelope.step}; redeploy the flow.")
+    try:
+        run = _run_record(envelope, env)
+    except Exception as exc:
+        raise PlatformError(f"metadata store failed: {type(exc).__name__}: {exc}") from exc
+    if envelope.mode == MODE_CATCH:
+        return _guarded(envelope, env, lambda: _catch(envelope, env, loaded, node, run))
+    if envelope.mode != MODE_STEP:
+        raise PlatformError(f"unknown task mode {envelope.mode!r}")
+    if run.origin_run_id and envelope.step in run.resume_steps:
+        reused = _guarded(envelope, env, lambda: _reuse(envelope, env, node, run))
+        if reused is not None:
+            return reused
+    return _run_step(envelope, env, loaded, node, run)
+
+
+# -- a normal step ----------------------------------------------------------------------
+def _run_step(envelope: TaskEnvelope, env: TaskEnvironment, loaded: LoadedFlow, node: StepNode,
+              run: RunRecord) -> dict[str, Any]:
+    flow, step, task, attempt = envelope.flow, envelope.step, envelope.task, envelope.attempt
+    _platform(env.metadata.start_attempt, AttemptRecord(
+        flow, envelope.run, step, task, attempt, ATTEMPT_RUNNING, time.time(), compute=env.compute))
+    with capture_output(env.tee) as captured:
+        try:
+            origin = _start_parameters(envelope, env, loaded, run) if node.name == "start" else None
+            ctx = _context(envelope, env, loaded, node, origin)
+            obj = _flow_object(loaded.cls, ctx)
+            _set_current(envelope, env, run)
+            try:
+                _call_step(obj, node, ctx)
+            finally:
+                current._clear()
+            _check_next(ctx, node)
+            meta = {"attempt": attempt, "status": ATTEMPT_SUCCEEDED}
+            if node.is_foreach:
+                meta.update(_foreach_meta(obj, ctx, node))
+            index, blobs = ctx.collect_index()
+        except KeyboardInterrupt as exc:
+            _fail(envelope, env, captured, exc)
+            raise  # the worker is being stopped: let it stop
+        except BaseException as exc:  # SystemExit from a step is the step failing
+            _fail(envelope, env, captured, exc)
+            raise _as_task_error(exc, envelope) from exc
+    return _guarded(envelope, env, lambda: _succeed(envelope, env, captured, node, index, blobs, meta))
+
+
+def _succeed(envelope: TaskEnvelope, env: TaskEnvironment, captured: Captured, node: StepNode,
+             index: dict[str, str], blobs: dict[str, bytes], meta: dict[str, Any]) -> dict[str, Any]:
+    store = env.artifacts
+    for sha, blob in blobs.items():
+        store.put_packed(envelope.flow, sha, blob)
+    result = _foreach_result(envelope, env, meta) if node.is_foreach else {}
+    store.put_index(envelope.flow, envelope.run, envelope.step, envelope.task, index, meta)
+    _write_logs(envelope, env, captured, envelope.attempt)
+    env.metadata.finish_attempt(envelope.flow, envelope.run, envelope.step, envelope.task, envelope.attempt,
+                                ATTEMPT_SUCCEEDED)
+    return result
+
+
+def _context(envelope: TaskEnvelope, env: TaskEnvironment, loaded: LoadedFlow, node: StepNode,
+             origin: dict[str, str] | None) -> TaskContext:
+    return TaskContext(store=env.artifacts, plan=loaded.plan, node=node, flow=envelope.flow, run=envelope.run,
+                       task=envelope.task, origin=origin)
+
+
+def _flow_object(cls: type, ctx: TaskContext) -> Any:
+    obj = object.__new__(cls)  # FlowSpec.__init__ would hand the command line to the CLI
+    obj.__dict__[CTX_ATTR] = ctx
+    ctx.obj = obj
+    return obj
+
+
+def _call_step(obj: Any, node: StepNode, ctx: TaskContext) -> None:
+    method = getattr(obj, node.name)
+    with _step_environment(node):
+        if node.is_join:
+            method(ctx.join_inputs())
+        else:
+            method()
+
+
+@contextmanager
+def _step_environment(node: StepNode) -> Iterator[None]:
+    """@environment(vars=...) for the step's duration (the cloud sets them on the function too)."""
+    spec = node.decorator("environment")
+    saved = {key: os.environ.get(key) for key, _ in (spec.vars if spec is not None else ())}
+    os.environ.update(dict(spec.vars) if spec is not None else {})
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _check_next(ctx: TaskContext, node: StepNode) -> None:
+    where = f"step '{node.name}'"
+    if node.kind.value == "end":
+        if ctx.next_calls:
+            raise UserCodeError(f"{where}: the end step must not call self.next().")
+        return
+    if not ctx.next_calls:
+        raise UserCodeError(f"{where} finished without calling self.next(...). End the step with self.next(self.<step>).")
+    if len(ctx.next_calls) > 1:
+        raise UserCodeError(f"{where} called self.next() {len(ctx.next_calls)} times; call it once, as the last line.")
+    targets, foreach = ctx.next_calls[0]
+    if tuple(targets) != tuple(node.out_edges) or foreach != node.foreach_var:
+        said = ", ".join(f"self.{t}" for t in targets) + (f", foreach={foreach!r}" if foreach else "")
+        want = ", ".join(f"self.{t}" for t in node.out_edges) + (f", foreach={node.foreach_var!r}" if node.foreach_var else "")
+        raise UserCodeError(f"{where} called self.next({said}) but the compiled flow expects self.next({want}). "
+                            "Transitions must be fixed in the source; recompile after changing them.")
+
+
+def _foreach_meta(obj: Any, ctx: TaskContext, node: StepNode) -> dict[str, Any]:
+    var = node.foreach_var
+    assert var is not None
+    try:
+        values = getattr(obj, var)
+    except AttributeError as exc:
+        raise UserCodeError(f"step '{node.name}': foreach over '{var}', but self.{var} is not set.") from exc
+    if not (hasattr(values, "__len__") and hasattr(values, "__getitem__")) or isinstance(values, dict):
+        try:
+            values = list(values)  # sets, generators, mappings: fix an order the body can index
+        except TypeError as exc:
+            raise UserCodeError(f"step '{node.name}': foreach over '{var}', but self.{var} "
+                                f"({type(values).__name__}) is not iterable.") from exc
+        obj.__dict__[var] = values
+    if len(values) == 0:
+        raise UserCodeError(f"step '{node.name}': foreach over '{var}', but self.{var} is empty. "
+                            "A foreach needs at least one item; skip the step in code, or check the input.")
+    return {"foreach_n": len(values), "foreach_var": var}
+
+
+def _foreach_result(envelope: TaskEnvelope, env: TaskEnvironment, meta: dict[str, Any]) -> dict[str, Any]:
+    n = int(meta["foreach_n"])
+    top_level = env.cache.get(env.flow_file).plan.depth(envelope.step) == 0
+    items = [child_task_id(envelope.task, i, top_level) for i in range(n)]
+    if n <= envelope.inline_max:
+        return {"n": n, "items": items}
+    # Too wide for the state (256 KiB cap): the Distributed Map reads the ids from the store.
+    env.artifacts.put_json(foreach_items_key(envelope.flow, envelope.run, envelope.step, envelope.task), items)
+    return {"n": n, "items": None}
+
+
+# -- failures ---------------------------------------------------------------------------
+def _fail(envelope: TaskEnvelope, env: TaskEnvironment, captured: Captured, exc: BaseException) -> None:
+    """Record a failed attempt: traceback into stderr and the attempt record. Never raises."""
+    if isinstance(exc, TaskError):
+        record = dict(exc.error)
+    elif isinstance(exc, KeyboardInterrupt):
+        record = {"type": type(exc).__name__, "message": "interrupted"}
+    else:
+        record = error_record(exc)
+    if record.get("traceback"):
+        captured.add_stderr(record["traceback"])
+    else:
+        captured.add_stderr(f"{record['type']}: {record['message']}\n")
+    try:
+        _write_logs(envelope, env, captured, envelope.attempt)
+        env.metadata.finish_attempt(envelope.flow, envelope.run, envelope.step, envelope.task, envelope.attempt,
+                                    ATTEMPT_FAILED, record)
+    except Exception:
+        pass  # the original error matters more than a failed record of it
+
+
+def _as_task_error(exc: BaseException, envelope: TaskEnvelope) -> TaskError:
+    if isinstance(exc, TaskError):
+        return exc
+    where = user_location(exc.__traceback__)
+    message = f"step '{envelope.step}' failed: {type(exc).__name__}: {exc}" + (f" (at {where})" if where else "")
+    return UserCodeError(message, step=envelope.step, task=envelope.task, error=error_record(exc))
+
+
+def _guarded(envelope: TaskEnvelope, env: TaskEnvironment, work: Any) -> Any:
+    """Run store work; turn any failure of ours into a PlatformError."""
+    try:
+        return work()
+    except TaskError:
+        raise
+    except Exception as exc:
+        try:
+            env.metadata.finish_attempt(envelope.flow, envelope.run, envelope.step, envelope.task, envelope.attempt,
+                                        ATTEMPT_FAILED, {"type": type(exc).__name__, "message": str(exc)})
+        except Exception:
+            pass
+        raise PlatformError(f"task {envelope.flow}/{envelope.run}/{envelope.step}/{envelope.task}: "
+                            f"{type(exc).__name__}: {exc}", step=envelope.step, task=envelope.task) from exc
+
+
+def _platform(func: Any, *args: Any) -> Any:
+    try:
+        return func(*args)
+    except Exception as exc:
+        raise PlatformError(f"metadata store failed: {type(exc).__name__}: {exc}") from exc
+
+
+def _write_logs(envelope: TaskEnvelope, env: TaskEnvironment, captured: Captured, attempt: int) -> None:
+    for stream, text in (("stdout", captured.stdout), ("stderr", captured.stderr)):
+        if text:  # empty logs are not stored; get_log returns b"" for them
+            env.artifacts.put_log(envelope.flow, envelope.run, envelope.step, envelope.task, attempt, stream,
+                                  text.encode("utf-8", "replace"))
+
+
+# -- run record, current ----------------------------------------------------------------
+def _run_record(envelope: TaskEnvelope, env: TaskEnvironment) -> RunRecord:
+    key = (envelope.flow, envelope.run)
+    run = env.runs.get(key)
+    if run is None:
+        run = env.metadata.get_run(envelope.flow, envelope.run)
+        if run is None:
+            # No engine or trigger recorded the run (e.g. a bare invocation): record it now,
+            # so that the run is listed and its tasks have a parent.
+            run = RunRecord(envelope.flow, envelope.run, created_at=time.time(),
+                            parameters=dict(envelope.parameters or {}), tags=list(envelope.tags), trigger="task")
+            env.metadata.create_run(run)
+        env.runs[key] = run
+    return run
+
+
+def _set_current(envelope: TaskEnvelope, env: TaskEnvironment, run: RunRecord) -> None:
+    current._set(
+        flow_name=envelope.flow, run_id=envelope.run, step_name=envelope.step, task_id=envelope.task,
+        retry_count=envelope.attempt, origin_run_id=run.origin_run_id, tags=tuple(envelope.tags or run.tags),
+        username=os.environ.get("SFNFLOW_USER") or os.environ.get("USER"),
+        is_running_locally=env.compute == "local", is_running_on_lambda=env.compute == "lambda",
+        is_running_on_batch=env.compute == "batch",
+    )
+
+
+# -- resume and catch -------------------------------------------------------------------
+def _reuse(envelope: TaskEnvelope, env: TaskEnvironment, node: StepNode, run: RunRecord) -> dict[str, Any] | None:
+    """Copy the origin run's task by reference; None if it has nothing to reuse."""
+    assert run.origin_run_id is not None
+    origin = env.artifacts.get_index(envelope.flow, run.origin_run_id, envelope.step, envelope.task)
+    if origin is None:
+        return None  # it never succeeded in the origin run: run it for real
+    now = time.time()
+    meta = dict(origin.meta, status=ATTEMPT_REUSED, attempt=envelope.attempt,
+                origin=f"{envelope.flow}/{run.origin_run_id}/{envelope.step}/{envelope.task}")
+    env.metadata.start_attempt(AttemptRecord(envelope.flow, envelope.run, envelope.step, envelope.task,
+                                             envelope.attempt, ATTEMPT_RUNNING, now, compute=env.compute))
+    result = _foreach_result(envelope, env, meta) if node.is_foreach else {}
+    env.artifacts.put_index(envelope.flow, envelope.run, envelope.step, envelope.task, origin.artifacts, meta)
+    env.metadata.finish_attempt(envelope.flow, envelope.run, envelope.step, envelope.task, envelope.attempt,
+                                ATTEMPT_REUSED)
+    return result
+
+
+def _catch(envelope: TaskEnvelope, env: TaskEnvironment, loaded: LoadedFlow, node: StepNode,
+           run: RunRecord) -> dict[str, Any]:
+    """The step failed for good and Step Functions caught it: pass the parent's artifacts on,
+    plus the @catch variable holding what went wrong.
+
+    A caught foreach step passes through like a linear one and returns {} (no fan-out).
+    """
+    attempt, caught = _caught(envelope, env)
+    env.metadata.start_attempt(AttemptRecord(envelope.flow, envelope.run, envelope.step, envelope.task, attempt,
+                                             ATTEMPT_RUNNING, time.time(), compute=env.compute))
+    origin = _start_parameters(envelope, env, loaded, run) if node.name == "start" else None
+    ctx = _context(envelope, env, loaded, node, origin)
+    index = inherited_for_catch(ctx)
+    spec = node.decorator("catch")
+    if spec is not None and spec.var:
+        index.update(env.artifacts.save(envelope.flow, {spec.var: caught}))
+    stderr = f"step '{node.name}' failed and was caught: {caught.exception}\n{caught.traceback}"
+    if spec is None or spec.print_exception:
+        env.artifacts.put_log(envelope.flow, envelope.run, envelope.step, envelope.task, attempt, "stderr",
+                              stderr.encode("utf-8", "replace"))
+    env.artifacts.put_index(envelope.flow, envelope.run, envelope.step, envelope.task, index,
+                            {"attempt": attempt, "status": ATTEMPT_CAUGHT, "caught": caught.exception})
+    env.metadata.finish_attempt(envelope.flow, envelope.run, envelope.step, envelope.task, attempt, ATTEMPT_CAUGHT,
+                                {"type": caught.type, "message": caught.message, "traceback": caught.traceback})
+    return {}
+
+
+def _caught(envelope: TaskEnvelope, env: TaskEnvironment) -> tuple[int, CaughtException]:
+    """(attempt number for the catch record, what went wrong).
+
+    The catch record is a new attempt after the failed ones, so that the task's latest
+    attempt reads CAUGHT and the failures stay listed. An attempt left RUNNING (killed
+    by a timeout, a crashed container) is closed as FAILED with Step Functions' error.
+    """
+    attempts = env.metadata.list_attempts(envelope.flow, envelope.run, envelope.step, envelope.task)
+    last = attempts[-1] if attempts else None
+    failure = last.error if last is not None and last.status == ATTEMPT_FAILED else None
+    caught = caught_from_envelope(envelope.error, envelope.step, envelope.task, failure)
+    if last is not None and last.status == ATTEMPT_RUNNING:
+        env.metadata.finish_attempt(envelope.flow, envelope.run, envelope.step, envelope.task, last.attempt,
+                                    ATTEMPT_FAILED, {"type": caught.type, "message": caught.message})
+    return (last.attempt + 1 if last is not None else 0), caught
+
+
+def _start_parameters(envelope: TaskEnvelope, env: TaskEnvironment, loaded: LoadedFlow,
+                      run: RunRecord) -> dict[str, str]:
+    # The envelope carries them; the run record is the fallback (e.g. a catch envelope without them).
+    raw = envelope.parameters if envelope.parameters is not None else run.parameters
+    return start_parameters(raw, loaded.cls, loaded.plan, env.artifacts, envelope.flow)

@@ -1,0 +1,187 @@
+"""emit_asl: FlowGraph + compute plan -> an Amazon States Language definition (a dict).
+
+Pure and deterministic: the same graph gives the same dict, and `asl_json` gives the
+same bytes. State names are step names; helper states are few and readable:
+
+    <step>.split                  Parallel, one branch per static-split target
+    <step>.fanout                 Choice: inline Map if the items travelled in the state
+    <step>.map                    inline Map over $.fe.items
+    <step>.map.distributed        Distributed Map reading the items from S3
+    <step>.catch, <step>.catch.done   @catch: record the failure, rebuild the clean state
+
+Step Functions wants state names unique across the whole definition, and the inline and
+distributed Maps carry the same body, so the distributed copy's states are suffixed with
+`@<foreach step>` (nested copies stack the suffixes).
+"""
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from .. import envelope
+from ..deploy_model import COMPUTE_LAMBDA, ComputeTarget
+from ..graph.model import FlowGraph, StepKind, StepNode
+from . import arns
+from . import states as S
+
+FE_SELECTOR = {"n.$": "$.Payload.n", "items.$": "$.Payload.items"}
+START_SELECTOR = {"run.$": "$$.Execution.Name", "p": "0"}
+
+
+def asl_json(asl: dict[str, Any]) -> str:
+    """The canonical text of a definition: what is deployed, hashed and compared."""
+    return json.dumps(asl, indent=2, sort_keys=True)
+
+
+def emit_asl(graph: FlowGraph, compute: dict[str, ComputeTarget], inline_max: dict[str, int]) -> dict[str, Any]:
+    """The state machine definition of a (validated) flow graph."""
+    emitter = _Emitter(graph, compute, inline_max)
+    return {
+        "Comment": f"{graph.name}: compiled by sfnflow from {os.path.basename(graph.source_file)}",
+        "StartAt": "start",
+        "States": emitter.chain("start", None, ""),
+    }
+
+
+def results_prefix(flow: str, step: str) -> str:
+    """Where a Distributed Map's ResultWriter puts its manifest (discarded by sfnflow).
+
+    Static on purpose: each Map Run writes under its own `<prefix>/<map run id>/`.
+    """
+    return f"{flow}/_map_results/{step}"
+
+
+class _Emitter:
+    def __init__(self, graph: FlowGraph, compute: dict[str, ComputeTarget], inline_max: dict[str, int]) -> None:
+        self.graph = graph
+        self.compute = compute
+        self.inline_max = inline_max
+
+    # -- chains -----------------------------------------------------------------------
+    def chain(self, first: str, stop: str | None, suffix: str) -> dict[str, S.State]:
+        """States for the steps from `first` up to (not including) `stop`."""
+        out: dict[str, S.State] = {}
+        current: str | None = first
+        while current is not None and current != stop:
+            current = self._step(self.graph[current], stop, suffix, out)
+        return out
+
+    def _step(self, node: StepNode, stop: str | None, suffix: str, out: dict[str, S.State]) -> str | None:
+        """Emit one step (and its split/foreach machinery); return the step to continue at."""
+        name = node.name + suffix
+        after, resume = self._successor(node, stop, suffix)
+        out[name] = S.transition(self._task(node, envelope.MODE_STEP), after)
+        self._decorate(node, out[name])
+        if node.decorator("catch") is not None:
+            out[name]["Catch"] = [S.catcher(f"{name}.catch")]
+            self._catch_states(node, name, after, out)
+        if node.is_split and not node.is_foreach:
+            join = self._join_of(node)
+            branches = [(t + suffix, self.chain(t, join, suffix)) for t in node.out_edges]
+            out[f"{name}.split"] = S.transition(S.parallel(branches), self._next_name(join, stop, suffix))
+        elif node.is_foreach:
+            self._foreach(node, name, stop, suffix, out)
+        return resume
+
+    def _successor(self, node: StepNode, stop: str | None, suffix: str) -> tuple[str | None, str | None]:
+        """(state after this step's task, step the chain continues at)."""
+        name = node.name + suffix
+        if node.kind == StepKind.END or not node.out_edges:
+            return None, None
+        if node.is_foreach:
+            helper = ".fanout" if self._is_lambda(node) else ".map.distributed"
+            return name + helper, self._join_of(node)
+        if node.is_split:
+            return name + ".split", self._join_of(node)
+        target = node.out_edges[0]
+        return self._next_name(target, stop, suffix), target
+
+    def _next_name(self, target: str, stop: str | None, suffix: str) -> str | None:
+        # Reaching the enclosing join ends the branch / iteration.
+        return None if target == stop else target + suffix
+
+    def _join_of(self, node: StepNode) -> str:
+        if node.matching_join is None:
+            raise AssertionError(f"step {node.name!r} opens a split without a join; validate the graph first")
+        return node.matching_join
+
+    # -- foreach ----------------------------------------------------------------------
+    def _foreach(self, node: StepNode, name: str, stop: str | None, suffix: str, out: dict[str, S.State]) -> None:
+        body, join = node.out_edges[0], self._join_of(node)
+        after_join = self._next_name(join, stop, suffix)
+        inner_suffix = f"{suffix}@{node.name}"
+        distributed = S.distributed_map(
+            arns.artifact_bucket_placeholder().token,
+            envelope.foreach_items_key_asl(self.graph.name, node.name),
+            results_prefix(self.graph.name, node.name),
+            body + inner_suffix,
+            self.chain(body, join, inner_suffix),
+        )
+        if self._is_lambda(node):
+            # A Lambda foreach step returns its items when they fit (n <= inline_max).
+            limit = self.inline_max.get(node.name, 0)
+            out[f"{name}.fanout"] = S.fanout_choice(limit, f"{name}.map", f"{name}.map.distributed")
+            inline = S.inline_map("$.fe.items", body + suffix, self.chain(body, join, suffix))
+            out[f"{name}.map"] = S.transition(inline, after_join)
+        # A Batch foreach step can't return data (.sync returns the job): always distributed.
+        out[f"{name}.map.distributed"] = S.transition(distributed, after_join)
+
+    # -- tasks ------------------------------------------------------------------------
+    def _is_lambda(self, node: StepNode) -> bool:
+        return self.compute[node.name].kind == COMPUTE_LAMBDA
+
+    def _task(self, node: StepNode, mode: str) -> S.State:
+        target = self.compute[node.name]
+        is_start = node.kind == StepKind.START
+        flow, step = self.graph.name, node.name
+        if target.kind == COMPUTE_LAMBDA:
+            limit = self.inline_max.get(step, 0) if node.is_foreach else 0
+            payload = envelope.envelope_template(flow, step, is_start=is_start, mode=mode, inline_max=limit)
+            state = S.lambda_task(arns.function_placeholder(target.key).token, payload)
+            fe = node.is_foreach
+        else:
+            command = envelope.batch_command_template(flow, step, is_start=is_start, mode=mode)
+            state = S.batch_task(
+                step,
+                arns.job_queue_placeholder(target.queue).token,
+                arns.job_definition_placeholder(target.key).token,
+                command,
+            )
+            fe = False  # the runtime wrote the items file; .sync can't carry them back
+        if is_start:
+            # The start step replaces the execution input ({"parameters": ...}) with the
+            # state payload; the run id is the execution name.
+            selector: dict[str, Any] = dict(START_SELECTOR)
+            if fe:
+                selector["fe"] = dict(FE_SELECTOR)
+            state["ResultSelector"], state["ResultPath"] = selector, "$"
+        elif fe:
+            state["ResultSelector"], state["ResultPath"] = dict(FE_SELECTOR), "$.fe"
+        else:
+            state["ResultPath"] = None
+        return state
+
+    def _decorate(self, node: StepNode, state: S.State) -> None:
+        """@retry after the transient-error retrier; @timeout as TimeoutSeconds."""
+        retry = node.decorator("retry")
+        if retry is not None and retry.times > 0:
+            state["Retry"].append(S.user_retry(retry.times, retry.minutes_between_retries))
+        timeout = node.decorator("timeout")
+        if timeout is not None and timeout.seconds > 0:
+            state["TimeoutSeconds"] = int(timeout.seconds)
+
+    def _catch_states(self, node: StepNode, name: str, after: str | None, out: dict[str, S.State]) -> None:
+        """`<step>.catch` runs the step's compute in MODE_CATCH; then the state is clean.
+
+        JSONPath can't delete a key, so `error` is dropped by rebuilding the payload:
+        the start step's task does it in its ResultSelector (it rebuilds the state
+        anyway); other steps need a Pass (`<step>.catch.done`).
+        """
+        task = self._task(node, envelope.MODE_CATCH)
+        if node.kind == StepKind.START:
+            out[f"{name}.catch"] = S.transition(task, after)
+            return
+        out[f"{name}.catch"] = S.transition(task, f"{name}.catch.done")
+        keep_fe = node.is_foreach and self._is_lambda(node)
+        out[f"{name}.catch.done"] = S.transition(S.clean_state_pass(keep_fe), after)

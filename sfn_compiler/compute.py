@@ -1,0 +1,51 @@
+"""Where a step runs: the one rule shared by validation, compilation and `show`.
+
+Lambda by default. @batch, or needs beyond what Lambda offers (a GPU, more than
+10,240 MB, more than 6 vCPUs, a @timeout over 15 minutes), put a step on AWS Batch,
+unless the step insists on Lambda with @aws_lambda (validation then reports what
+Lambda can't give). `--with batch` moves every step not marked @aws_lambda to Batch.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from .graph.model import StepNode
+
+# AWS Lambda quotas (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
+LAMBDA_MIN_MEMORY_MB = 128
+LAMBDA_MAX_MEMORY_MB = 10_240
+LAMBDA_MAX_TIMEOUT_S = 900
+LAMBDA_MAX_VCPU = 6  # CPU scales with memory; 10,240 MB gives 6 vCPUs
+LAMBDA_ARCHITECTURES = ("x86_64", "arm64")
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+def beyond_lambda(spec: Any) -> list[str]:
+    """What a @resources/@batch spec asks for that Lambda cannot give, as phrases."""
+    asks = []
+    if (_number(spec.gpu) or 0) > 0:
+        asks.append(f"gpu={spec.gpu}")
+    if (_number(spec.memory) or 0) > LAMBDA_MAX_MEMORY_MB:
+        asks.append(f"memory={spec.memory} (Lambda's most is {LAMBDA_MAX_MEMORY_MB} MB)")
+    if (_number(spec.cpu) or 0) > LAMBDA_MAX_VCPU:
+        asks.append(f"cpu={spec.cpu} (Lambda's most is {LAMBDA_MAX_VCPU} vCPUs)")
+    return asks
+
+
+def goes_to_batch(node: StepNode, with_batch: bool = False) -> bool:
+    if node.decorator("batch") is not None:
+        return True
+    if node.decorator("aws_lambda") is not None:
+        return False
+    if with_batch:
+        return True
+    resources = node.decorator("resources")
+    if resources is not None and beyond_lambda(resources):
+        return True
+    timeout = node.decorator("timeout")
+    return timeout is not None and timeout.seconds > LAMBDA_MAX_TIMEOUT_S

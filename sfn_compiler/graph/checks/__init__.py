@@ -1,0 +1,12 @@
+"""The named checks `validate` runs, grouped by what they look at. Each check is a pure
+function (graph, analysis) -> findings; `ALL_CHECKS` is the registry, in report order."""
+from __future__ import annotations
+
+from . import compute, names, schedule, structure, transitions
+from .base import Analysis, Check, Finding, analyze
+
+ALL_CHECKS: tuple[Check, ...] = (
+    *transitions.CHECKS, *structure.CHECKS, *names.CHECKS, *compute.CHECKS, *schedule.CHECKS,
+)
+
+__all__ = ["ALL_CHECKS", "Analysis", "Check", "Finding", "analyze"]

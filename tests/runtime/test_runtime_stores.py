@@ -1,0 +1,152 @@
+"""Local stores: atomic blob writes, content addressing, SQLite across processes, root lookup."""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from runtime.stores import (
+    ArtifactStore, AttemptRecord, BlobStore, LocalBlobStore, MetadataStore, RunRecord, SqliteMetadataStore,
+    resolve_local_root,
+)
+from runtime.stores.blobs import LOCAL_DIR_NAME
+
+
+def test_local_stores_satisfy_the_protocols(tmp_path):
+    assert isinstance(LocalBlobStore(str(tmp_path)), BlobStore)
+    assert isinstance(SqliteMetadataStore(str(tmp_path)), MetadataStore)
+
+
+def test_blob_put_get_list(tmp_path):
+    blobs = LocalBlobStore(str(tmp_path))
+    blobs.put("F/r/s/0/index.json", b"{}")
+    blobs.put("F/r/s/1/index.json", b"[]")
+    blobs.put("G/x", b"1")
+    assert blobs.get("F/r/s/1/index.json") == b"[]"
+    assert blobs.exists("G/x") and not blobs.exists("G/y")
+    assert blobs.list("F/r/") == ["F/r/s/0/index.json", "F/r/s/1/index.json"]
+    assert blobs.list("F/r/s/0") == ["F/r/s/0/index.json"]
+    with pytest.raises(KeyError):
+        blobs.get("nope")
+    with pytest.raises(ValueError):
+        blobs.put("../escape", b"")
+
+
+_WRITER = """
+import sys
+from runtime.stores import LocalBlobStore
+blobs = LocalBlobStore(sys.argv[1])
+big = 40 * 1024 * 1024
+blobs.put("k", b"a" * big)
+print("ready", flush=True)
+i = 0
+while True:
+    i += 1
+    blobs.put("k", (b"b" if i % 2 else b"a") * big)
+"""
+
+
+def test_killed_writer_never_leaves_half_a_blob(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-c", _WRITER, str(tmp_path)], stdout=subprocess.PIPE)
+    try:
+        assert proc.stdout.readline().strip() == b"ready"
+        time.sleep(0.15)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+    blobs = LocalBlobStore(str(tmp_path))
+    data = blobs.get("k")
+    assert len(data) == 40 * 1024 * 1024 and data.count(data[:1]) == len(data)
+    assert blobs.list("") == ["k"]  # a temporary file the kill left behind is never listed
+
+
+def test_same_value_is_one_blob_and_not_rewritten(tmp_path):
+    blobs = LocalBlobStore(str(tmp_path))
+    store = ArtifactStore(blobs)
+    first = store.save("F", {"a": list(range(500)), "b": list(range(500))})
+    assert first["a"] == first["b"]
+    key = store.data_key("F", first["a"])
+    mtime = os.stat(blobs.path(key)).st_mtime_ns
+    fresh = ArtifactStore(blobs)  # another process: no in-memory knowledge of what exists
+    assert fresh.save("F", {"c": list(range(500))}) == {"c": first["a"]}
+    assert blobs.list("F/data/") == [key]
+    assert os.stat(blobs.path(key)).st_mtime_ns == mtime
+    assert fresh.load("F", first["a"]) == list(range(500))
+
+
+def test_index_log_and_json_round_trip(tmp_path):
+    store = ArtifactStore(LocalBlobStore(str(tmp_path)))
+    assert store.get_index("F", "r", "s", "0") is None
+    store.put_index("F", "r", "s", "0", {"x": "ab" * 32}, {"foreach_n": 3})
+    index = ArtifactStore(LocalBlobStore(str(tmp_path))).get_index("F", "r", "s", "0")
+    assert index.artifacts == {"x": "ab" * 32} and index.meta == {"foreach_n": 3}
+    store.put_log("F", "r", "s", "0", 1, "stdout", b"hi\n")
+    assert store.get_log("F", "r", "s", "0", 1, "stdout") == b"hi\n"
+    assert store.get_log("F", "r", "s", "0", 0, "stderr") == b""
+    store.put_json("F/r/s/0/foreach.json", ["0", "1"])
+    assert store.get_json("F/r/s/0/foreach.json") == ["0", "1"]
+
+
+def test_metadata_runs_and_attempts(tmp_path):
+    meta = SqliteMetadataStore(str(tmp_path))
+    meta.create_run(RunRecord("F", "old", created_at=100.0, parameters={"a": 1}, tags=["t"]))
+    meta.create_run(RunRecord("F", "new", created_at=200.0, origin_run_id="old", resume_steps=["start"]))
+    meta.create_run(RunRecord("G", "g1", created_at=50.0))
+    assert [r.run_id for r in meta.list_runs("F")] == ["new", "old"]
+    assert meta.list_flows() == ["F", "G"]
+    assert meta.get_run("F", "old").parameters == {"a": 1} and meta.get_run("F", "new").resume_steps == ["start"]
+    meta.finish_run("F", "old", "FAILED", {"type": "UserCodeError", "message": "m"})
+    run = meta.get_run("F", "old")
+    assert run.status == "FAILED" and run.finished_at and run.error["message"] == "m"
+    for attempt, status in ((0, "FAILED"), (1, "SUCCEEDED")):
+        meta.start_attempt(AttemptRecord("F", "old", "s", "0", attempt, started_at=300.0 + attempt))
+        meta.finish_attempt("F", "old", "s", "0", attempt, status)
+    meta.start_attempt(AttemptRecord("F", "old", "t", "1", 0, started_at=400.0, compute="lambda"))
+    tasks = meta.list_tasks("F", "old")
+    assert [(t.step, t.attempt, t.status, t.compute) for t in tasks] == [
+        ("s", 1, "SUCCEEDED", "local"), ("t", 0, "RUNNING", "lambda")]
+    assert [a.status for a in meta.list_attempts("F", "old", "s", "0")] == ["FAILED", "SUCCEEDED"]
+    assert meta.get_run("F", "missing") is None
+
+
+def _hammer(root: str, worker: int, count: int) -> None:
+    meta = SqliteMetadataStore(root)
+    for i in range(count):
+        meta.start_attempt(AttemptRecord("F", "r", "body", f"{worker}.{i}", 0))
+        meta.finish_attempt("F", "r", "body", f"{worker}.{i}", 0, "SUCCEEDED")
+
+
+def test_sqlite_from_several_processes_at_once(tmp_path):
+    root = str(tmp_path)
+    SqliteMetadataStore(root).create_run(RunRecord("F", "r"))
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_hammer, args=(root, w, 150)) for w in range(4)]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(30)
+        assert proc.exitcode == 0
+    tasks = SqliteMetadataStore(root).list_tasks("F", "r", "body")
+    assert len(tasks) == 600 and {t.status for t in tasks} == {"SUCCEEDED"}
+
+
+def test_resolve_local_root(tmp_path, monkeypatch):
+    monkeypatch.delenv("SFNFLOW_ROOT", raising=False)
+    project = tmp_path / "proj"
+    (project / "sub" / "deeper").mkdir(parents=True)
+    flow = project / "sub" / "flow.py"
+    assert resolve_local_root(str(flow)) == str(project / "sub" / LOCAL_DIR_NAME)
+    assert resolve_local_root(str(flow), root=str(tmp_path / "x")) == str(tmp_path / "x")
+    # Readers: nearest .sfnflow/ upward, like git; else one in the starting folder.
+    assert resolve_local_root(start=str(project / "sub" / "deeper")) == str(project / "sub" / "deeper" / LOCAL_DIR_NAME)
+    (project / LOCAL_DIR_NAME).mkdir()
+    assert resolve_local_root(start=str(project / "sub" / "deeper")) == str(project / LOCAL_DIR_NAME)
+    monkeypatch.setenv("SFNFLOW_ROOT", str(tmp_path / "env"))
+    assert resolve_local_root(str(flow)) == str(tmp_path / "env")
+    assert resolve_local_root(str(flow), root=str(tmp_path / "arg")) == str(tmp_path / "arg")

@@ -1,0 +1,260 @@
+"""Golden ASL for every example flow, checked by asl-validator and by moto.
+
+examples/<stem>.py -> tests/golden/<stem>.asl.json, compared as dicts;
+`pytest --update-golden` rewrites them. The moto tests create every golden state
+machine, and execute the Lambda-only examples with a fake task runtime that speaks the
+envelope contract (sfn_compiler/envelope.py), so the ASL's routing is checked end to end:
+Parallel, inline and Distributed Maps, Retry, Catch.
+"""
+from __future__ import annotations
+
+import io
+import json
+import logging
+import shutil
+import subprocess
+import threading
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sfn_compiler import envelope
+from sfn_compiler.asl import arns
+from sfn_compiler.compile import CompiledFlow, asl_json, compile_flow
+from sfn_compiler.graph.builder import build_graph
+from sfn_compiler.graph.model import FlowGraph
+from sfn_compiler.loader import load_flow
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
+GOLDEN = Path(__file__).resolve().parent / "golden"
+ASL_VALIDATOR_CANDIDATES = [
+    ROOT / "node_modules/.bin/asl-validator",
+    Path("/work/npm/node_modules/.bin/asl-validator"),
+]
+REGION = "us-east-1"
+BUCKET = "artifacts"
+
+
+def _compile(path: Path) -> tuple[FlowGraph, CompiledFlow]:
+    graph = build_graph(load_flow(str(path)))
+    return graph, compile_flow(graph)
+
+
+@pytest.fixture(scope="module")
+def compiled() -> dict[str, tuple[FlowGraph, CompiledFlow]]:
+    return {path.stem: _compile(path) for path in EXAMPLES}
+
+
+def test_examples_found() -> None:
+    assert len(EXAMPLES) >= 10, f"examples/*.py not found under {ROOT}"
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_golden(path: Path, compiled: dict[str, Any], update_golden: bool) -> None:
+    asl = compiled[path.stem][1].asl
+    golden = GOLDEN / f"{path.stem}.asl.json"
+    if update_golden:
+        golden.write_text(asl_json(asl) + "\n")
+        return
+    assert golden.exists(), f"{golden} is missing: run `pytest --update-golden` and review the diff"
+    assert json.loads(golden.read_text()) == asl, (
+        f"{path.name} compiles to different ASL than {golden.name}; if intended, run `pytest --update-golden`"
+    )
+
+
+def _asl_validator() -> str | None:
+    for candidate in ASL_VALIDATOR_CANDIDATES:
+        if candidate.exists():
+            return str(candidate)
+    return shutil.which("asl-validator")
+
+
+def test_golden_files_pass_asl_validator() -> None:
+    validator = _asl_validator()
+    if validator is None:
+        pytest.skip("asl-validator not installed (npm install asl-validator); CI installs it")
+    files = sorted(GOLDEN.glob("*.asl.json"))
+    assert files, "no golden files"
+    args = [validator]
+    for f in files:
+        args += ["--json-path", str(f)]
+    proc = subprocess.run(args + ["--silent"], capture_output=True, text=True, timeout=120)
+    if proc.returncode != 0:  # re-run loudly to say which file and why
+        loud = subprocess.run(args, capture_output=True, text=True, timeout=120)
+        pytest.fail(f"asl-validator rejected a golden file:\n{loud.stdout}\n{loud.stderr}")
+
+
+# -- moto --------------------------------------------------------------------------------
+def _fake_values(compiled_flow: CompiledFlow) -> dict[str, str]:
+    values = {}
+    for p in compiled_flow.model.placeholders:
+        if p.kind == arns.KIND_BUCKET:
+            values[p.name] = BUCKET
+        elif p.kind == arns.KIND_LAMBDA_FUNCTION:
+            values[p.name] = arns.lambda_function_arn(REGION, "123456789012", f"fn-{p.ref}")
+        elif p.kind == arns.KIND_JOB_QUEUE:
+            values[p.name] = arns.job_queue_arn(REGION, "123456789012", f"q-{p.ref}")
+        else:
+            values[p.name] = arns.job_definition_arn(REGION, "123456789012", f"jd-{p.ref}")
+    return values
+
+
+def test_moto_accepts_every_golden(aws_credentials: None) -> None:
+    boto3 = pytest.importorskip("boto3")
+    moto = pytest.importorskip("moto")
+    with moto.mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        for path in EXAMPLES:
+            flow = _compile(path)[1]
+            text = arns.substitute(asl_json(flow.asl), _fake_values(flow))
+            sfn.create_state_machine(name=flow.model.flow_name, definition=text,
+                                     roleArn="arn:aws:iam::123456789012:role/sfn")
+
+
+class FakeRuntime:
+    """Plays the task runtime: reads the envelope, answers as envelope.py says."""
+
+    def __init__(self, graph: FlowGraph, fanout: dict[str, int], fail: dict[str, int],
+                 force_distributed: bool) -> None:
+        self.graph, self.fanout, self.fail = graph, fanout, fail
+        self.force_distributed = force_distributed
+        self.calls: list[tuple[str, str, str, str, int]] = []
+        self.lock = threading.Lock()
+
+    def invoke(self, event: Any) -> tuple[str, bool, str]:
+        payload = json.loads(event) if isinstance(event, str) else event
+        env = envelope.TaskEnvelope.from_payload(payload)
+        with self.lock:
+            self.calls.append((env.step, env.run, env.task, env.mode, env.attempt))
+        fails = self.fail.get(env.step)
+        if env.mode == envelope.MODE_STEP and fails is not None and (fails < 0 or env.attempt < fails):
+            return json.dumps({"errorType": envelope.USER_CODE_ERROR, "errorMessage": "boom"}), True, ""
+        node = self.graph[env.step]
+        if not node.is_foreach:
+            return "{}", False, ""
+        n = self.fanout.get(env.step, 2)
+        top = not any(self.graph[p].is_foreach for p in node.split_parents)
+        items = [envelope.child_task_id(env.task, i, top) for i in range(n)]
+        if not self.force_distributed and n <= env.inline_max:
+            return json.dumps({"n": n, "items": items}), False, ""
+        import boto3
+
+        key = envelope.foreach_items_key(env.flow, env.run, env.step, env.task)
+        boto3.client("s3", region_name=REGION).put_object(Bucket=BUCKET, Key=key, Body=json.dumps(items))
+        # Claim one more than inline_max so the Choice takes the distributed path with few items.
+        return json.dumps({"n": max(n, env.inline_max + 1), "items": None}), False, ""
+
+
+def _execute(monkeypatch: pytest.MonkeyPatch, path: Path, fanout: dict[str, int] | None = None,
+             fail: dict[str, int] | None = None, force_distributed: bool = False) -> tuple[dict[str, Any], FakeRuntime, list[dict[str, Any]]]:
+    boto3 = pytest.importorskip("boto3")
+    moto = pytest.importorskip("moto")
+    import moto.awslambda.models as lambda_models
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+
+    logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
+    graph, flow = _compile(path)
+    runtime = FakeRuntime(graph, fanout or {}, fail or {}, force_distributed)
+    monkeypatch.setattr(lambda_models.LambdaFunction, "_invoke_lambda",
+                        lambda self, event=None: runtime.invoke(event))
+    # Retry intervals are real sleeps in moto; make them instant.
+    monkeypatch.setattr(retrier_decl, "time", type("T", (), {"sleep": staticmethod(lambda s: None),
+                                                             "time": staticmethod(time.time)}))
+    with moto.mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        iam = boto3.client("iam", region_name=REGION)
+        role = iam.create_role(RoleName="sfn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
+        lam = boto3.client("lambda", region_name=REGION)
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            z.writestr("h.py", "def h(e, c):\n    return {}\n")
+        values = _fake_values(flow)
+        for fn in flow.model.functions:
+            values[arns.function_placeholder(fn.key).name] = lam.create_function(
+                FunctionName=f"{graph.name}-{fn.key}", Runtime="python3.11", Role=role, Handler="h.h",
+                Code={"ZipFile": buf.getvalue()})["FunctionArn"]
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        machine = sfn.create_state_machine(name=graph.name, roleArn=role,
+                                           definition=arns.substitute(asl_json(flow.asl), values))
+        arn = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], name="run1",
+                                  input=json.dumps({"parameters": {}}))["executionArn"]
+        deadline = time.time() + 60
+        while (desc := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING" and time.time() < deadline:
+            time.sleep(0.01)
+        history = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    return desc, runtime, history
+
+
+def _steps(runtime: FakeRuntime, mode: str = envelope.MODE_STEP) -> list[tuple[str, str]]:
+    return sorted((step, task) for step, _, task, m, _ in runtime.calls if m == mode)
+
+
+@pytest.mark.parametrize("stem", ["linear", "branch", "parameters", "timeout"])
+def test_simple_examples_run_every_step_once(monkeypatch: pytest.MonkeyPatch, aws_credentials: None, stem: str) -> None:
+    desc, runtime, _ = _execute(monkeypatch, ROOT / "examples" / f"{stem}.py")
+    assert desc["status"] == "SUCCEEDED", desc.get("cause")
+    graph = _compile(ROOT / "examples" / f"{stem}.py")[0]
+    assert _steps(runtime) == sorted((n.name, "0") for n in graph.steps)
+    assert {run for _, run, _, _, _ in runtime.calls} == {"run1"}
+    assert json.loads(desc["output"]) == {"run": "run1", "p": "0"}
+
+
+@pytest.mark.parametrize("distributed", [False, True], ids=["inline", "distributed"])
+def test_nested_foreach_task_ids(monkeypatch: pytest.MonkeyPatch, aws_credentials: None, distributed: bool) -> None:
+    desc, runtime, history = _execute(monkeypatch, ROOT / "examples/nested_foreach.py",
+                                      fanout={"start": 2, "per_model": 3}, force_distributed=distributed)
+    assert desc["status"] == "SUCCEEDED", desc.get("cause")
+    fits = [t for s, t in _steps(runtime) if s == "fit"]
+    assert fits == ["0.0", "0.1", "0.2", "1.0", "1.1", "1.2"]
+    assert [t for s, t in _steps(runtime) if s == "pick_depth"] == ["0", "1"]
+    # Distributed children have their own execution names: the run id travels in the state.
+    assert {run for _, run, _, _, _ in runtime.calls} == {"run1"}
+    map_runs = [e for e in history if e["type"] == "MapRunStarted"]
+    assert bool(map_runs) == distributed
+
+
+@pytest.mark.parametrize("stem,body", [("branch_in_foreach", {"length", "upper", "combine"}),
+                                       ("foreach_in_branch", {"cube"})])
+def test_composed_shapes(monkeypatch: pytest.MonkeyPatch, aws_credentials: None, stem: str, body: set[str]) -> None:
+    desc, runtime, _ = _execute(monkeypatch, ROOT / "examples" / f"{stem}.py")
+    assert desc["status"] == "SUCCEEDED", desc.get("cause")
+    ran = _steps(runtime)
+    for step in body:
+        assert [t for s, t in ran if s == step] == ["0", "1"]
+
+
+def test_retry_reruns_the_failed_attempt(monkeypatch: pytest.MonkeyPatch, aws_credentials: None) -> None:
+    desc, runtime, _ = _execute(monkeypatch, ROOT / "examples/retry.py", fail={"flaky": 1})
+    assert desc["status"] == "SUCCEEDED", desc.get("cause")
+    assert [(s, a) for s, _, _, _, a in runtime.calls if s == "flaky"] == [("flaky", 0), ("flaky", 1)]
+
+
+def test_catch_runs_catch_task_and_finishes(monkeypatch: pytest.MonkeyPatch, aws_credentials: None) -> None:
+    desc, runtime, _ = _execute(monkeypatch, ROOT / "examples/catch.py", fail={"divide": -1})
+    assert desc["status"] == "SUCCEEDED", desc.get("cause")
+    assert _steps(runtime, envelope.MODE_CATCH) == [("divide", "0")]
+    assert ("end", "0") in _steps(runtime)
+    assert json.loads(desc["output"]) == {"run": "run1", "p": "0"}  # `error` dropped
+
+
+def test_uncaught_failure_fails_the_execution(monkeypatch: pytest.MonkeyPatch, aws_credentials: None) -> None:
+    desc, _, _ = _execute(monkeypatch, ROOT / "examples/linear.py", fail={"square": -1})
+    assert desc["status"] == "FAILED"
+    assert desc.get("error") == envelope.USER_CODE_ERROR
+
+
+def test_history_estimate_matches_moto(monkeypatch: pytest.MonkeyPatch, aws_credentials: None) -> None:
+    """The inline_max sizing rests on per-state event counts; check them against moto's history."""
+    from sfn_compiler.asl import limits
+
+    desc, _, history = _execute(monkeypatch, ROOT / "examples/foreach.py", fanout={"start": 10})
+    assert desc["status"] == "SUCCEEDED", desc.get("cause")
+    plan = _compile(ROOT / "examples/foreach.py")[1].limits.foreach[0]
+    # execution + start + Choice + Map + 10 iterations + join + end
+    expected = (2 + limits.TASK_EVENTS + limits.CHOICE_EVENTS + limits.MAP_EVENTS
+                + 10 * plan.events_per_iteration + 2 * limits.TASK_EVENTS)
+    assert len(history) == expected
