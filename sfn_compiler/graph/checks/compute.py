@@ -141,7 +141,17 @@ def check_retry_limit(graph: FlowGraph, analysis: Analysis) -> Iterator[Finding]
                           "Use 0 or more minutes.")
 
 
+def check_catch_on_foreach(graph: FlowGraph, analysis: Analysis) -> Iterator[Finding]:
+    # A caught step passes its parent's artifacts on; a foreach step that failed has no
+    # list to fan out over, so the flow could not continue the way @catch promises.
+    for node in graph:
+        if node.decorator("catch") is not None and node.is_foreach:
+            yield Finding(node.source_line, node.name,
+                          "has @catch but fans out with foreach: a caught failure leaves nothing to fan out over.",
+                          "Move the risky code to a step before it, or put @catch on the foreach body step.")
+
+
 CHECKS = (
-    check_batch_and_lambda, check_duplicate_decorator, check_resource_values, check_lambda_limits,
+    check_batch_and_lambda, check_catch_on_foreach, check_duplicate_decorator, check_resource_values, check_lambda_limits,
     check_lambda_resources, check_timeout_limit, check_retry_limit,
 )
