@@ -34,7 +34,8 @@ from .errors import PlatformError, UserCodeError
 from .lambda_handler import ENV_BUCKET, ENV_FLOW_FILE, build_environment, package_root
 from .task import run_task
 
-__all__ = ["ENV_CODE_KEY", "ENV_CODE_URL", "EXIT_OK", "EXIT_PLATFORM", "EXIT_USER", "ensure_code", "main"]
+__all__ = ["ENV_CODE_KEY", "ENV_CODE_URL", "EXIT_OK", "EXIT_PLATFORM", "EXIT_USER", "STOCK_IMAGE_BOOTSTRAP",
+           "ensure_code", "main"]
 
 ENV_CODE_URL = "SFNFLOW_CODE_URL"
 ENV_CODE_KEY = "SFNFLOW_CODE_KEY"
@@ -44,6 +45,25 @@ EXIT_USER = 1
 EXIT_PLATFORM = 2
 
 _SHA_IN_KEY = re.compile(r"([0-9a-f]{64})\.zip$")
+
+# For a stock Python image (boto3, no sfnflow): `python -m runtime.batch_main` cannot even
+# start there, so the job's Command must be `python -c STOCK_IMAGE_BOOTSTRAP --flow ...`:
+# fetch and unpack the code package, then run main() from it. Standard library + boto3
+# only; double quotes only, no braces or backslashes, so it can sit in a single-quoted
+# ASL intrinsic string literal without escaping. (The compiler cannot import this module;
+# it should carry a copy, kept equal by a test.)
+STOCK_IMAGE_BOOTSTRAP = ";".join([
+    "import os,sys,io,zipfile,tempfile,boto3",
+    "e=os.environ",
+    "u=e.get(\"SFNFLOW_CODE_URL\") or \"s3://\"+e[\"SFNFLOW_BUCKET\"]+\"/\"+e[\"SFNFLOW_CODE_KEY\"]",
+    "b,k=u[5:].split(\"/\",1)",
+    "d=tempfile.mkdtemp(prefix=\"sfnflow-code-\")",
+    "zipfile.ZipFile(io.BytesIO(boto3.client(\"s3\").get_object(Bucket=b,Key=k)[\"Body\"].read())).extractall(d)",
+    "sys.path.insert(0,d)",
+    "os.chdir(d)",
+    "from runtime.batch_main import main",
+    "sys.exit(main(sys.argv[1:]))",
+])
 
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None,

@@ -27,7 +27,7 @@ from __future__ import annotations
 import ast
 import glob
 import hashlib
-import importlib.util
+import importlib
 import io
 import os
 import zipfile
@@ -48,6 +48,7 @@ _SKIP_SUFFIXES = (".pyc", ".pyo", ".so.tmp")
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip can hold
 _FILE_MODE = 0o100644 << 16  # regular file, rw-r--r--: Lambda needs world-readable files
 _COMPRESS_LEVEL = 9
+_HERE = os.path.dirname(os.path.abspath(__file__))  # the runtime package
 
 
 @dataclass(frozen=True)
@@ -206,11 +207,26 @@ def _included(folder: str, patterns: Iterable[str]) -> list[str]:
 
 
 # -- shipped packages ----------------------------------------------------------------------
-def _package_files(name: str, skip: tuple[str, ...]) -> dict[str, str]:
-    spec = importlib.util.find_spec(name)
-    if spec is None or not spec.submodule_search_locations:
+def _package_dir(name: str) -> str:
+    """Where a shipped package's files are.
+
+    sfnflow's three packages are one distribution, so they sit beside this file's own
+    package: found by location, not by import, because a folder of the same name on
+    sys.path (say `tests/runtime/`) can make `runtime` resolve to a namespace package.
+    """
+    if name in _SHIPPED_PACKAGES:
+        top = os.path.join(os.path.dirname(_HERE), name)
+        if os.path.isfile(os.path.join(top, "__init__.py")):
+            return top
+        raise ValueError(f"cannot find sfnflow's package '{name}' beside {_HERE}; reinstall sfnflow")
+    module = importlib.import_module(name)
+    if not getattr(module, "__file__", None):
         raise ValueError(f"cannot find the installed package '{name}' to ship with the flow")
-    top = list(spec.submodule_search_locations)[0]
+    return os.path.dirname(os.path.abspath(module.__file__))
+
+
+def _package_files(name: str, skip: tuple[str, ...]) -> dict[str, str]:
+    top = _package_dir(name)
     base = os.path.dirname(top)
     entries = {}
     for folder, dirs, files in os.walk(top):

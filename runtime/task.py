@@ -34,7 +34,7 @@ from .logs import Captured, capture_output
 from .stores.artifacts import ArtifactStore
 from .stores.base import (
     ATTEMPT_CAUGHT, ATTEMPT_FAILED, ATTEMPT_REUSED, ATTEMPT_RUNNING, ATTEMPT_SUCCEEDED, AttemptRecord,
-    MetadataStore, RunRecord,
+    MetadataStore, RunExistsError, RunRecord,
 )
 
 __all__ = ["FlowCache", "LoadedFlow", "TaskEnvironment", "run_task"]
@@ -308,7 +308,10 @@ def _run_record(envelope: TaskEnvelope, env: TaskEnvironment) -> RunRecord:
             # so that the run is listed and its tasks have a parent.
             run = RunRecord(envelope.flow, envelope.run, created_at=time.time(),
                             parameters=dict(envelope.parameters or {}), tags=list(envelope.tags), trigger="task")
-            env.metadata.create_run(run)
+            try:
+                env.metadata.create_run(run)
+            except RunExistsError:  # another task of the run recorded it first
+                run = env.metadata.get_run(envelope.flow, envelope.run) or run
         env.runs[key] = run
     return run
 

@@ -62,6 +62,7 @@ def run_locally(
     metadata = SqliteMetadataStore(root)
     metadata.create_run(RunRecord(
         flow=graph.name, run_id=run_id, status=RUN_RUNNING, created_at=time.time(), parameters=parameters,
+        flow_file=flow_file,
         tags=list(tags), origin_run_id=origin_run_id, resume_steps=list(resume_steps), trigger="local",
     ))
     started = time.monotonic()

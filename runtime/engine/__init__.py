@@ -5,6 +5,6 @@ package does not import moto; LocalEngine.start() does. Cloud entry points never
 """
 from __future__ import annotations
 
-from .local import DEFAULT_EXECUTOR, ExecutionResult, LocalEngine
+from .local import ExecutionResult, LocalEngine
 
-__all__ = ["DEFAULT_EXECUTOR", "ExecutionResult", "LocalEngine"]
+__all__ = ["ExecutionResult", "LocalEngine"]

@@ -28,13 +28,12 @@ from typing import Any, Callable, Mapping, Sequence
 from sfn_compiler import envelope as env_contract
 from sfn_compiler.asl import arns
 
-from .workers import Cancelled, Executor, PoolClosed, WorkerCrashed, WorkerError, WorkerPool
+from .workers import Cancelled, Executor, PoolClosed, RunTaskExecutor, WorkerCrashed, WorkerError, WorkerPool
 
-__all__ = ["DEFAULT_EXECUTOR", "EventCallback", "ExecutionResult", "LocalEngine", "TaskEvent"]
+__all__ = ["EventCallback", "ExecutionResult", "LocalEngine", "TaskEvent"]
 
 LOG = logging.getLogger(__name__)
 
-DEFAULT_EXECUTOR = "runtime.engine.workers:run_task_payload"
 ACCOUNT = "123456789012"  # moto's default account
 ROUTE_PREFIX = "sfnflow-local-"
 BUCKET = "sfnflow-local-artifacts"
@@ -58,7 +57,7 @@ class ExecutionResult:
     history: Any  # moto_patches.HistoryStats: events, by_type, max_*_bytes, kept events
     tasks: int = 0  # task invocations routed to workers (attempts included)
     task_failures: int = 0
-    interrupted: bool = False  # Ctrl-C or engine.stop() ended it
+    interrupted: bool = False  # engine.stop() ended it
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -78,27 +77,37 @@ class _RunState:
 class LocalEngine:
     """Context manager owning moto (in-process), the patches and the warm worker pool."""
 
-    def __init__(self, executor: str | Executor = DEFAULT_EXECUTOR, *, max_workers: int | None = None,
-                 preload: Sequence[str] = (), flow_file: str | None = None,
-                 artifact_root: str | None = None, fast_retries: bool = False,
+    def __init__(self, executor: str | Executor | None = None, *, flow_file: str | None = None,
+                 root: str | None = None, max_workers: int | None = None, preload: Sequence[str] = (),
+                 artifact_root: str | None = None, fast_retries: bool = False, tee: bool = False,
                  lean_history: bool = True, region: str = "us-east-1") -> None:
         """
         Args:
             executor: what a worker calls with each task's envelope payload (a callable that
                 exists before the pool starts, or "module:function"); returns the task result.
+                Default: runtime.task.run_task on `flow_file` against the local stores at `root`.
+            flow_file: the flow's file, imported once in the workers (warm start).
+            root: the local store root (`.sfnflow/`); also where foreach items files are read.
             max_workers: worker processes (default os.cpu_count()).
             preload: modules the workers import once, before any task.
-            flow_file: the flow's file, imported once in the workers (warm start).
-            artifact_root: local artifact store root, read for foreach items files.
+            artifact_root: where foreach items files are read, if not `root`.
+            tee: (default executor) also copy step output to the terminal.
             fast_retries: skip Retry IntervalSeconds sleeps (tests); real sleeps otherwise.
             lean_history: keep only failure/start/end events (sizes are still measured);
                 False keeps moto's full history (slower, for debugging).
         """
         self.region = region
-        self.artifact_root = artifact_root
+        self.artifact_root = artifact_root or root
         self.fast_retries, self.lean_history = fast_retries, lean_history
-        warm = _flow_loader(flow_file) if flow_file else None
-        self.pool = WorkerPool(executor, max_workers, preload=_default_preload(executor, preload), warm=warm)
+        warm: Callable[[], None] | None = _flow_loader(flow_file) if flow_file else None
+        preload = list(preload)
+        if executor is None:
+            if flow_file is None or root is None:
+                raise ValueError("LocalEngine needs flow_file and root to run tasks with runtime.task.run_task")
+            default = RunTaskExecutor(os.path.abspath(flow_file), os.path.abspath(root), tee=tee)
+            executor, warm = default, default.warm
+            preload.insert(0, "runtime.task")
+        self.pool = WorkerPool(executor, max_workers, preload=preload, warm=warm)
         self._lambda_prefix = arns.lambda_function_arn(region, ACCOUNT, ROUTE_PREFIX)
         self._queue_prefix = arns.job_queue_arn(region, ACCOUNT, ROUTE_PREFIX)
         self._mock: Any = None
@@ -123,25 +132,25 @@ class LocalEngine:
         try:
             self._start_moto()
         except BaseException:
-            self.pool.close()
+            self.close()
             raise
 
     def _start_moto(self) -> None:
         fake = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
                 "AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region}
         self._saved_env = {k: os.environ.get(k) for k in fake}
+        from . import moto_patches
+
+        hooks = moto_patches.HOOKS
+        if hooks.router is not None:
+            raise RuntimeError("another LocalEngine is already running in this process; close it first")
         os.environ.update(fake)
         from moto import mock_aws
-
-        from . import moto_patches
 
         moto_patches.install()
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True},
                                       "batch": {"use_docker": False}})
         self._mock.start()
-        hooks = moto_patches.HOOKS
-        if hooks.router is not None:
-            raise RuntimeError("another LocalEngine is already running in this process")
         hooks.router, hooks.fast_retries, hooks.lean_history = self, self.fast_retries, self.lean_history
         import boto3
 
@@ -175,13 +184,16 @@ class LocalEngine:
         self.pool.close()
 
     # -- running ------------------------------------------------------------------------------
-    def run(self, asl: Mapping[str, Any] | str, *, run_id: str, execution_input: Mapping[str, Any] | None = None,
+    def run(self, asl: Any, *, run_id: str, execution_input: Mapping[str, Any] | None = None,
             placeholders: Mapping[str, str] | None = None, model: Any = None,
             on_event: EventCallback | None = None, artifact_root: str | None = None) -> ExecutionResult:
         """Run one execution named `run_id` to its end and return how it ended.
 
-        Ctrl-C while it runs aborts the execution and the workers, and returns a result with
-        status ABORTED and `interrupted=True` (the engine is closed afterwards).
+        `asl` is an ASL dict or text, or a CompiledFlow (its .asl and .model are used).
+
+        Ctrl-C while it runs aborts the execution (ABORTED), terminates the workers and
+        re-raises KeyboardInterrupt; `stop()` from another thread makes it return a result
+        with status ABORTED and `interrupted=True`. Either way the engine is done afterwards.
         """
         if self._mock is None or self._stopped.is_set():
             raise RuntimeError("the LocalEngine is not running (use it as a context manager)")
@@ -189,6 +201,8 @@ class LocalEngine:
 
         from . import moto_patches
 
+        if hasattr(asl, "asl") and hasattr(asl, "model"):
+            asl, model = asl.asl, model or asl.model
         definition = self.fill_placeholders(asl, placeholders, model)
         backend = get_backend(ACCOUNT, self.region)
         self._counter += 1
@@ -206,8 +220,12 @@ class LocalEngine:
             while _status(execution) == "RUNNING" and not self._stopped.is_set():
                 time.sleep(_POLL_S)
         except KeyboardInterrupt:
-            interrupted = True
+            # Ctrl-C: abort the execution, kill the workers, let the caller see the interrupt.
             self.stop()
+            self._wait_ended(execution, 2.0)
+            self._run, self._execution = None, None
+            moto_patches.HOOKS.stats = None
+            raise
         if self._stopped.is_set():
             interrupted = True
             self._wait_ended(execution, 2.0)
@@ -360,13 +378,6 @@ def _emit(run: _RunState, kind: str, step: str, task: str, info: dict[str, Any])
         run.on_event(kind, step, task, **info)
     except Exception:  # a display bug must not fail the run
         LOG.warning("on_event callback failed", exc_info=True)
-
-
-def _default_preload(executor: Any, preload: Sequence[str]) -> list[str]:
-    modules = list(preload)
-    if executor == DEFAULT_EXECUTOR:
-        modules.insert(0, "runtime.task")
-    return modules
 
 
 def _flow_loader(flow_file: str) -> Callable[[], None]:

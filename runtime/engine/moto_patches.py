@@ -394,12 +394,20 @@ def _failure(self: Any, env: Any, error: str, cause: str) -> Exception:
 def _route(self: Any, env: Any, kind: str, target: str, parameters: dict[str, Any]) -> Any:
     router = HOOKS.router
     if router is None:  # the engine stopped while this thread was on its way here
-        raise TaskCancelled("the local engine has stopped")
+        return _CANCELLED
     watch = HOOKS.watch(env)
     try:
         return router.route(kind, target, parameters, watch)
+    except TaskCancelled:
+        # The frame already ended (timeout, stop, failed sibling): the interpreter has moved
+        # on and ignores this thread's outcome. Raising here would be taken for a task
+        # failure and overwrite an ABORTED execution with FAILED, so return quietly.
+        return _CANCELLED
     finally:
         HOOKS.unwatch(watch)
+
+
+_CANCELLED: dict[str, Any] = {}
 
 
 def _patch_lambda() -> None:
@@ -472,13 +480,13 @@ def _patch_batch() -> None:
         def resolve() -> dict[str, Any] | None:
             try:
                 result = _route(self, env, "batch", submission["__queue__"], submission["__params__"])
-            except TaskCancelled:
-                return None
             except TaskFailed as exc:
                 # AWS: a failed job fails a .sync state with States.TaskFailed and the job
                 # description as the cause; the container's own error is in StatusReason.
                 job = _job_description(submission, None, failure=f"{exc.error}: {exc.cause}")
                 raise _failure(self, env, "States.TaskFailed", json.dumps(job)) from None
+            if result is _CANCELLED:
+                return None  # the .sync loop sees the frame ended and stops polling
             return _job_description(submission, result)
 
         return resolve

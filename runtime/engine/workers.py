@@ -30,7 +30,7 @@ from multiprocessing.connection import Connection
 from typing import Any, Callable, Sequence
 
 __all__ = ["CallHandle", "Cancelled", "Executor", "PoolClosed", "WorkerCrashed", "WorkerError", "WorkerPool",
-           "resolve_executor", "run_task_payload"]
+           "RunTaskExecutor", "resolve_executor"]
 
 Executor = Callable[[dict[str, Any]], Any]
 
@@ -371,17 +371,37 @@ def _alive(pid: int) -> bool:
 
 
 # -- the default executor ---------------------------------------------------------------------
-def run_task_payload(payload: dict[str, Any]) -> Any:
-    """Run one task as the Lambda handler would, against the local stores (the default executor)."""
-    from sfn_compiler.envelope import TaskEnvelope
+class RunTaskExecutor:
+    """Runs a task as the Lambda handler would: runtime.task.run_task against the local stores.
 
-    from runtime import task  # imported in the zygote through `preload`
+    Created in the engine before the pool forks; `warm()` runs once in the zygote (imports
+    the flow and builds its graph into runtime.task's flow cache); the TaskEnvironment
+    (SQLite connection, artifact cache) is built lazily in each worker, after the fork.
+    """
 
-    return task.run_task(TaskEnvelope.from_payload(payload), _task_environment(task))
+    def __init__(self, flow_file: str, root: str, tee: bool = False) -> None:
+        self.flow_file, self.root, self.tee = flow_file, root, tee
+        self._env: Any = None
 
+    def warm(self) -> None:
+        from runtime import task
 
-def _task_environment(task: Any) -> Any:
-    factory = getattr(task, "local_environment", None)
-    if factory is not None:
-        return factory()
-    return task.TaskEnvironment.from_env()
+        task.DEFAULT_CACHE.get(self.flow_file)
+
+    def environment(self) -> Any:
+        if self._env is None:
+            from runtime.stores.artifacts import ArtifactStore
+            from runtime.stores.blobs import LocalBlobStore
+            from runtime.stores.sqlite_metadata import SqliteMetadataStore
+            from runtime.task import TaskEnvironment
+
+            self._env = TaskEnvironment(flow_file=self.flow_file, artifacts=ArtifactStore(LocalBlobStore(self.root)),
+                                        metadata=SqliteMetadataStore(self.root), compute="local", tee=self.tee)
+        return self._env
+
+    def __call__(self, payload: dict[str, Any]) -> Any:
+        from sfn_compiler.envelope import TaskEnvelope
+
+        from runtime.task import run_task
+
+        return run_task(TaskEnvelope.from_payload(payload), self.environment())

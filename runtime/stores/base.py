@@ -19,7 +19,7 @@ from typing import Any, Protocol, runtime_checkable
 __all__ = [
     "ATTEMPT_CAUGHT", "ATTEMPT_FAILED", "ATTEMPT_REUSED", "ATTEMPT_RUNNING", "ATTEMPT_STATUSES",
     "ATTEMPT_SUCCEEDED", "AttemptRecord", "BlobStore", "MetadataStore", "RUN_ABORTED", "RUN_FAILED",
-    "RUN_RUNNING", "RUN_STATUSES", "RUN_SUCCEEDED", "RunRecord", "TaskIndex", "TaskRecord",
+    "RUN_RUNNING", "RUN_STATUSES", "RUN_SUCCEEDED", "RunExistsError", "RunRecord", "TaskIndex", "TaskRecord",
 ]
 
 RUN_RUNNING = "RUNNING"
@@ -52,6 +52,11 @@ class RunRecord:
     error: dict[str, Any] | None = None  # {"type", "message", "step", "task", ...}
     trigger: str = "local"  # local | cli | schedule | event | api ...
     code_version: str | None = None
+    flow_file: str | None = None  # where the run was started from (resume finds it here)
+
+
+class RunExistsError(ValueError):
+    """create_run found a run with the same flow and id already recorded."""
 
 
 @dataclass

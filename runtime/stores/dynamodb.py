@@ -28,7 +28,7 @@ import time
 from typing import Any, Iterator
 
 from . import dynamo_keys as keys
-from .base import ATTEMPT_RUNNING, RUN_RUNNING, AttemptRecord, RunRecord
+from .base import ATTEMPT_RUNNING, RUN_RUNNING, AttemptRecord, RunExistsError, RunRecord
 
 __all__ = ["DynamoMetadataStore", "RunExistsError", "run_status_update_parameters", "table_definition"]
 
@@ -39,8 +39,6 @@ _MAX_TRANSACTION_ITEMS = 100  # TransactWriteItems limit: the run item + 99 tags
 _BATCH_GET_MAX = 100  # BatchGetItem limit per call
 
 
-class RunExistsError(ValueError):
-    """create_run found a run with the same flow and id already recorded."""
 
 
 class DynamoMetadataStore:
@@ -90,6 +88,7 @@ class DynamoMetadataStore:
             "tags": _json(list(record.tags)), "origin_run_id": _s(record.origin_run_id),
             "resume_steps": _json(list(record.resume_steps)), "error": _json(record.error),
             "trigger": _s(record.trigger), "code_version": _s(record.code_version),
+            "flow_file": _s(record.flow_file),
         })
         ops: list[dict[str, Any]] = [{"Put": {
             "TableName": self.table_name, "Item": item,
@@ -313,6 +312,7 @@ def _run(item: dict[str, Any]) -> RunRecord:
         resume_steps=_loads(item, "resume_steps") or [],
         error=_loads(item, "error") or _sfn_error(_loads(item, "sfn_error")),
         trigger=_str(item, "trigger", "cloud"), code_version=_str(item, "code_version"),
+        flow_file=_str(item, "flow_file"),
     )
 
 

@@ -15,7 +15,7 @@ import threading
 import time
 from typing import Any
 
-from .base import ATTEMPT_RUNNING, AttemptRecord, RunRecord
+from .base import ATTEMPT_RUNNING, RUN_RUNNING, AttemptRecord, RunExistsError, RunRecord
 
 __all__ = ["SqliteMetadataStore"]
 
@@ -25,7 +25,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     flow TEXT NOT NULL, run_id TEXT NOT NULL, status TEXT NOT NULL,
     created_at REAL NOT NULL, finished_at REAL, parameters TEXT, tags TEXT,
-    origin_run_id TEXT, resume_steps TEXT, error TEXT, trigger TEXT, code_version TEXT,
+    origin_run_id TEXT, resume_steps TEXT, error TEXT, trigger TEXT, code_version TEXT, flow_file TEXT,
     PRIMARY KEY (flow, run_id));
 CREATE INDEX IF NOT EXISTS runs_by_time ON runs (flow, created_at);
 CREATE TABLE IF NOT EXISTS attempts (
@@ -36,7 +36,7 @@ CREATE TABLE IF NOT EXISTS attempts (
 """
 
 _RUN_COLUMNS = ("flow, run_id, status, created_at, finished_at, parameters, tags, origin_run_id, "
-                "resume_steps, error, trigger, code_version")
+                "resume_steps, error, trigger, code_version, flow_file")
 _ATTEMPT_COLUMNS = "flow, run_id, step, task_id, attempt, status, started_at, finished_at, compute, error, logs"
 
 
@@ -81,19 +81,23 @@ class SqliteMetadataStore:
 
     # -- runs -----------------------------------------------------------------------
     def create_run(self, record: RunRecord) -> None:
-        """Insert the run (replacing a record with the same id)."""
+        """Insert the run; RunExistsError if it is already recorded (as the DynamoDB store)."""
         created = record.created_at or time.time()
-        self._db().execute(
-            f"INSERT OR REPLACE INTO runs ({_RUN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (record.flow, record.run_id, record.status, created, record.finished_at,
-             _dump(record.parameters), _dump(record.tags), record.origin_run_id, _dump(record.resume_steps),
-             _dump(record.error), record.trigger, record.code_version),
-        )
+        try:
+            self._db().execute(
+                f"INSERT INTO runs ({_RUN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (record.flow, record.run_id, record.status, created, record.finished_at,
+                 _dump(record.parameters), _dump(record.tags), record.origin_run_id, _dump(record.resume_steps),
+                 _dump(record.error), record.trigger, record.code_version, record.flow_file),
+            )
+        except sqlite3.IntegrityError as exc:
+            raise RunExistsError(f"run {record.flow}/{record.run_id} is already recorded") from exc
 
     def finish_run(self, flow: str, run_id: str, status: str, error: dict[str, Any] | None = None) -> None:
         self._db().execute(
-            "UPDATE runs SET status=?, finished_at=?, error=? WHERE flow=? AND run_id=?",
-            (status, time.time(), _dump(error), flow, run_id),
+            # First terminal status wins, as in the DynamoDB store.
+            "UPDATE runs SET status=?, finished_at=?, error=? WHERE flow=? AND run_id=? AND status=?",
+            (status, time.time(), _dump(error), flow, run_id, RUN_RUNNING),
         )
 
     def get_run(self, flow: str, run_id: str) -> RunRecord | None:
@@ -163,6 +167,7 @@ def _run(row: tuple[Any, ...]) -> RunRecord:
         flow=row[0], run_id=row[1], status=row[2], created_at=row[3], finished_at=row[4],
         parameters=_load(row[5]) or {}, tags=_load(row[6]) or [], origin_run_id=row[7],
         resume_steps=_load(row[8]) or [], error=_load(row[9]), trigger=row[10] or "local", code_version=row[11],
+        flow_file=row[12],
     )
 
 

@@ -63,7 +63,11 @@ def test_timeout_kills_the_sleeping_worker_and_keeps_capacity(engine: Any) -> No
     assert result.status == "SUCCEEDED", (result.error, result.cause)
     assert result.output["error"]["Error"] == "States.Timeout"
     assert time.monotonic() - t0 < 10  # the sleeping step (30 s) did not hold the run
-    assert engine.pool.spawned == spawned + 1  # its worker was killed and replaced
+    # its worker was killed and replaced (by the abandoned task's thread, just after)
+    deadline = time.monotonic() + 3
+    while engine.pool.spawned == spawned and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert engine.pool.spawned == spawned + 1
     pids.append(result.output["w"]["pid"])
     # every worker is alive and answering after the kill
     again = engine.run(_flow(("pid", task("pid", None, start=False, ResultPath="$.w",
@@ -77,6 +81,9 @@ def test_crashed_worker_is_a_platform_error_and_is_replaced(engine: Any) -> None
     asl = _flow(("start", task("start", "crash", start=True)), ("crash", task("crash", None)))
     spawned = engine.pool.spawned
     result = engine.run(asl, run_id="crash1", execution_input={"parameters": {}})
+    deadline = time.monotonic() + 3
+    while engine.pool.spawned == spawned and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert result.status == "FAILED"
     assert result.error == "PlatformError"
     assert engine.pool.spawned == spawned + 1
