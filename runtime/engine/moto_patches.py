@@ -615,8 +615,3 @@ def _patch_map_item_input() -> None:
         del env_frame.stack[depth:]
 
     cls._eval_input = _eval_input
-
-
-def json_size(value: Any) -> int:
-    """UTF-8 size of a value as Step Functions serialises it (compact JSON)."""
-    return len(json.dumps(value, separators=(",", ":"), default=str).encode("utf-8"))

@@ -24,28 +24,39 @@ _TMP_COUNTER = itertools.count()
 def resolve_local_root(flow_file: str | None = None, root: str | None = None, *, start: str | None = None) -> str:
     """The local store root, as an absolute path (it may not exist yet).
 
-    Order: an explicit `root`; else env SFNFLOW_ROOT; else, for a writer that names its
-    `flow_file`, `.sfnflow/` beside that file; else (readers such as the client) the
-    nearest `.sfnflow/` from `start` (default: cwd) upward, as git finds its repository,
-    falling back to `.sfnflow/` in `start`.
+    Order: an explicit `root`; else env SFNFLOW_ROOT; else the nearest existing
+    `.sfnflow/` upward (as git finds its repository) from the flow file's folder (writers)
+    or from `start`, default cwd (readers such as the client). A writer that finds none
+    creates one in the current folder when the flow lives below it, so `sfnflow run
+    examples/x.py` and a later `Flow("X")` from the same folder meet in one place;
+    otherwise beside the flow file. A reader that finds none gets `.sfnflow/` in `start`.
     """
     if root:
         return os.path.abspath(root)
     env_root = os.environ.get(ROOT_ENV)
     if env_root:
         return os.path.abspath(env_root)
-    if flow_file:
-        return os.path.join(os.path.dirname(os.path.abspath(flow_file)), LOCAL_DIR_NAME)
     here = os.path.abspath(start or os.getcwd())
-    probe = here
+    if flow_file:
+        flow_dir = os.path.dirname(os.path.abspath(flow_file))
+        found = _nearest_root(flow_dir)
+        if found:
+            return found
+        if os.path.commonpath([flow_dir, here]) == here:
+            return os.path.join(here, LOCAL_DIR_NAME)
+        return os.path.join(flow_dir, LOCAL_DIR_NAME)
+    return _nearest_root(here) or os.path.join(here, LOCAL_DIR_NAME)
+
+
+def _nearest_root(folder: str) -> str | None:
     while True:
-        candidate = os.path.join(probe, LOCAL_DIR_NAME)
+        candidate = os.path.join(folder, LOCAL_DIR_NAME)
         if os.path.isdir(candidate):
             return candidate
-        parent = os.path.dirname(probe)
-        if parent == probe:
-            return os.path.join(here, LOCAL_DIR_NAME)
-        probe = parent
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
 
 
 class LocalBlobStore:
