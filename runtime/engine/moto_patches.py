@@ -214,6 +214,41 @@ def _resolve(module: str, path: str) -> tuple[Any, str]:
     return obj, leaf
 
 
+def _defer_moto_batch_package() -> None:
+    """Let the interpreter import `moto.batch.utils` without running `moto/batch/__init__.py`.
+
+    The interpreter's Batch task service needs only an enum from moto.batch.utils, but
+    importing it runs the package's __init__, which imports moto.batch.models and with it
+    all of moto.ec2: about 0.7 s of every `sfnflow run` (most of its start-up). Routed Batch
+    tasks never touch moto's Batch backend, so the package is registered unexecuted and
+    completes itself the first time anything asks it for an attribute.
+    """
+    import importlib.util
+    import sys
+
+    if "moto.batch" in sys.modules:
+        return
+    spec = importlib.util.find_spec("moto.batch")
+    if spec is None or spec.loader is None:
+        return
+    package = importlib.util.module_from_spec(spec)
+    completed = False
+
+    def complete(name: str) -> Any:
+        nonlocal completed
+        if not completed:
+            completed = True
+            del package.__dict__["__getattr__"]
+            spec.loader.exec_module(package)  # type: ignore[union-attr]
+        return getattr(package, name)
+
+    package.__dict__["__getattr__"] = complete  # PEP 562: consulted only for missing names
+    sys.modules["moto.batch"] = package
+    import moto
+
+    moto.batch = package  # type: ignore[attr-defined]  # what a real import binds on the parent
+
+
 def check_moto() -> None:
     """Fail clearly unless moto is the pinned version and has every patched attribute."""
     try:
@@ -225,6 +260,7 @@ def check_moto() -> None:
             f"the local engine patches moto {PINNED_MOTO_VERSION} internals, but moto {moto.__version__} is "
             f"installed. Run: pip install 'moto[server,stepfunctions,s3,dynamodb,awslambda,batch]=="
             f"{PINNED_MOTO_VERSION}'.")
+    _defer_moto_batch_package()
     missing = []
     for module, path in PATCH_TARGETS:
         try:
