@@ -12,6 +12,8 @@ def describe_decorator(spec: Any) -> str:
     """`@retry(times=2)`: only the fields that differ from the decorator's defaults."""
     if not is_dataclass(spec):
         return repr(spec)
+    if spec.kind == "schedule":
+        return f"@schedule {spec.expression}"
     default = type(spec)()
     args = [
         f"{f.name}={getattr(spec, f.name)!r}"
@@ -58,15 +60,16 @@ def _edges(node: StepNode) -> str:
 
 
 def to_mermaid(graph: FlowGraph, compute: Mapping[str, str]) -> str:
+    # Node ids get a prefix: `end` is a keyword in mermaid and would break the chart.
     lines = ["flowchart TD"]
     for node in graph.steps:
-        label = f"{node.name}<br/>{compute.get(node.name, '')}".rstrip("<br/>")
+        label = node.name + (f"<br/>{compute[node.name]}" if compute.get(node.name) else "")
         shape = ("([", "])") if node.kind.value in ("start", "end") else ("[", "]")
-        lines.append(f'    {node.name}{shape[0]}"{label}"{shape[1]}')
+        lines.append(f'    step_{node.name}{shape[0]}"{label}"{shape[1]}')
     for node in graph.steps:
         for target in node.out_edges:
             edge = f"-- foreach {node.foreach_var} -->" if node.foreach_var else "-->"
-            lines.append(f"    {node.name} {edge} {target}")
+            lines.append(f"    step_{node.name} {edge} step_{target}")
     return "\n".join(lines)
 
 
