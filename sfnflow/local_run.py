@@ -68,7 +68,9 @@ def run_locally(
     started = time.monotonic()
     status, error = RUN_FAILED, None
     try:
-        with LocalEngine(flow_file=flow_file, root=root, max_workers=max_workers) as engine:
+        # Retry at once, as Metaflow's local runtime does; the deployed machine waits
+        # minutes_between_retries.
+        with LocalEngine(flow_file=flow_file, root=root, max_workers=max_workers, fast_retries=True) as engine:
             try:
                 outcome = engine.run(compiled, run_id=run_id, execution_input={"parameters": parameters},
                                      on_event=on_event)
