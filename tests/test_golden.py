@@ -31,10 +31,7 @@ from sfn_compiler.loader import load_flow
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 GOLDEN = Path(__file__).resolve().parent / "golden"
-ASL_VALIDATOR_CANDIDATES = [
-    ROOT / "node_modules/.bin/asl-validator",
-    Path("/work/npm/node_modules/.bin/asl-validator"),
-]
+ASL_VALIDATOR_CANDIDATES = [ROOT / "node_modules/.bin/asl-validator"]
 REGION = "us-east-1"
 BUCKET = "artifacts"
 
@@ -75,8 +72,8 @@ def _asl_validator() -> str | None:
 
 def test_golden_files_pass_asl_validator() -> None:
     validator = _asl_validator()
-    if validator is None:
-        pytest.skip("asl-validator not installed (npm install asl-validator); CI installs it")
+    # Not a skip: the README's test command installs it, and a skip would hide it from CI.
+    assert validator is not None, "asl-validator is missing: run `npm install` at the repository root"
     files = sorted(GOLDEN.glob("*.asl.json"))
     assert files, "no golden files"
     args = [validator]
