@@ -10,6 +10,7 @@ from typing import Any
 
 from .asl.emit import asl_json, emit_asl
 from .asl.limits import LimitsReport, limits_report, plan_foreach, state_names
+from .asl.status import STATUS_EVENTS
 from .deploy_model import (
     COMPUTE_LAMBDA,
     DeploymentModel,
@@ -55,7 +56,7 @@ def compile_flow(graph: FlowGraph, options: CompileOptions = CompileOptions()) -
         else:  # Batch: unbounded unless @timeout says otherwise
             tmo = node.decorator("timeout")
             timeouts[step] = tmo.seconds if tmo is not None and tmo.seconds else 10**9
-    limits = limits_report(graph, compute, timeouts, text, state_names(asl), plans, worst_events)
+    limits = limits_report(graph, compute, timeouts, text, state_names(asl), plans, worst_events + STATUS_EVENTS)
     model = DeploymentModel(
         flow_name=graph.name,
         workflow_type=WORKFLOW_STANDARD,

@@ -221,7 +221,7 @@ def placeholders_for(asl_text: str, model_functions: tuple[LambdaFunction, ...],
                      jobs: tuple[BatchJobDefinition, ...]) -> tuple[arns.Placeholder, ...]:
     """Every placeholder the ASL text uses, with what it must be filled with."""
     known = {p.name: p for p in (
-        [arns.artifact_bucket_placeholder()]
+        [arns.artifact_bucket_placeholder(), arns.metadata_table_placeholder()]
         + [arns.function_placeholder(f.key) for f in model_functions]
         + [arns.job_definition_placeholder(j.key) for j in jobs]
         + [arns.job_queue_placeholder(q) for q in sorted({j.queue for j in jobs})]

@@ -23,6 +23,8 @@ class LocalRunResult:
     root: str
     seconds: float
     error: dict[str, Any] | None = None
+    max_state_bytes: int = 0  # largest state input/output the engine saw (Step Functions caps it at 256 KiB)
+    tasks: int = 0  # task invocations routed to workers, retries included
 
 
 class RunAborted(SfnflowError):
@@ -66,7 +68,7 @@ def run_locally(
         tags=list(tags), origin_run_id=origin_run_id, resume_steps=list(resume_steps), trigger="local",
     ))
     started = time.monotonic()
-    status, error = RUN_FAILED, None
+    status, error, outcome = RUN_FAILED, None, None
     try:
         # Retry at once, as Metaflow's local runtime does; the deployed machine waits
         # minutes_between_retries.
@@ -82,11 +84,58 @@ def run_locally(
         if status != RUN_SUCCEEDED:
             error = {"type": outcome.error, "message": outcome.cause}
     except KeyboardInterrupt:
-        metadata.finish_run(graph.name, run_id, RUN_ABORTED, {"type": "KeyboardInterrupt", "message": "stopped by the user"})
+        # Also while the engine starts or stops, outside engine.run: the run is ABORTED either way.
+        status = RUN_ABORTED
+        aborted = {"type": "KeyboardInterrupt", "message": "stopped by the user"}
+        close_unfinished_tasks(metadata, graph, run_id, aborted)
+        metadata.finish_run(graph.name, run_id, RUN_ABORTED, aborted)
         raise RunAborted(LocalRunResult(graph.name, run_id, RUN_ABORTED, root, time.monotonic() - started)) from None
     finally:
         if status not in (RUN_SUCCEEDED, RUN_ABORTED) and error is None:
             error = {"type": "PlatformError", "message": "the engine stopped unexpectedly"}
+        if status not in (RUN_SUCCEEDED, RUN_ABORTED):
+            error = close_unfinished_tasks(metadata, graph, run_id, error or {})
         if status != RUN_ABORTED:
             metadata.finish_run(graph.name, run_id, status, error)
-    return LocalRunResult(graph.name, run_id, status, root, time.monotonic() - started, error)
+    return LocalRunResult(graph.name, run_id, status, root, time.monotonic() - started, error,
+                          max_state_bytes=outcome.max_state_bytes if outcome else 0,
+                          tasks=outcome.tasks if outcome else 0)
+
+
+def close_unfinished_tasks(metadata: Any, graph: Any, run_id: str, error: dict[str, Any]) -> dict[str, Any]:
+    """After a run ended badly, record every attempt still RUNNING as FAILED; return the
+    run's error naming the step that caused it.
+
+    The engine kills the worker of a task that timed out or was stopped, so nobody else
+    will close its attempt; left RUNNING, it would read as still going forever. A task
+    that ran past its @timeout gets States.Timeout; the others were stopped because the
+    run ended (Cancelled), or by Ctrl-C (Aborted).
+    """
+    from runtime.stores.base import ATTEMPT_FAILED, ATTEMPT_RUNNING
+
+    cause: dict[str, Any] | None = None
+    now = time.time()
+    for task in metadata.list_tasks(graph.name, run_id):  # in start order: the first failure is the cause
+        record = task.error or {}
+        if task.status == ATTEMPT_RUNNING:
+            record = _unfinished_error(graph, task, error, now)
+            metadata.finish_attempt(graph.name, run_id, task.step, task.task_id, task.attempt, ATTEMPT_FAILED,
+                                    record)
+        elif task.status != ATTEMPT_FAILED:
+            continue
+        if cause is None and record.get("type") not in ("Cancelled", "Aborted"):
+            cause = {"step": task.step, "task": task.task_id}
+            if not error.get("message"):
+                cause["message"] = record.get("message")
+    return {**error, **cause} if cause else error
+
+
+def _unfinished_error(graph: Any, task: Any, error: dict[str, Any], now: float) -> dict[str, Any]:
+    node = graph.get(task.step)
+    spec = node.decorator("timeout") if node is not None else None
+    if spec is not None and now - task.started_at >= spec.seconds - 0.5:
+        return {"type": "States.Timeout",
+                "message": f"step '{task.step}' ran longer than its @timeout ({spec.seconds} s) and was stopped."}
+    if error.get("type") == "KeyboardInterrupt":
+        return {"type": "Aborted", "message": "stopped by the user (Ctrl-C) while it ran."}
+    return {"type": "Cancelled", "message": f"stopped while it ran, because the run failed ({error.get('type')})."}

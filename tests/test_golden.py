@@ -34,6 +34,7 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 ASL_VALIDATOR_CANDIDATES = [ROOT / "node_modules/.bin/asl-validator"]
 REGION = "us-east-1"
 BUCKET = "artifacts"
+TABLE = "metadata"
 
 
 def _compile(path: Path) -> tuple[FlowGraph, CompiledFlow]:
@@ -91,6 +92,8 @@ def _fake_values(compiled_flow: CompiledFlow) -> dict[str, str]:
     for p in compiled_flow.model.placeholders:
         if p.kind == arns.KIND_BUCKET:
             values[p.name] = BUCKET
+        elif p.kind == arns.KIND_TABLE:
+            values[p.name] = TABLE
         elif p.kind == arns.KIND_LAMBDA_FUNCTION:
             values[p.name] = arns.lambda_function_arn(REGION, "123456789012", f"fn-{p.ref}")
         elif p.kind == arns.KIND_JOB_QUEUE:
@@ -165,6 +168,10 @@ def _execute(monkeypatch: pytest.MonkeyPatch, path: Path, fanout: dict[str, int]
         iam = boto3.client("iam", region_name=REGION)
         role = iam.create_role(RoleName="sfn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
         boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
+        # The state machine writes the run's end status itself (asl/status.py).
+        from runtime.stores.dynamo_keys import table_definition
+
+        boto3.client("dynamodb", region_name=REGION).create_table(**table_definition(TABLE))
         lam = boto3.client("lambda", region_name=REGION)
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w") as z:
@@ -246,12 +253,12 @@ def test_uncaught_failure_fails_the_execution(monkeypatch: pytest.MonkeyPatch, a
 
 def test_history_estimate_matches_moto(monkeypatch: pytest.MonkeyPatch, aws_credentials: None) -> None:
     """The inline_max sizing rests on per-state event counts; check them against moto's history."""
-    from sfn_compiler.asl import limits
+    from sfn_compiler.asl import limits, status
 
     desc, _, history = _execute(monkeypatch, ROOT / "examples/foreach.py", fanout={"start": 10})
     assert desc["status"] == "SUCCEEDED", desc.get("cause")
     plan = _compile(ROOT / "examples/foreach.py")[1].limits.foreach[0]
-    # execution + start + Choice + Map + 10 iterations + join + end
+    # execution + start + Choice + Map + 10 iterations + join + end + the run's status write
     expected = (2 + limits.TASK_EVENTS + limits.CHOICE_EVENTS + limits.MAP_EVENTS
-                + 10 * plan.events_per_iteration + 2 * limits.TASK_EVENTS)
+                + 10 * plan.events_per_iteration + 2 * limits.TASK_EVENTS + status.STATUS_EVENTS)
     assert len(history) == expected

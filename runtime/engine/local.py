@@ -11,9 +11,14 @@ runtime/engine/moto_patches.py. One execution runs at a time per process.
         result.status, result.error, result.history.max_input_bytes
 
 The ASL's `${...}` placeholders are filled with routing ARNs (functions, job queues, job
-definitions; none of them exists in moto, none needs to) and the name of a moto S3
+definitions; none of them exists in moto, none needs to), the name of a moto S3
 bucket (`${ArtifactBucket}`) from which a Distributed Map's ItemReader reads the items a
-foreach task wrote to the local artifact store.
+foreach task wrote to the local artifact store, and a routing table name
+(`${MetadataTable}`) for the state machine's own run-status writes
+(`dynamodb:updateItem`, sfn_compiler/asl/status.py). Those writes are routed here and
+dropped: no DynamoDB table exists (creating one would add ~0.1 s to every run), and a
+local run's true status is recorded in the local (SQLite) store by sfnflow/local_run.py.
+The cloud harness (cloud_harness.py) runs the same writes against a real moto table.
 """
 from __future__ import annotations
 
@@ -37,6 +42,7 @@ LOG = logging.getLogger(__name__)
 ACCOUNT = "123456789012"  # moto's default account
 ROUTE_PREFIX = "sfnflow-local-"
 BUCKET = "sfnflow-local-artifacts"
+TABLE = "sfnflow-local-metadata"  # routed: status writes to it are dropped (see above)
 _POLL_S = 0.002  # execution-status poll; a status read is an attribute read, not an API call
 
 TaskEvent = str  # "started" | "succeeded" | "failed" | "cancelled"
@@ -142,8 +148,9 @@ class LocalEngine:
         from . import moto_patches
 
         hooks = moto_patches.HOOKS
-        if hooks.router is not None:
-            raise RuntimeError("another LocalEngine is already running in this process; close it first")
+        if hooks.router is not None or hooks.lambda_runner is not None:
+            raise RuntimeError("another LocalEngine (or a MotoCloud) is already running in this process; "
+                               "close it first")
         os.environ.update(fake)
         from moto import mock_aws
 
@@ -242,7 +249,7 @@ class LocalEngine:
 
     def fill_placeholders(self, asl: Mapping[str, Any] | str, placeholders: Mapping[str, str] | None = None,
                           model: Any = None) -> str:
-        """The ASL text with every `${...}` filled with a routing ARN, the bucket, or `placeholders`."""
+        """The ASL text with every `${...}` filled with a routing ARN, the bucket, the table, or `placeholders`."""
         text = asl if isinstance(asl, str) else json.dumps(asl)
         values = dict(placeholders or {})
         kinds = {p.name: (p.kind, p.ref) for p in getattr(model, "placeholders", ())}
@@ -265,6 +272,8 @@ class LocalEngine:
         ref = ref or tail
         if kind == arns.KIND_BUCKET or name == arns.ARTIFACT_BUCKET:
             return BUCKET
+        if kind == arns.KIND_TABLE or name == arns.METADATA_TABLE:
+            return TABLE
         if kind == arns.KIND_LAMBDA_FUNCTION or (not kind and head == "Function"):
             return arns.lambda_function_arn(self.region, ACCOUNT, ROUTE_PREFIX + ref)
         if kind == arns.KIND_JOB_QUEUE or (not kind and head == "JobQueue"):
@@ -293,6 +302,8 @@ class LocalEngine:
 
     # -- TaskRouter (called from moto's interpreter threads) ----------------------------------
     def is_routed(self, kind: str, target: str) -> bool:
+        if kind == "dynamodb":
+            return target == TABLE
         return target.startswith(self._lambda_prefix if kind == "lambda" else self._queue_prefix)
 
     def route(self, kind: str, target: str, parameters: dict[str, Any], watch: Any) -> Any:

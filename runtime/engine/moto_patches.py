@@ -7,6 +7,8 @@ cannot run Lambda or Batch code without Docker. The patches here:
   is one of the engine's routing ARNs straight to a `TaskRouter` (the warm worker pool),
   skipping the per-invoke boto3 client, the botocore round trip and the shape
   normalisation (together ~85 % of moto's per-task CPU cost);
+* drop `dynamodb:*` Task states (the run-status writes) on a table the router claims:
+  the local store records a local run's status, and no moto table need exist;
 * replace the execution-history bookkeeping with a lean recorder that measures state
   input/output sizes and keeps only the events worth reading (failures, execution start
   and end), instead of a dict per event for every Map iteration;
@@ -16,8 +18,21 @@ cannot run Lambda or Batch code without Docker. The patches here:
 * make `batch:submitJob` / `states:startExecution` work when they are NOT routed
   (moto stubs the parser's botocore-shape normalisation).
 
-All patches are inert while no engine is active (`HOOKS.router is None`), so other moto
-users in the same process see moto's own behaviour. `install()` checks the moto version
+For the cloud harness (cloud_harness.py), which runs flows through moto's own Lambda and
+Batch services rather than the worker pool, `install_cloud()` adds two more:
+
+* `LambdaFunction._invoke_lambda` calls `HOOKS.lambda_runner` (runs the function's real
+  handler from its code zip) instead of Docker;
+* `BatchSimpleBackend._mark_job_as_finished` calls `HOOKS.batch_runner` (runs the job's
+  command as a local subprocess; its exit code decides SUCCEEDED / FAILED) instead of
+  marking every job SUCCEEDED.
+
+They live apart from `install()` because importing moto's Lambda and Batch models costs
+about a second, which `sfnflow run` must not pay.
+
+All patches are inert while no engine or harness is active (`HOOKS.router`,
+`HOOKS.lambda_runner`, `HOOKS.batch_runner` are None), so other moto users in the same
+process see moto's own behaviour. `install()` checks the moto version
 and that every attribute it replaces exists, and fails with a clear message otherwise.
 Nothing outside runtime/engine may import this module (it imports moto).
 """
@@ -58,6 +73,7 @@ PATCH_TARGETS: tuple[tuple[str, str], ...] = (
     (f"{_TASK}.service.state_task_service_batch", "StateTaskServiceBatch._eval_service_task"),
     (f"{_TASK}.service.state_task_service_batch", "StateTaskServiceBatch._build_sync_resolver"),
     (f"{_TASK}.service.state_task_service_lambda", "StateTaskServiceLambda._normalise_response"),
+    (f"{_TASK}.service.state_task_service_dynamodb", "StateTaskServiceDynamoDB._eval_service_task"),
     (f"{_SFN}.component.common.retry.retrier_decl", "time"),
     (f"{_SFN}.utils.json_path", "parse"),
     (f"{_SFN}.component.common.path.result_path", "parse"),
@@ -78,6 +94,14 @@ PATCH_TARGETS: tuple[tuple[str, str], ...] = (
     (f"{_SFN}.component.common.error_name.states_error_name", "StatesErrorName"),
     ("moto.stepfunctions.parser.api", "TaskFailedEventDetails"),
     ("moto.stepfunctions.parser.api", "HistoryEventType"),
+)
+
+# What install_cloud() replaces (checked the same way).
+CLOUD_PATCH_TARGETS: tuple[tuple[str, str], ...] = (
+    ("moto.awslambda.models", "LambdaFunction._invoke_lambda"),
+    ("moto.batch_simple.models", "BatchSimpleBackend._mark_job_as_finished"),
+    ("moto.batch.models", "Job._start_attempt"),
+    ("moto.batch.models", "Job._mark_stopped"),
 )
 
 # Event types the lean recorder keeps as full history events (everything else is counted).
@@ -102,7 +126,10 @@ class TaskRouter(Protocol):
     """What the interpreter calls for a routed Task state (implemented by the engine)."""
 
     def is_routed(self, kind: str, target: str) -> bool:
-        """`kind` is "lambda" or "batch"; `target` the FunctionName or JobQueue."""
+        """`kind` is "lambda", "batch" or "dynamodb"; `target` the FunctionName, JobQueue or TableName.
+
+        A routed "dynamodb" task is not sent to `route`: it succeeds at once with `{}`.
+        """
 
     def route(self, kind: str, target: str, parameters: dict[str, Any], watch: "FrameWatch") -> Any:
         """Run the task and return its result; raise TaskFailed, or TaskCancelled once `watch` fires."""
@@ -184,6 +211,10 @@ class _Hooks:
         self.fast_retries = False
         self.lean_history = False
         self.stats: HistoryStats | None = None
+        # Cloud harness: fn(lambda_function, event) -> (payload json, errored, logs), and
+        # fn(batch_job) -> succeeded.
+        self.lambda_runner: Callable[[Any, Any], tuple[str, bool, str]] | None = None
+        self.batch_runner: Callable[[Any], bool] | None = None
         self.watches: dict[int, FrameWatch] = {}
         self.lock = threading.Lock()
 
@@ -203,6 +234,7 @@ class _Hooks:
 
 HOOKS = _Hooks()
 _installed = False
+_cloud_installed = False
 _originals: dict[str, Any] = {}
 
 
@@ -249,7 +281,7 @@ def _defer_moto_batch_package() -> None:
     moto.batch = package  # type: ignore[attr-defined]  # what a real import binds on the parent
 
 
-def check_moto() -> None:
+def check_moto(targets: tuple[tuple[str, str], ...] = PATCH_TARGETS) -> None:
     """Fail clearly unless moto is the pinned version and has every patched attribute."""
     try:
         import moto
@@ -262,7 +294,7 @@ def check_moto() -> None:
             f"{PINNED_MOTO_VERSION}'.")
     _defer_moto_batch_package()
     missing = []
-    for module, path in PATCH_TARGETS:
+    for module, path in targets:
         try:
             owner, leaf = _resolve(module, path)
             if not hasattr(owner, leaf) and leaf not in getattr(owner, "__annotations__", {}):
@@ -286,11 +318,24 @@ def install() -> None:
     _patch_normalisation()
     _patch_lambda()
     _patch_batch()
+    _patch_dynamodb()
     _patch_retry_sleep()
     _patch_jsonpath_cache()
     _patch_json_copies()
     _patch_map_item_input()
     _installed = True
+
+
+def install_cloud() -> None:
+    """install(), plus the Lambda and Batch patches the cloud harness needs (idempotent)."""
+    global _cloud_installed
+    install()
+    if _cloud_installed:
+        return
+    check_moto(CLOUD_PATCH_TARGETS)
+    _patch_lambda_invoke()
+    _patch_batch_jobs()
+    _cloud_installed = True
 
 
 def _replace(owner: Any, name: str, new: Any) -> Any:
@@ -541,6 +586,83 @@ def _patch_batch() -> None:
         base_norm(self, parameters, boto_service_name, service_action_name)
 
     StateTaskServiceBatch._normalise_parameters = _normalise_parameters
+
+
+# -- moto's own Lambda and Batch services (cloud harness) ----------------------------------
+def _patch_lambda_invoke() -> None:
+    from moto.awslambda.models import LambdaFunction
+
+    original = _replace(LambdaFunction, "_invoke_lambda", None)
+
+    def _invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
+        runner = HOOKS.lambda_runner
+        if runner is None:
+            return original(self, event)  # type: ignore[no-any-return]
+        return runner(self, event)
+
+    LambdaFunction._invoke_lambda = _invoke_lambda
+
+
+def _patch_batch_jobs() -> None:
+    import datetime
+
+    from moto.batch_simple.models import BatchSimpleBackend
+
+    original = _replace(BatchSimpleBackend, "_mark_job_as_finished", None)
+
+    def _mark_job_as_finished(self: Any, include_start_attempt: bool, job: Any) -> None:
+        runner = HOOKS.batch_runner
+        if runner is None:
+            return original(self, include_start_attempt, job)  # type: ignore[no-any-return]
+        # moto's own bookkeeping, then the job really runs (synchronously, inside SubmitJob:
+        # the .sync state polls DescribeJobs after the submit returns and finds it ended).
+        self.backend._jobs[job.job_id] = job
+        job.job_started_at = datetime.datetime.now()
+        job.log_stream_name = job._stream_name
+        if include_start_attempt:
+            job._start_attempt()
+        job._mark_stopped(success=bool(runner(job)))
+        return None
+
+    BatchSimpleBackend._mark_job_as_finished = _mark_job_as_finished
+
+
+# -- DynamoDB (the run-status writes) ----------------------------------------------------
+def _patch_dynamodb() -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_dynamodb import (
+        StateTaskServiceDynamoDB,
+    )
+
+    orig_eval = _replace(StateTaskServiceDynamoDB, "_eval_service_task", None)
+    base_norm = StateTaskServiceDynamoDB._normalise_parameters
+    base_norm_response = StateTaskServiceDynamoDB._normalise_response
+
+    def _routed(parameters: dict[str, Any]) -> bool:
+        router = HOOKS.router
+        return router is not None and router.is_routed("dynamodb", str(parameters.get("TableName", "")))
+
+    def _normalise_parameters(self: Any, parameters: dict, boto_service_name: str | None = None,
+                              service_action_name: str | None = None) -> None:
+        if _routed(parameters):
+            return  # never reaches botocore: skip loading DynamoDB's service model (~50 ms)
+        base_norm(self, parameters, boto_service_name, service_action_name)
+
+    def _normalise_response(self: Any, response: Any, boto_service_name: str | None = None,
+                            service_action_name: str | None = None) -> None:
+        if isinstance(response, dict) and response.pop("__sfnflow_routed__", False):
+            return
+        base_norm_response(self, response, boto_service_name, service_action_name)
+
+    def _eval_service_task(self: Any, env: Any, resource_runtime_part: Any, normalised_parameters: dict,
+                           state_credentials: Any) -> None:
+        if not _routed(normalised_parameters):
+            return orig_eval(self, env, resource_runtime_part, normalised_parameters, state_credentials)
+        env.stack.append({"__sfnflow_routed__": True})  # what UpdateItem returns without ReturnValues: {}
+        return None
+
+    StateTaskServiceDynamoDB._normalise_parameters = _normalise_parameters
+    StateTaskServiceDynamoDB._normalise_response = _normalise_response
+    StateTaskServiceDynamoDB._eval_service_task = _eval_service_task
 
 
 def _job_description(submission: dict[str, Any], result: Any, failure: str | None = None) -> dict[str, Any]:

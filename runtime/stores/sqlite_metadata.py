@@ -67,9 +67,9 @@ class SqliteMetadataStore:
         conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None,
                                check_same_thread=False)
         conn.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA journal_mode=WAL")
+        _retry_locked(lambda: conn.execute("PRAGMA journal_mode=WAL"))
         conn.execute("PRAGMA synchronous=NORMAL")
-        conn.executescript(_SCHEMA)
+        _retry_locked(lambda: conn.executescript(_SCHEMA))
         self._local.conn, self._local.pid = conn, os.getpid()
         return conn
 
@@ -152,6 +152,25 @@ class SqliteMetadataStore:
             "ORDER BY attempt", (flow, run_id, step, task_id)
         ).fetchall()
         return [_attempt(row) for row in rows]
+
+
+def _retry_locked(work: Any, limit: float = _BUSY_TIMEOUT_MS / 1000) -> Any:
+    """Run `work`, retrying while the database is locked.
+
+    Two processes opening a new store at once (two runs started together) both hold a
+    shared lock while switching it to WAL; SQLite then fails one of them at once with
+    "database is locked" instead of calling the busy handler (it would deadlock), so
+    busy_timeout alone does not cover it.
+    """
+    deadline, delay = time.monotonic() + limit, 0.005
+    while True:
+        try:
+            return work()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
 
 
 def _dump(value: Any) -> str | None:

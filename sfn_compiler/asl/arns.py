@@ -15,14 +15,17 @@ LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 BATCH_SUBMIT_JOB_SYNC = "arn:aws:states:::batch:submitJob.sync"
 S3_GET_OBJECT = "arn:aws:states:::s3:getObject"  # Distributed Map ItemReader
 S3_PUT_OBJECT = "arn:aws:states:::s3:putObject"  # Distributed Map ResultWriter
+DYNAMODB_UPDATE_ITEM = "arn:aws:states:::dynamodb:updateItem"  # the run's end status (asl/status.py)
 
 # -- placeholder kinds: what a deployer must substitute ---------------------------------
 KIND_LAMBDA_FUNCTION = "lambda_function_arn"
 KIND_JOB_QUEUE = "batch_job_queue_arn"
 KIND_JOB_DEFINITION = "batch_job_definition_arn"
 KIND_BUCKET = "s3_bucket_name"
+KIND_TABLE = "dynamodb_table_name"
 
 ARTIFACT_BUCKET = "ArtifactBucket"
+METADATA_TABLE = "MetadataTable"
 
 _PLACEHOLDER_RE = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 
@@ -32,7 +35,7 @@ class Placeholder:
     """A `${name}` in the ASL and what it must be filled with.
 
     `ref` is the key of the resource in the DeploymentModel (a Lambda key, a Batch job
-    definition key, a queue kind), empty for the artifact bucket.
+    definition key, a queue kind), empty for the artifact bucket and the metadata table.
     """
 
     name: str
@@ -59,6 +62,10 @@ def job_definition_placeholder(key: str) -> Placeholder:
 
 def artifact_bucket_placeholder() -> Placeholder:
     return Placeholder(ARTIFACT_BUCKET, KIND_BUCKET, "", "name of the artifact bucket")
+
+
+def metadata_table_placeholder() -> Placeholder:
+    return Placeholder(METADATA_TABLE, KIND_TABLE, "", "name of the run metadata table (DynamoDB)")
 
 
 def placeholders_in(text: str) -> list[str]:

@@ -24,6 +24,7 @@ from ..deploy_model import COMPUTE_LAMBDA, ComputeTarget
 from ..graph.model import FlowGraph, StepKind, StepNode
 from . import arns
 from . import states as S
+from .status import add_run_status
 
 FE_SELECTOR = {"n.$": "$.Payload.n", "items.$": "$.Payload.items"}
 START_SELECTOR = {"run.$": "$$.Execution.Name", "p": "0"}
@@ -35,12 +36,17 @@ def asl_json(asl: dict[str, Any]) -> str:
 
 
 def emit_asl(graph: FlowGraph, compute: dict[str, ComputeTarget], inline_max: dict[str, int]) -> dict[str, Any]:
-    """The state machine definition of a (validated) flow graph."""
+    """The state machine definition of a (validated) flow graph.
+
+    The flow's own states, wrapped at the top level by the run-status writes of
+    asl/status.py (SUCCEEDED after the last step; FAILED, then a re-raise, on any
+    uncaught error).
+    """
     emitter = _Emitter(graph, compute, inline_max)
     return {
         "Comment": f"{graph.name}: compiled by sfnflow from {os.path.basename(graph.source_file)}",
         "StartAt": "start",
-        "States": emitter.chain("start", None, ""),
+        "States": add_run_status(emitter.chain("start", None, ""), graph.name),
     }
 
 

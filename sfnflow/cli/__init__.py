@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from .cmd_compile import compile_command, show
+from .cmd_deploy import deploy, destroy, emulator, synth
 from .cmd_inspect import logs, runs
 from .cmd_run import resume, run
 
@@ -28,6 +29,10 @@ main.add_command(run)
 main.add_command(resume)
 main.add_command(runs)
 main.add_command(logs)
+main.add_command(synth)
+main.add_command(deploy)
+main.add_command(destroy)
+main.add_command(emulator)
 
 # Commands that `python flow.py <command> ...` accepts (Metaflow's habit).
 _FLOW_FILE_COMMANDS = ("run", "show", "compile", "resume")

@@ -21,7 +21,10 @@ def print_summary(result: LocalRunResult) -> None:
         click.echo(f"  Artifacts: python -c \"from sfnflow import Run; print(Run('{pathspec}').data)\"", err=True)
         click.echo(f"  Logs:      sfnflow logs {result.run_id}/end", err=True)
         return
-    failed = [t for t in tasks if t.status == "FAILED"]
+    # Tasks stopped only because the run ended (local_run.close_unfinished_tasks) go last:
+    # the cause is the task that failed on its own.
+    failed = sorted((t for t in tasks if t.status == "FAILED"),
+                    key=lambda t: (t.error or {}).get("type") in ("Cancelled", "Aborted"))
     for task in failed[:1]:
         # The user's own traceback, once; later failures of the same cause would only repeat it.
         error = task.error or {}

@@ -6,12 +6,15 @@ from typing import Any
 from sfn_compiler import envelope
 from sfn_compiler.asl import arns
 from sfn_compiler.asl.limits import HISTORY_BUDGET, payload_cap, state_names
+from sfn_compiler.asl import status
 from sfn_compiler.asl.states import LAMBDA_TRANSIENT_RETRY
 from sfn_compiler.compile import CompiledFlow, CompileOptions, asl_json, compile_flow
 from sfn_compiler.dsl import FlowSpec, aws_lambda, batch, catch, environment, resources, retry, schedule, step, timeout
 from sfn_compiler.graph.builder import build_graph
 
 TRANSIENT = LAMBDA_TRANSIENT_RETRY
+STATUS_STATES = {status.SUCCEEDED, status.DONE, status.FAILED, status.RAISE}
+RUN_FAILED_CATCHER = {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": status.FAILED}
 
 
 def compile_cls(cls: type, **options: Any) -> CompiledFlow:
@@ -36,7 +39,7 @@ class Linear(FlowSpec):
 
 def test_linear_task_shapes() -> None:
     states = compile_cls(Linear).asl["States"]
-    assert set(states) == {"start", "middle", "end"}
+    assert set(states) == {"start", "middle", "end"} | STATUS_STATES
     assert states["start"]["ResultSelector"] == {"run.$": "$$.Execution.Name", "p": "0"}
     assert states["start"]["ResultPath"] == "$"
     assert states["start"]["Parameters"]["Payload"] == envelope.envelope_template("Linear", "start", is_start=True)
@@ -49,9 +52,10 @@ def test_linear_task_shapes() -> None:
         "Retry": [TRANSIENT,
                   {"ErrorEquals": ["States.ALL"], "MaxAttempts": 2, "IntervalSeconds": 30, "BackoffRate": 1}],
         "TimeoutSeconds": 30,
+        "Catch": [RUN_FAILED_CATCHER],
         "Next": "end",
     }
-    assert states["end"]["End"] is True and "Next" not in states["end"]
+    assert states["end"]["Next"] == status.SUCCEEDED and "End" not in states["end"]
 
 
 def test_retry_order_transient_first_and_interval_at_least_one_second() -> None:
@@ -214,7 +218,10 @@ def test_catch_routes_to_a_catch_task_then_rejoins_the_flow() -> None:
     assert task["Next"] == "risky.catch.done"
     assert states["risky.catch.done"] == {
         "Type": "Pass", "Parameters": {"run.$": "$.run", "p.$": "$.p", "fe.$": "$.fe"}, "Next": "risky.fanout"}
-    assert states["end.catch.done"] == {"Type": "Pass", "Parameters": {"run.$": "$.run", "p.$": "$.p"}, "End": True}
+    assert states["end.catch.done"] == {"Type": "Pass", "Parameters": {"run.$": "$.run", "p.$": "$.p"},
+                                        "Next": status.SUCCEEDED}
+    # @catch already catches everything at `risky`; its catch task gets the run's catcher.
+    assert states["risky.catch"]["Catch"] == [RUN_FAILED_CATCHER]
 
 
 def test_caught_start_rebuilds_the_state_in_its_catch_task() -> None:
@@ -229,7 +236,7 @@ def test_caught_start_rebuilds_the_state_in_its_catch_task() -> None:
             pass
 
     states = compile_cls(StartCaught).asl["States"]
-    assert set(states) == {"start", "start.catch", "end"}
+    assert set(states) == {"start", "start.catch", "end"} | STATUS_STATES
     assert states["start.catch"]["ResultSelector"] == {"run.$": "$$.Execution.Name", "p": "0"}
     assert states["start.catch"]["ResultPath"] == "$" and states["start.catch"]["Next"] == "end"
 
@@ -269,7 +276,7 @@ def test_batch_task_shape() -> None:
     assert flow.model.target("train").kind == "batch"
     assert flow.model.workflow_type == "STANDARD" and not flow.model.express_eligible
     assert [p.name for p in flow.model.placeholders] == [
-        "ArtifactBucket", "Function_default", "JobDefinition_cpu4_mem16384_gpu1", "JobQueue_gpu"]
+        "ArtifactBucket", "Function_default", "JobDefinition_cpu4_mem16384_gpu1", "JobQueue_gpu", "MetadataTable"]
 
 
 def test_with_batch_puts_every_step_on_batch_and_foreach_goes_distributed() -> None:

@@ -1,0 +1,36 @@
+"""Entry point for the standard CDK CLI (cdk.json at the repository root runs it).
+
+    npx aws-cdk synth -c flow=examples/linear.py
+    npx aws-cdk deploy -c flow=examples/linear.py --all      # datastore first, then the flow
+    npx aws-cdk deploy -c flow=examples/train.py -c with=batch -c vpc_id=vpc-1 -c subnet_ids=subnet-a,subnet-b
+
+Reads CDK context only (see cdk/config.py for every key).
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+# `cdk` runs this file as a script: make the repository root importable.
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+from cdk.assembly import build_app, silence_node_banner  # noqa: E402
+from cdk.config import config_from_context  # noqa: E402
+
+
+def main() -> None:
+    silence_node_banner()
+    import aws_cdk as cdk
+
+    app = cdk.App()
+    config = config_from_context(app.node.try_get_context)
+    if not config.flow_file:
+        sys.exit("cdk/app.py: say which flow to deploy: cdk synth -c flow=examples/linear.py")
+    build_app(config, app=app)
+    app.synth()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""Deploy configuration: names, sizes and network choices for the two sfnflow stacks.
+
+One frozen record read from CDK context (`cdk synth -c flow=...`), from `sfnflow deploy`
+options, or built by tests. Everything a stack is named after is derived here once, so
+the CLI, the CDK app and the tests agree on stack names, export names and bucket names.
+Standard library only: `sfnflow deploy` reads it before it imports aws_cdk.
+"""
+from __future__ import annotations
+
+import os
+import re
+import sys
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Mapping
+
+__all__ = ["DATASTORE_STACK", "DeployConfig", "config_from_context", "flow_stack_name"]
+
+DATASTORE_STACK = "sfnflow-datastore"
+# `${AWS::AccountId}` / `${AWS::Region}` are filled at deploy time, by CloudFormation in the
+# template (Fn::Sub) and by the asset publisher (ours or the CDK CLI) in the asset manifest.
+DEFAULT_BUCKET_PATTERN = "sfnflow-datastore-${AWS::AccountId}-${AWS::Region}"
+CODE_PREFIX = "code/"  # runtime.package.code_key(): <prefix>code/<sha256>.zip
+BATCH_MAX_VCPUS = 256  # per compute environment; it scales to zero when idle
+
+_STACK_NAME_OK = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
+
+
+def flow_stack_name(flow_name: str) -> str:
+    """CloudFormation stack names allow letters, digits and hyphens: `My_Flow` -> `My-Flow`."""
+    return flow_name.replace("_", "-")
+
+
+@dataclass(frozen=True)
+class DeployConfig:
+    """What a deploy needs beyond the compiled flow. Every field has a working default.
+
+    Attributes:
+        flow_file: the flow to deploy.
+        with_batch: put every step on AWS Batch (`--with batch`).
+        stack_name: the flow's stack; default: the flow's name. The state machine gets
+            the same name, so `trigger` and the console find it by the flow's name.
+        datastore_stack: the account-wide stack holding the bucket and the table.
+        bucket_name: the datastore bucket; `${AWS::AccountId}`/`${AWS::Region}` allowed.
+        python_version: the Lambda runtime's Python ("3.11"); default: this interpreter's,
+            because cloudpickled artifacts do not load across Python minor versions.
+        batch_image: the container image of Batch jobs (must have Python and boto3).
+        vpc_id, subnet_ids, security_group_ids: run Batch jobs in your own network;
+            default: a new VPC with public subnets only (no NAT gateway: no idle cost).
+        batch_max_vcpus: the ceiling of each Batch compute environment.
+        log_retention_days: CloudWatch retention of the state machine's and tasks' logs.
+    """
+
+    flow_file: str = ""
+    with_batch: bool = False
+    stack_name: str = ""
+    datastore_stack: str = DATASTORE_STACK
+    bucket_name: str = DEFAULT_BUCKET_PATTERN
+    python_version: str = field(default_factory=lambda: f"{sys.version_info.major}.{sys.version_info.minor}")
+    batch_image: str = ""
+    vpc_id: str = ""
+    subnet_ids: tuple[str, ...] = ()
+    security_group_ids: tuple[str, ...] = ()
+    batch_max_vcpus: int = BATCH_MAX_VCPUS
+    log_retention_days: int = 30
+
+    def __post_init__(self) -> None:
+        if self.stack_name and not _STACK_NAME_OK.match(self.stack_name):
+            raise ValueError(f"stack name {self.stack_name!r}: use letters, digits and hyphens, "
+                             "starting with a letter (CloudFormation's rule).")
+        if bool(self.vpc_id) != bool(self.subnet_ids):
+            raise ValueError("give both vpc_id and subnet_ids (Batch runs in the subnets you name), or neither.")
+
+    def for_flow(self, flow_name: str) -> "DeployConfig":
+        """This config with the stack name filled in from the flow's name."""
+        return self if self.stack_name else replace(self, stack_name=flow_stack_name(flow_name))
+
+    @property
+    def image(self) -> str:
+        return self.batch_image or f"public.ecr.aws/docker/library/python:{self.python_version}-slim"
+
+    @property
+    def bucket_export(self) -> str:
+        return f"{self.datastore_stack}-BucketName"
+
+    @property
+    def table_export(self) -> str:
+        return f"{self.datastore_stack}-TableName"
+
+
+def _split(value: Any) -> tuple[str, ...]:
+    if isinstance(value, (list, tuple)):
+        return tuple(str(v) for v in value)
+    return tuple(v.strip() for v in str(value or "").split(",") if v.strip())
+
+
+def config_from_context(get: Callable[[str], Any], environ: Mapping[str, str] | None = None) -> DeployConfig:
+    """A DeployConfig from CDK context values (`get` = `app.node.try_get_context`).
+
+    Keys: flow, with ("batch"), stack_name, datastore_stack, bucket_name, python_version,
+    batch_image, vpc_id, subnet_ids, security_group_ids (comma-separated or lists),
+    batch_max_vcpus, log_retention_days.
+    """
+    environ = os.environ if environ is None else environ
+    flow = get("flow") or environ.get("SFNFLOW_FLOW", "")
+    values: dict[str, Any] = {"flow_file": str(flow), "with_batch": str(get("with") or "") == "batch"}
+    for key in ("stack_name", "datastore_stack", "bucket_name", "python_version", "batch_image", "vpc_id"):
+        if get(key):
+            values[key] = str(get(key))
+    for key in ("subnet_ids", "security_group_ids"):
+        if get(key):
+            values[key] = _split(get(key))
+    for key in ("batch_max_vcpus", "log_retention_days"):
+        if get(key):
+            values[key] = int(get(key))
+    return DeployConfig(**values)

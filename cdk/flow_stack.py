@@ -1,0 +1,308 @@
+"""FlowStack: one flow's cloud resources, built only from the compiler's output and the code package.
+
+    compiled = compile_flow(graph)                      # ASL + DeploymentModel
+    package = build_code_package("flow.py")             # deterministic zip, sha256-addressed
+    FlowStack(app, compiled, package, config)
+
+Holds: one Lambda function per model function (code: the package, published as a file
+asset to `<datastore bucket>/code/<sha256>.zip`, so the CDK CLI and `sfnflow deploy`
+publish it the same way and an unchanged package is never uploaded twice), AWS Batch
+when the model has job definitions (cdk/batch.py), the state machine (the compiled ASL
+with a DefinitionSubstitution for every placeholder; CloudWatch logging; X-Ray), one
+EventBridge rule per @schedule, least-privilege IAM, and outputs. The bucket and the
+table belong to the account-wide datastore stack (cdk/datastore_stack.py) and are
+imported by export name. No custom resources anywhere (moto cannot run them, and each
+one slows every deploy).
+"""
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Iterator
+
+from aws_cdk import (
+    ArnFormat,
+    CfnOutput,
+    Duration,
+    FileAssetPackaging,
+    Fn,
+    Stack,
+    Stage,
+)
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from runtime.package import CodePackage
+from sfn_compiler.asl import arns
+from sfn_compiler.compile import CompiledFlow
+
+from .config import DeployConfig
+from .nag import acknowledge, acknowledge_findings
+
+__all__ = ["FlowStack", "HANDLER"]
+
+HANDLER = "runtime.lambda_handler.handler"
+_DDB_INTEGRATION = "arn:aws:states:::dynamodb:"
+_TABLE_PLACEHOLDER = "MetadataTable"  # runtime.stores.dynamo_keys.TABLE_PLACEHOLDER
+
+
+class FlowStack(Stack):
+    """The stack of one deployed flow (its name is `config.stack_name`)."""
+
+    def __init__(self, scope: Construct, compiled: CompiledFlow, package: CodePackage, config: DeployConfig,
+                 **kwargs: Any) -> None:
+        model = compiled.model
+        config = config.for_flow(model.flow_name)
+        super().__init__(scope, config.stack_name, stack_name=config.stack_name,
+                         description=f"sfnflow flow {model.flow_name} ({os.path.basename(package.flow_file)})",
+                         **kwargs)
+        self.compiled, self.config = compiled, config
+        self.bucket = s3.Bucket.from_bucket_name(self, "Datastore", Fn.import_value(config.bucket_export))
+        self.table = dynamodb.Table.from_table_attributes(
+            self, "Metadata", table_name=Fn.import_value(config.table_export),
+            global_indexes=_index_names())
+        self.code_bucket, self.code_key = self._code_asset(package)
+        self.task_env = {"SFNFLOW_BUCKET": self.bucket.bucket_name, "SFNFLOW_TABLE": self.table.table_name,
+                            "SFNFLOW_FLOW_FILE": package.flow_file}
+        self.functions = self._functions()
+        self.batch = self._batch()
+        self.state_machine = self._state_machine()
+        self._schedules()
+        self._outputs()
+
+    # -- code ----------------------------------------------------------------------------
+    def _code_asset(self, package: CodePackage) -> tuple[s3.IBucket, str]:
+        """Register the package zip as a file asset whose key is its content address."""
+        outdir = Stage.of(self).outdir  # type: ignore[union-attr]
+        name = f"asset.{package.sha256}.zip"
+        path = os.path.join(outdir, name)
+        if not os.path.exists(path):
+            with open(path, "wb") as fh:
+                fh.write(package.data)
+        location = self.synthesizer.add_file_asset(
+            source_hash=package.sha256, file_name=name, packaging=FileAssetPackaging.FILE,
+            display_name=f"{self.compiled.model.flow_name} code package")
+        bucket = s3.Bucket.from_bucket_name(self, "CodeBucket", location.bucket_name)
+        return bucket, location.object_key
+
+    # -- Lambda --------------------------------------------------------------------------
+    def _functions(self) -> dict[str, lambda_.Function]:
+        model = self.compiled.model
+        if not model.functions:
+            return {}
+        role = iam.Role(self, "FunctionRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                        description=f"sfnflow {model.flow_name} Lambda steps: datastore and own logs")
+        self._grant_data(role)
+        runtime = lambda_.Runtime(f"python{self.config.python_version}", lambda_.RuntimeFamily.PYTHON)
+        functions = {}
+        for spec in model.functions:
+            log_group = logs.LogGroup(self, f"Logs_{spec.key}", retention=_retention(self.config))
+            log_group.grant_write(role)
+            env = dict(spec.environment)
+            env.update(self.task_env)
+            fn = lambda_.Function(
+                self, f"Function_{spec.key}", runtime=runtime, handler=HANDLER,
+                code=lambda_.Code.from_bucket(self.code_bucket, self.code_key),
+                memory_size=spec.memory_mb, timeout=Duration.seconds(spec.timeout_s),
+                architecture=lambda_.Architecture.ARM_64 if spec.architecture == "arm64" else lambda_.Architecture.X86_64,
+                environment=env, role=role, log_group=log_group,
+                description=f"sfnflow {model.flow_name}: steps {', '.join(spec.steps)}")
+            acknowledge(fn, "AwsSolutions-L1",
+                        "The runtime is the deploying interpreter's Python on purpose: cloudpickled artifacts "
+                        "only load on the same Python minor version (DESIGN.md, Compute).")
+            functions[spec.key] = fn
+        return functions  # Lambda reads the code package with the deployer's rights, not the role's
+
+    def _grant_data(self, grantee: iam.Role) -> None:
+        """Read/write the datastore: objects anywhere in the bucket, items anywhere in the table.
+
+        No s3:DeleteObject: tasks only add content-addressed objects. s3:ListBucket lets a
+        HeadObject on a missing key answer 404 (not 403), which is how the artifact store
+        skips writing an object that is already there.
+        """
+        grantee.add_to_policy(iam.PolicyStatement(actions=["s3:GetObject", "s3:PutObject"],
+                                                  resources=[self.bucket.arn_for_objects("*")]))
+        grantee.add_to_policy(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[self.bucket.bucket_arn]))
+        self.table.grant(grantee, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
+                         "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem")
+        acknowledge_findings(grantee, "AwsSolutions-IAM5", [self._objects_finding("*"), self._index_finding()],
+                             "Artifact keys are content addresses (<flow>/data/<sha>) and run ids are chosen at "
+                             "run time, so object and index ARNs end in '*', within the one datastore bucket and "
+                             "table.")
+
+    def _objects_finding(self, pattern: str) -> str:
+        return f"Resource::arn:<AWS::Partition>:s3:::{self.config.bucket_export}/{pattern}"
+
+    def _index_finding(self) -> str:
+        return (f"Resource::arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/"
+                f"{self.config.table_export}/index/*")
+
+    # -- Batch ---------------------------------------------------------------------------
+    def _batch(self) -> Any:
+        model = self.compiled.model
+        if not model.has_batch:
+            return None
+        from .batch import BatchCompute
+
+        env = dict(self.task_env)
+        env["SFNFLOW_CODE_KEY"] = self.code_key  # batch_main fetches and checks the package
+        compute = BatchCompute(self, "Batch", model=model, config=self.config, environment=env,
+                               grant_data=self._grant_data)
+        return compute  # the job role reads the package through _grant_data
+
+    # -- state machine -------------------------------------------------------------------
+    def _substitutions(self) -> dict[str, str]:
+        values: dict[str, str] = {}
+        for p in self.compiled.model.placeholders:
+            if p.kind == arns.KIND_LAMBDA_FUNCTION:
+                values[p.name] = self.functions[p.ref].function_arn
+            elif p.kind == arns.KIND_JOB_QUEUE:
+                values[p.name] = self.batch.queues[p.ref].job_queue_arn
+            elif p.kind == arns.KIND_JOB_DEFINITION:
+                values[p.name] = self.batch.job_definitions[p.ref].job_definition_arn
+            elif p.kind == arns.KIND_BUCKET:
+                values[p.name] = self.bucket.bucket_name
+            elif p.name == _TABLE_PLACEHOLDER or "table" in p.kind:
+                values[p.name] = self.table.table_name
+            else:  # a compiler change the deployer does not know yet
+                raise ValueError(f"the compiled state machine uses placeholder ${{{p.name}}} (kind {p.kind!r}) "
+                                 "that FlowStack cannot fill; update cdk/flow_stack.py")
+        return values
+
+    def _state_machine(self) -> sfn.StateMachine:
+        name = self.config.stack_name
+        log_group = logs.LogGroup(self, "StateMachineLogs", retention=_retention(self.config))
+        machine = sfn.StateMachine(
+            self, "StateMachine", state_machine_name=name,
+            # Compact text: the definition counts against CloudFormation's template size limits.
+            definition_body=sfn.DefinitionBody.from_string(
+                json.dumps(self.compiled.asl, sort_keys=True, separators=(",", ":"))),
+            definition_substitutions=self._substitutions(),
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
+            tracing_enabled=True)
+        self._grant_tasks(machine, name)
+        acknowledge_findings(machine, "AwsSolutions-IAM5", ["Resource::*"],
+                             "X-Ray (tracing), CloudWatch Logs delivery and Batch DescribeJobs have no "
+                             "resource-level permissions.")
+        acknowledge_findings(
+            machine, "AwsSolutions-IAM5",
+            [f"Resource::<{self.get_logical_id(fn.node.default_child)}.Arn>:*" for fn in self.functions.values()],
+            "CDK's grant_invoke adds the function's versions and aliases (<arn>:*) next to its ARN.")
+        return machine
+
+    def _grant_tasks(self, machine: sfn.StateMachine, name: str) -> None:
+        """What the ASL's Task states call: the definition is text, so CDK cannot infer these grants."""
+        for fn in self.functions.values():
+            fn.grant_invoke(machine)
+        if self.batch is not None:
+            self._grant_batch(machine)
+        if _has_distributed_map(self.compiled.asl):
+            flow = self.compiled.model.flow_name
+            items, results = f"{flow}/*/foreach.json", f"{flow}/_map_results/*"
+            machine.add_to_role_policy(iam.PolicyStatement(  # ItemReader
+                actions=["s3:GetObject"], resources=[self.bucket.arn_for_objects(items)]))
+            machine.add_to_role_policy(iam.PolicyStatement(  # ResultWriter (multipart for big manifests)
+                actions=["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+                resources=[self.bucket.arn_for_objects(results)]))
+            own = self.format_arn(service="states", resource="stateMachine", resource_name=name,
+                                  arn_format=ArnFormat.COLON_RESOURCE_NAME)
+            executions = [self.format_arn(service="states", resource="execution", resource_name=f"{name}{sep}*",
+                                          arn_format=ArnFormat.COLON_RESOURCE_NAME) for sep in (":", "/")]
+            machine.add_to_role_policy(iam.PolicyStatement(actions=["states:StartExecution"], resources=[own]))
+            machine.add_to_role_policy(iam.PolicyStatement(
+                actions=["states:DescribeExecution", "states:StopExecution"], resources=executions))
+            prefix = "Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
+            acknowledge_findings(machine, "AwsSolutions-IAM5",
+                                 [self._objects_finding(items), self._objects_finding(results),
+                                  f"{prefix}{name}:*", f"{prefix}{name}/*"],
+                                 "A Distributed Map reads its items from, and writes its result manifest to, keys "
+                                 "named by run id, and names its child executions at run time; all stay within this "
+                                 "flow's prefix and this state machine.")
+        actions = sorted({"dynamodb:" + r[len(_DDB_INTEGRATION):].split(".")[0][:1].upper()
+                          + r[len(_DDB_INTEGRATION):].split(".")[0][1:]
+                          for r in _resources(self.compiled.asl) if r.startswith(_DDB_INTEGRATION)})
+        if actions:  # the state machine's own run-status writes
+            self.table.grant(machine, *actions)
+            acknowledge_findings(machine, "AwsSolutions-IAM5", [self._index_finding()],
+                                 "CDK's table grant also covers the table's indexes (<table>/index/*).")
+
+    def _grant_batch(self, machine: sfn.StateMachine) -> None:
+        arns_ = [q.job_queue_arn for q in self.batch.queues.values()]
+        arns_ += [j.job_definition_arn for j in self.batch.job_definitions.values()]
+        machine.add_to_role_policy(iam.PolicyStatement(actions=["batch:SubmitJob"], resources=arns_))
+        machine.add_to_role_policy(iam.PolicyStatement(actions=["batch:DescribeJobs"], resources=["*"]))
+        machine.add_to_role_policy(iam.PolicyStatement(
+            actions=["batch:TerminateJob"],
+            resources=[self.format_arn(service="batch", resource="job", resource_name="*")]))
+        acknowledge_findings(machine, "AwsSolutions-IAM5",
+                             ["Resource::arn:<AWS::Partition>:batch:<AWS::Region>:<AWS::AccountId>:job/*"],
+                             "Batch job ids are assigned at submission; .sync stops a timed-out job by id.")
+        # `.sync` waits on an EventBridge rule Step Functions manages in the account.
+        machine.add_to_role_policy(iam.PolicyStatement(
+            actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+            resources=[self.format_arn(service="events", resource="rule",
+                                       resource_name="StepFunctionsGetEventsForBatchJobsRule")]))
+
+    # -- schedules and outputs ---------------------------------------------------------------
+    def _schedules(self) -> None:
+        for i, schedule in enumerate(self.compiled.model.schedules, start=1):
+            events.Rule(
+                self, f"Schedule{i}", schedule=events.Schedule.expression(schedule.expression),
+                description=f"sfnflow {self.compiled.model.flow_name}: {schedule.source}"[:512],
+                targets=[targets.SfnStateMachine(
+                    self.state_machine, input=events.RuleTargetInput.from_object({"parameters": {}}))])
+
+    def _outputs(self) -> None:
+        machine = self.state_machine
+        CfnOutput(self, "FlowName", value=self.compiled.model.flow_name)
+        CfnOutput(self, "StateMachineArn", value=machine.state_machine_arn)
+        CfnOutput(self, "StateMachineName", value=machine.state_machine_name)
+        CfnOutput(self, "BucketName", value=self.bucket.bucket_name)
+        CfnOutput(self, "TableName", value=self.table.table_name)
+        CfnOutput(self, "CodeKey", value=self.code_key)
+        CfnOutput(self, "ConsoleUrl", value=Fn.join("", [
+            "https://", self.region, ".console.aws.amazon.com/states/home?region=", self.region,
+            "#/statemachines/view/", machine.state_machine_arn]))
+
+
+_RETENTION = {1: "ONE_DAY", 3: "THREE_DAYS", 5: "FIVE_DAYS", 7: "ONE_WEEK", 14: "TWO_WEEKS", 30: "ONE_MONTH",
+              60: "TWO_MONTHS", 90: "THREE_MONTHS", 180: "SIX_MONTHS", 365: "ONE_YEAR", 3653: "TEN_YEARS"}
+
+
+def _retention(config: DeployConfig) -> logs.RetentionDays:
+    days = config.log_retention_days
+    if days not in _RETENTION:
+        raise ValueError(f"log_retention_days={days}: use one of {', '.join(map(str, _RETENTION))}")
+    return getattr(logs.RetentionDays, _RETENTION[days])
+
+
+def _index_names() -> list[str]:
+    from runtime.stores.dynamo_keys import table_definition
+
+    return [i["IndexName"] for i in table_definition("x").get("GlobalSecondaryIndexes", [])]
+
+
+def _walk(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk(value)
+
+
+def _resources(asl: dict[str, Any]) -> set[str]:
+    return {str(n["Resource"]) for n in _walk(asl) if isinstance(n.get("Resource"), str)}
+
+
+def _has_distributed_map(asl: dict[str, Any]) -> bool:
+    return any(n.get("Mode") == "DISTRIBUTED" for n in _walk(asl))

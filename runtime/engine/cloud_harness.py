@@ -1,0 +1,339 @@
+"""The cloud harness: deploy a compiled flow into moto, as the cloud would run it, and run it.
+
+Test and development tooling (it imports moto; nothing on a Lambda/Batch code path
+imports it, and the code package leaves runtime/engine out). Resources are created
+directly from the compiler's DeploymentModel, no CDK or CloudFormation:
+
+    artifact bucket + code package (runtime.package, content-addressed key)
+    metadata table   (runtime.stores.dynamo_keys.table_definition)
+    IAM role
+    one Lambda function per model function: the real code zip, handler
+        runtime.lambda_handler.handler, SFNFLOW_BUCKET/TABLE/FLOW_FILE/PREFIX
+    Batch: a compute environment, a queue per queue kind, a job definition per model job
+        (command: runtime.batch_main; SFNFLOW_* + SFNFLOW_CODE_KEY)
+    the state machine: the compiled ASL with every ${...} filled with the real names/ARNs
+
+Executions are started with a name (the run id) and run by moto's Step Functions
+interpreter; Lambda tasks run their real handler in process and Batch jobs run as local
+subprocesses (cloud_compute.py, through moto_patches.install_cloud()).
+
+    with MotoCloud() as cloud:
+        deployed = cloud.deploy("flow.py", compile_flow(graph))
+        result = cloud.run(deployed, "run-1", {"alpha": "0.2"})
+        result.status, result.error, cloud.metadata_store().get_run(...)
+
+One MotoCloud at a time per process (it owns moto's mock and the patch hooks), and not
+while a LocalEngine runs.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+from sfn_compiler.asl import arns
+
+from .cloud_compute import BatchRunner, LambdaRunner
+
+__all__ = ["CloudRunResult", "DeployedFlow", "MotoCloud"]
+
+LOG = logging.getLogger(__name__)
+
+HANDLER = "runtime.lambda_handler.handler"
+BATCH_COMMAND = ["python", "-m", "runtime.batch_main"]  # the ASL's Command override replaces it
+DEFAULT_IMAGE = f"public.ecr.aws/docker/library/python:{sys.version_info.major}.{sys.version_info.minor}"
+_TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {
+    "Service": ["lambda.amazonaws.com", "states.amazonaws.com", "batch.amazonaws.com", "ecs-tasks.amazonaws.com"]}}]}
+_FAKE_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
+_CLEARED_ENV = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_DYNAMODB",
+                "AWS_ENDPOINT_URL_LAMBDA", "AWS_ENDPOINT_URL_SFN", "AWS_ENDPOINT_URL_BATCH")
+
+
+@dataclass(frozen=True)
+class DeployedFlow:
+    """A flow's resources in moto: what deploy() created and what the ASL was filled with."""
+
+    flow: str
+    flow_file: str
+    state_machine_arn: str
+    bucket: str
+    table: str
+    prefix: str
+    code_key: str
+    functions: dict[str, str]  # model function key -> function ARN
+    job_queues: dict[str, str]  # queue kind -> job queue ARN
+    job_definitions: dict[str, str]  # model job key -> job definition ARN
+    placeholders: dict[str, str]  # ${name} -> value
+
+
+@dataclass
+class CloudRunResult:
+    """How one execution ended."""
+
+    run_id: str
+    status: str  # SUCCEEDED | FAILED | TIMED_OUT | ABORTED | RUNNING (wait timed out)
+    error: str | None
+    cause: str | None
+    output: Any
+    seconds: float
+    execution_arn: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class MotoCloud:
+    """Context manager owning moto's mock (in process), the cloud patches and the resources."""
+
+    def __init__(self, *, region: str = "us-east-1", bucket: str = "sfnflow-artifacts",
+                 table: str = "sfnflow-metadata", prefix: str = "", fast_retries: bool = True,
+                 measure_history: bool = False, lean_history: bool = False) -> None:
+        """
+        Args:
+            bucket, table, prefix: the datastore every deployed flow shares (as one team's
+                deployment would); the client reads the same with use_cloud().
+            fast_retries: skip Retry IntervalSeconds sleeps.
+            measure_history: record state input/output sizes of every execution, map run and
+                child execution in `self.stats` (moto_patches.HistoryStats).
+            lean_history: with measure_history, keep only failure/start/end events (faster
+                for wide fan-outs; get_execution_history then returns little).
+        """
+        self.region, self.bucket, self.table, self.prefix = region, bucket, table, prefix
+        self.fast_retries, self.measure_history, self.lean_history = fast_retries, measure_history, lean_history
+        self.stats: Any = None
+        self.lambdas = LambdaRunner()
+        self.batch: BatchRunner | None = None
+        self._mock: Any = None
+        self._server: Any = None
+        self._saved_env: dict[str, str | None] = {}
+        self._clients: dict[str, Any] = {}
+        self._role_arn = ""
+        self._compute_env = ""
+        self.deployed: dict[str, DeployedFlow] = {}
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def __enter__(self) -> "MotoCloud":
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self) -> None:
+        from . import moto_patches
+
+        hooks = moto_patches.HOOKS
+        if hooks.router is not None or hooks.lambda_runner is not None:
+            raise RuntimeError("a LocalEngine or another MotoCloud is active in this process; close it first")
+        self._saved_env = {k: os.environ.get(k) for k in (*_FAKE_ENV, *_CLEARED_ENV, "AWS_DEFAULT_REGION",
+                                                          "AWS_REGION")}
+        os.environ.update(_FAKE_ENV, AWS_DEFAULT_REGION=self.region, AWS_REGION=self.region)
+        for name in _CLEARED_ENV:
+            os.environ.pop(name, None)
+        from moto import mock_aws
+
+        moto_patches.install_cloud()
+        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True},
+                                      "batch": {"use_docker": False}})
+        self._mock.start()
+        hooks.lambda_runner, hooks.fast_retries = self.lambdas, self.fast_retries
+        if self.measure_history:
+            self.stats = moto_patches.HistoryStats()
+            hooks.stats, hooks.lean_history = self.stats, self.lean_history
+        role = self.client("iam").create_role(RoleName="sfnflow-harness",
+                                              AssumeRolePolicyDocument=json.dumps(_TRUST))
+        self._role_arn = role["Role"]["Arn"]
+        self.client("s3").create_bucket(Bucket=self.bucket)
+        from runtime.stores.dynamo_keys import table_definition
+
+        self.client("dynamodb").create_table(**table_definition(self.table))
+
+    def close(self) -> None:
+        from . import moto_patches
+
+        hooks = moto_patches.HOOKS
+        if hooks.lambda_runner is self.lambdas:
+            hooks.lambda_runner = hooks.batch_runner = None
+            hooks.stats, hooks.fast_retries, hooks.lean_history = None, False, False
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+        self.lambdas.close()
+        self._clients.clear()
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved_env = {}
+
+    def client(self, service: str) -> Any:
+        """A boto3 client talking to the in-process moto (made after the mock started)."""
+        if self._mock is None:
+            raise RuntimeError("the MotoCloud is not running (use it as a context manager)")
+        if service not in self._clients:
+            import boto3
+
+            self._clients[service] = boto3.client(service, region_name=self.region)
+        return self._clients[service]
+
+    # -- deploy ---------------------------------------------------------------------------------
+    def deploy(self, flow_file: str, compiled: Any, include: Sequence[str] = ()) -> DeployedFlow:
+        """Create (or update) every resource of a compiled flow; return what was created."""
+        from runtime.package import build_code_package, upload_code_package
+
+        model = compiled.model
+        package = build_code_package(flow_file, include)
+        code_key, _ = upload_code_package(package, self.client("s3"), self.bucket, self.prefix)
+        env = {"SFNFLOW_BUCKET": self.bucket, "SFNFLOW_TABLE": self.table, "SFNFLOW_FLOW_FILE": package.flow_file}
+        if self.prefix:
+            env["SFNFLOW_PREFIX"] = self.prefix
+        functions = {f.key: self._function(model.flow_name, f, code_key, env) for f in model.functions}
+        queues: dict[str, str] = {}
+        jobs: dict[str, str] = {}
+        if model.job_definitions:
+            self._ensure_batch()
+            for kind in sorted({j.queue for j in model.job_definitions}):
+                queues[kind] = self._job_queue(f"{model.flow_name}-{kind}")
+            jobs = {j.key: self._job_definition(model.flow_name, j, {**env, "SFNFLOW_CODE_KEY": code_key})
+                    for j in model.job_definitions}
+        values = self._placeholder_values(model, functions, queues, jobs)
+        definition = arns.substitute(compiled.asl_text, values)
+        arn = self._state_machine(model.flow_name, definition)
+        deployed = DeployedFlow(model.flow_name, os.path.abspath(flow_file), arn, self.bucket, self.table,
+                                self.prefix, code_key, functions, queues, jobs, values)
+        self.deployed[model.flow_name] = deployed
+        return deployed
+
+    def _placeholder_values(self, model: Any, functions: Mapping[str, str], queues: Mapping[str, str],
+                            jobs: Mapping[str, str]) -> dict[str, str]:
+        by_kind = {arns.KIND_LAMBDA_FUNCTION: functions, arns.KIND_JOB_QUEUE: queues,
+                   arns.KIND_JOB_DEFINITION: jobs}
+        values = {}
+        for p in model.placeholders:
+            if p.kind == arns.KIND_BUCKET:
+                values[p.name] = self.bucket
+            elif p.kind == arns.KIND_TABLE:
+                values[p.name] = self.table
+            elif p.kind in by_kind and p.ref in by_kind[p.kind]:
+                values[p.name] = by_kind[p.kind][p.ref]
+            else:
+                raise ValueError(f"the harness cannot fill placeholder ${{{p.name}}} ({p.kind} {p.ref!r})")
+        return values
+
+    def _function(self, flow: str, fn: Any, code_key: str, env: dict[str, str]) -> str:
+        lam = self.client("lambda")
+        name = f"{flow}-{fn.key}"[:64]
+        variables = {**dict(fn.environment), **env}
+        config = {"Role": self._role_arn, "Handler": HANDLER, "Timeout": int(fn.timeout_s),
+                  "MemorySize": int(fn.memory_mb), "Environment": {"Variables": variables},
+                  "Runtime": f"python{sys.version_info.major}.{sys.version_info.minor}"}
+        code = {"S3Bucket": self.bucket, "S3Key": code_key}
+        try:
+            return str(lam.create_function(FunctionName=name, Code=code, Architectures=[fn.architecture],
+                                           **config)["FunctionArn"])
+        except lam.exceptions.ResourceConflictException:  # re-deploy: new code and configuration
+            lam.update_function_code(FunctionName=name, **code)
+            return str(lam.update_function_configuration(FunctionName=name, **config)["FunctionArn"])
+
+    def _state_machine(self, flow: str, definition: str) -> str:
+        sfn = self.client("stepfunctions")
+        for machine in sfn.list_state_machines()["stateMachines"]:
+            if machine["name"] == flow:
+                sfn.update_state_machine(stateMachineArn=machine["stateMachineArn"], definition=definition)
+                return str(machine["stateMachineArn"])
+        return str(sfn.create_state_machine(name=flow, definition=definition, roleArn=self._role_arn,
+                                            type="STANDARD")["stateMachineArn"])
+
+    # -- Batch ----------------------------------------------------------------------------------
+    def _ensure_batch(self) -> None:
+        """The compute environment, and a moto server the job subprocesses reach moto through."""
+        if self._server is None:
+            from moto.server import ThreadedMotoServer
+
+            from . import moto_patches
+
+            logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request
+            self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+            self._server.start()
+            host, port = self._server.get_host_and_port()
+            self.batch = BatchRunner(f"http://{host}:{port}", self.region)
+            moto_patches.HOOKS.batch_runner = self.batch
+        if not self._compute_env:
+            self._compute_env = str(self.client("batch").create_compute_environment(
+                computeEnvironmentName="sfnflow-harness", type="UNMANAGED", state="ENABLED",
+                serviceRole=self._role_arn)["computeEnvironmentArn"])
+
+    def _job_queue(self, name: str) -> str:
+        batch = self.client("batch")
+        found = batch.describe_job_queues(jobQueues=[name])["jobQueues"]
+        if found:
+            return str(found[0]["jobQueueArn"])
+        return str(batch.create_job_queue(jobQueueName=name, state="ENABLED", priority=1, computeEnvironmentOrder=[
+            {"order": 1, "computeEnvironment": self._compute_env}])["jobQueueArn"])
+
+    def _job_definition(self, flow: str, job: Any, env: dict[str, str]) -> str:
+        resources = [{"type": "VCPU", "value": str(job.cpu)}, {"type": "MEMORY", "value": str(job.memory_mb)}]
+        if job.gpu:
+            resources.append({"type": "GPU", "value": str(job.gpu)})
+        variables = {**dict(job.environment), **env}
+        return str(self.client("batch").register_job_definition(
+            jobDefinitionName=f"{flow}-{job.key}"[:128], type="container",
+            containerProperties={
+                "image": job.image or DEFAULT_IMAGE, "command": list(BATCH_COMMAND),
+                "resourceRequirements": resources, "jobRoleArn": self._role_arn,
+                "environment": [{"name": k, "value": v} for k, v in sorted(variables.items())],
+            })["jobDefinitionArn"])
+
+    # -- runs -----------------------------------------------------------------------------------
+    def start_run(self, deployed: DeployedFlow, run_id: str, parameters: Mapping[str, Any] | None = None) -> str:
+        """StartExecution named `run_id` (the run id); return the execution ARN."""
+        response = self.client("stepfunctions").start_execution(
+            stateMachineArn=deployed.state_machine_arn, name=run_id,
+            input=json.dumps({"parameters": dict(parameters or {})}))
+        return str(response["executionArn"])
+
+    def wait(self, execution_arn: str, timeout: float = 300.0, poll: float = 0.01) -> CloudRunResult:
+        """Poll DescribeExecution until the execution ends (or `timeout` seconds pass)."""
+        sfn = self.client("stepfunctions")
+        started = time.perf_counter()
+        while True:
+            described = sfn.describe_execution(executionArn=execution_arn)
+            if described["status"] != "RUNNING" or time.perf_counter() - started > timeout:
+                break
+            time.sleep(poll)
+        output = described.get("output")
+        return CloudRunResult(
+            run_id=str(described["name"]), status=str(described["status"]), error=described.get("error"),
+            cause=described.get("cause"), output=json.loads(output) if output else None,
+            seconds=time.perf_counter() - started, execution_arn=execution_arn)
+
+    def run(self, deployed: DeployedFlow, run_id: str, parameters: Mapping[str, Any] | None = None,
+            timeout: float = 300.0) -> CloudRunResult:
+        """Start one execution and wait for it to end."""
+        started = time.perf_counter()
+        result = self.wait(self.start_run(deployed, run_id, parameters), timeout)
+        result.seconds = time.perf_counter() - started
+        return result
+
+    def history(self, execution_arn: str) -> list[dict[str, Any]]:
+        """Every event of an execution's history (not of its Distributed Map children)."""
+        pages = self.client("stepfunctions").get_paginator("get_execution_history")
+        return [e for page in pages.paginate(executionArn=execution_arn) for e in page["events"]]
+
+    # -- reading what runs wrote ----------------------------------------------------------------
+    def artifact_store(self) -> Any:
+        from runtime.stores.artifacts import ArtifactStore
+        from runtime.stores.s3 import S3BlobStore
+
+        return ArtifactStore(S3BlobStore(self.bucket, self.prefix, client=self.client("s3")))
+
+    def metadata_store(self) -> Any:
+        from runtime.stores.dynamodb import DynamoMetadataStore
+
+        return DynamoMetadataStore(self.table, client=self.client("dynamodb"))

@@ -1,0 +1,160 @@
+"""Create, update or delete one CloudFormation stack with boto3, reporting progress.
+
+Updates use UpdateStack (not change sets: moto's change-set path drops stack outputs).
+An update whose template equals the deployed one is not sent at all ("no changes"); if
+AWS still says "No updates are to be performed", that is the same answer. On failure the
+first failing resource and its reason are in the DeployError.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .errors import DeployError
+
+__all__ = ["StackResult", "changed_resources", "delete_stack", "deploy_stack", "stack_outputs"]
+
+CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
+TEMPLATE_BODY_LIMIT = 51_200  # bytes; above it CloudFormation wants the template in S3
+EventSink = Callable[[str], None]
+
+
+@dataclass
+class StackResult:
+    name: str
+    action: str  # "created" | "updated" | "unchanged" | "deleted" | "absent"
+    outputs: dict[str, str] = field(default_factory=dict)
+    changes: dict[str, list[str]] = field(default_factory=dict)  # added / modified / removed logical ids
+
+
+def _status(cfn: Any, name: str) -> dict[str, Any] | None:
+    import botocore.exceptions as bx
+
+    try:
+        return dict(cfn.describe_stacks(StackName=name)["Stacks"][0])
+    except bx.ClientError as exc:
+        if "does not exist" in str(exc):
+            return None
+        raise
+
+
+def stack_outputs(cfn: Any, name: str) -> dict[str, str]:
+    stack = _status(cfn, name) or {}
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+
+def changed_resources(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[str]]:
+    """Logical ids added, modified and removed between two templates."""
+    before, after = old.get("Resources", {}), new.get("Resources", {})
+    return {"added": sorted(set(after) - set(before)), "removed": sorted(set(before) - set(after)),
+            "modified": sorted(k for k in set(before) & set(after) if before[k] != after[k])}
+
+
+def deploy_stack(cfn: Any, name: str, template: dict[str, Any], *, on_event: EventSink = print,
+                 template_url: Callable[[str], str] | None = None, poll: float = 2.0,
+                 timeout: float = 3600.0) -> StackResult:
+    """Create the stack, or update it if it exists and differs. Returns what happened."""
+    body = json.dumps(template, indent=1, sort_keys=True)
+    kwargs: dict[str, Any] = {"StackName": name, "Capabilities": CAPABILITIES}
+    if len(body.encode()) > TEMPLATE_BODY_LIMIT and template_url is not None:
+        kwargs["TemplateURL"] = template_url(body)
+    else:
+        kwargs["TemplateBody"] = body
+    existing = _status(cfn, name)
+    if existing is not None and existing["StackStatus"] == "ROLLBACK_COMPLETE":
+        # A failed first create leaves an empty stack that can only be deleted.
+        on_event(f"{name}: removing the stack left by a failed first deploy (it holds no resources)")
+        delete_stack(cfn, name, on_event=on_event, poll=poll)
+        existing = None
+    if existing is None:
+        cfn.create_stack(**kwargs, OnFailure="ROLLBACK")
+        _wait(cfn, name, "CREATE", on_event, poll, timeout, since=None)
+        return StackResult(name, "created", stack_outputs(cfn, name), {"added": sorted(template.get("Resources", {}))})
+    _require_settled(existing)
+    old = json.loads(_template_text(cfn, name))
+    changes = changed_resources(old, template)
+    if old == template:
+        return StackResult(name, "unchanged", stack_outputs(cfn, name))
+    since = _last_event_id(cfn, name)
+    import botocore.exceptions as bx
+
+    try:
+        cfn.update_stack(**kwargs)
+    except bx.ClientError as exc:
+        if "No updates are to be performed" in str(exc):
+            return StackResult(name, "unchanged", stack_outputs(cfn, name))
+        raise DeployError(f"CloudFormation refused the update of {name}: {exc}") from None
+    _wait(cfn, name, "UPDATE", on_event, poll, timeout, since=since)
+    return StackResult(name, "updated", stack_outputs(cfn, name), changes)
+
+
+def delete_stack(cfn: Any, name: str, *, on_event: EventSink = print, poll: float = 2.0,
+                 timeout: float = 3600.0) -> StackResult:
+    existing = _status(cfn, name)
+    if existing is None:
+        return StackResult(name, "absent")
+    since = _last_event_id(cfn, name)
+    cfn.delete_stack(StackName=name)
+    _wait(cfn, name, "DELETE", on_event, poll, timeout, since=since, stack_id=existing["StackId"])
+    return StackResult(name, "deleted")
+
+
+def _template_text(cfn: Any, name: str) -> str:
+    body = cfn.get_template(StackName=name, TemplateStage="Original")["TemplateBody"]
+    return body if isinstance(body, str) else json.dumps(body)
+
+
+def _require_settled(stack: dict[str, Any]) -> None:
+    status = stack["StackStatus"]
+    if status.endswith("_IN_PROGRESS"):
+        raise DeployError(f"stack {stack['StackName']} is busy ({status}); wait for it to finish and deploy again.")
+    if status in ("UPDATE_ROLLBACK_FAILED", "DELETE_FAILED"):
+        raise DeployError(f"stack {stack['StackName']} is in {status}; fix it in the CloudFormation console "
+                          "(continue the rollback or delete it) and deploy again.")
+
+
+def _events(cfn: Any, name: str) -> list[dict[str, Any]]:
+    try:
+        return list(cfn.describe_stack_events(StackName=name)["StackEvents"])  # newest first
+    except Exception:  # the stack may vanish while being deleted
+        return []
+
+
+def _last_event_id(cfn: Any, name: str) -> str | None:
+    events = _events(cfn, name)
+    return events[0]["EventId"] if events else None
+
+
+def _wait(cfn: Any, name: str, verb: str, on_event: EventSink, poll: float, timeout: float,
+          since: str | None, stack_id: str | None = None) -> None:
+    """Poll until the operation settles, printing each new stack event; raise on failure."""
+    seen: set[str] = set()
+    deadline = time.monotonic() + timeout
+    while True:
+        new = []
+        for event in _events(cfn, stack_id or name):
+            if event["EventId"] == since:
+                break
+            if event["EventId"] not in seen:
+                new.append(event)
+        for event in reversed(new):
+            seen.add(event["EventId"])
+            reason = f"  {event['ResourceStatusReason']}" if event.get("ResourceStatusReason") else ""
+            on_event(f"{event['LogicalResourceId']:<40} {event.get('ResourceType', ''):<34} "
+                     f"{event['ResourceStatus']}{reason}")
+        stack = _status(cfn, stack_id or name)
+        status = stack["StackStatus"] if stack else "DELETE_COMPLETE"
+        if not status.endswith("_IN_PROGRESS"):
+            break
+        if time.monotonic() > deadline:
+            raise DeployError(f"stack {name} is still {status} after {int(timeout)} s; watch it in the console.")
+        time.sleep(poll)
+    if status != f"{verb}_COMPLETE":
+        failed = [e for e in _events(cfn, stack_id or name)
+                  if e["ResourceStatus"].endswith("_FAILED") and e["LogicalResourceId"] != name]
+        first = failed[-1] if failed else None
+        where = (f": {first['LogicalResourceId']} ({first.get('ResourceType', '')}) failed: "
+                 f"{first.get('ResourceStatusReason', 'no reason given')}") if first else ""
+        raise DeployError(f"{verb.lower()} of stack {name} ended in {status}{where}")
