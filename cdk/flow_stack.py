@@ -63,7 +63,7 @@ class FlowStack(Stack):
         super().__init__(scope, config.stack_name, stack_name=config.stack_name,
                          description=f"sfnflow flow {model.flow_name} ({os.path.basename(package.flow_file)})",
                          **kwargs)
-        self.compiled, self.config = compiled, config
+        self.compiled, self.config, self.package = compiled, config, package
         self.bucket = s3.Bucket.from_bucket_name(self, "Datastore", Fn.import_value(config.bucket_export))
         self.table = dynamodb.Table.from_table_attributes(
             self, "Metadata", table_name=Fn.import_value(config.table_export),
@@ -226,9 +226,7 @@ class FlowStack(Stack):
                                  "A Distributed Map reads its items from, and writes its result manifest to, keys "
                                  "named by run id, and names its child executions at run time; all stay within this "
                                  "flow's prefix and this state machine.")
-        actions = sorted({"dynamodb:" + r[len(_DDB_INTEGRATION):].split(".")[0][:1].upper()
-                          + r[len(_DDB_INTEGRATION):].split(".")[0][1:]
-                          for r in _resources(self.compiled.asl) if r.startswith(_DDB_INTEGRATION)})
+        actions = sorted({_ddb_action(r) for r in _resources(self.compiled.asl) if r.startswith(_DDB_INTEGRATION)})
         if actions:  # the state machine's own run-status writes
             self.table.grant(machine, *actions)
             acknowledge_findings(machine, "AwsSolutions-IAM5", [self._index_finding()],
@@ -302,6 +300,12 @@ def _walk(node: Any) -> Iterator[dict[str, Any]]:
 
 def _resources(asl: dict[str, Any]) -> set[str]:
     return {str(n["Resource"]) for n in _walk(asl) if isinstance(n.get("Resource"), str)}
+
+
+def _ddb_action(resource: str) -> str:
+    """`arn:aws:states:::dynamodb:updateItem` -> `dynamodb:UpdateItem`."""
+    action = resource[len(_DDB_INTEGRATION):].split(".")[0]
+    return f"dynamodb:{action[:1].upper()}{action[1:]}"
 
 
 def _has_distributed_map(asl: dict[str, Any]) -> bool:

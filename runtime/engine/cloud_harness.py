@@ -299,7 +299,11 @@ class MotoCloud:
         return str(response["executionArn"])
 
     def wait(self, execution_arn: str, timeout: float = 300.0, poll: float = 0.01) -> CloudRunResult:
-        """Poll DescribeExecution until the execution ends (or `timeout` seconds pass)."""
+        """Poll DescribeExecution until the execution ends (or `timeout` seconds pass).
+
+        The interval grows to 0.1 s: each poll is a moto call holding the GIL the
+        interpreter's threads and the in-process Lambda tasks need.
+        """
         sfn = self.client("stepfunctions")
         started = time.perf_counter()
         while True:
@@ -307,6 +311,7 @@ class MotoCloud:
             if described["status"] != "RUNNING" or time.perf_counter() - started > timeout:
                 break
             time.sleep(poll)
+            poll = min(poll * 1.5, 0.1)
         output = described.get("output")
         return CloudRunResult(
             run_id=str(described["name"]), status=str(described["status"]), error=described.get("error"),

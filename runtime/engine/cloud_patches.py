@@ -10,6 +10,9 @@ Functions calls moto's Lambda and Batch, which must then run the real code. Patc
 * CloudFormation templates get moto's missing pieces filled in as they are parsed
   (`moto_compat`): what the CDK's Batch constructs emit and moto 5.2.5 cannot read. The
   template the user deploys is unchanged; only moto's parsed copy is.
+* Not patched: moto's change-set path (the CDK CLI's) creates stacks without outputs or
+  the account's exports, so `cdk deploy` of a flow stack (which imports the datastore's
+  exports) fails against moto; `sfnflow deploy` uses CreateStack/UpdateStack.
 * Lambda and Batch run real code through moto_patches' cloud hooks (`install_cloud`):
   here a Lambda handler runs in a child Python process (`ChildProcessLambdaRunner`: the
   code package unpacked as its root, AWS_ENDPOINT_URL pointing back at the moto server,

@@ -65,7 +65,16 @@ class Emulator:
         default_user_config.setdefault("batch", {})["use_docker"] = False
         self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
         self._server.start()
+        self.reset()  # moto's backends are process-wide: start from an empty account
         return self
+
+    def reset(self) -> None:
+        """Forget every resource (moto's POST /moto-api/reset)."""
+        import urllib.request
+
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}/moto-api/reset", method="POST", data=b"")
+        with urllib.request.urlopen(request, timeout=10):
+            pass
 
     def stop(self) -> None:
         from moto.core.config import default_user_config

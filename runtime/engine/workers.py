@@ -89,6 +89,7 @@ def _zygote_main(ctrl: socket.socket, engine_end: socket.socket, executor_spec: 
                  preload: Sequence[str], warm: Callable[[], None] | None) -> None:
     engine_end.close()  # else the zygote never sees EOF when the engine dies
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by the engine across the fork
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps dead workers
     status = b"ready"
     try:
@@ -177,7 +178,14 @@ class WorkerPool:
         ctx = multiprocessing.get_context("fork")
         self._zygote = ctx.Process(target=_zygote_main, name="sfnflow-zygote",
                                    args=(theirs, ours, self._executor, self._preload, self._warm), daemon=True)
-        self._zygote.start()
+        # A Ctrl-C landing inside fork()'s at-fork hooks is swallowed there ("Exception
+        # ignored") and can leave the logging module's lock held, which later hangs the
+        # engine: hold SIGINT back across the fork; it is delivered right after.
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            self._zygote.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         theirs.close()
         self._ctrl = ours
         status = self._recv_exact(int.from_bytes(self._recv_exact(4), "big")).decode()

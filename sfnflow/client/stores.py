@@ -69,6 +69,11 @@ def get_stores() -> Stores:
                                f"Set it to 'local' (the default) or 's3'.")
     root = _override or _find_root()
     if root not in _cache:
+        if not os.path.isdir(root):
+            # A reader must not create a store (opening SQLite would): a mistyped root
+            # would otherwise leave an empty store behind and read as "no runs".
+            raise SfnflowError(f"no local runs in {root}: the folder does not exist. "
+                               "Run a flow first (sfnflow run FLOW.py), or point at the right folder.")
         from runtime.stores import local_stores
 
         artifacts, metadata = local_stores(root)
@@ -103,6 +108,9 @@ def _find_root() -> str:
     from runtime.stores.blobs import resolve_local_root
 
     root = resolve_local_root()
+    if not os.path.isdir(root) and os.environ.get("SFNFLOW_ROOT"):
+        raise SfnflowError(f"no local runs in {root} (SFNFLOW_ROOT): the folder does not exist. "
+                           "Run a flow first (sfnflow run FLOW.py), or fix SFNFLOW_ROOT.")
     if not os.path.isdir(root):
         raise SfnflowError(
             "no .sfnflow/ folder here or in any parent folder, so there are no local runs to read. "

@@ -2,6 +2,7 @@
 the client API (local root or S3 + DynamoDB) as plain comparable values."""
 from __future__ import annotations
 
+import dataclasses
 import functools
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,27 @@ FLOWS = Path(__file__).resolve().parent / "flows"
 def compiled(path: str) -> tuple[FlowGraph, CompiledFlow]:
     graph = build_graph(load_flow(path))
     return graph, compile_flow(graph)
+
+
+def with_inline_max(flow: CompiledFlow, limit: int) -> CompiledFlow:
+    """The same flow with every foreach's inline Map limit lowered to `limit`.
+
+    Lets a test take the Distributed Map path with a handful of items instead of the
+    ~1,000 the compiler keeps inline (the runtime and the fan-out Choice both read it).
+    """
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            out = {k: walk(v) for k, v in node.items()}
+            if "inline_max" in out:
+                out["inline_max"] = limit
+            if out.get("Variable") == "$.fe.n" and "NumericLessThanEquals" in out:
+                out["NumericLessThanEquals"] = limit
+            return out
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return dataclasses.replace(flow, asl=walk(flow.asl))
 
 
 def comparable(value: Any) -> Any:

@@ -30,6 +30,7 @@ def test_run_summary_runs_newest_first_and_logs(sfnflow, store_root: Path) -> No
     assert f"Run ForeachFlow/{first_id} succeeded in " in first.stderr
     assert f"sfnflow logs {first_id}/end" in first.stderr  # how to read the results
     assert "Traceback" not in first.stderr
+    assert first.stdout == ""  # progress and summary go to stderr; stdout stays free for pipes
     second = sfnflow("run", FOREACH, "--tag", "nightly", "--max-workers", "1")
     assert second.returncode == 0, second.stderr
     second_id = run_id_of(second.stderr, "ForeachFlow")

@@ -6,12 +6,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 from localrun import write_flow
 
 from sfnflow import Flow, Run
-
-pytestmark = pytest.mark.slow
 
 # start -> square (foreach) -> add_up (the join, third step: raises while BROKEN exists) -> end.
 # Every task appends a line to calls.txt, so a reused task is one that did not append.
@@ -95,6 +92,8 @@ def test_failed_step_then_resume_reuses_what_succeeded(sfnflow, tmp_path: Path, 
     assert origin["add_up"].task.status == "FAILED"
     assert "end" not in origin
     assert calls(tmp_path) == ["add_up", "square 1", "square 2", "square 3", "square 4", "start"]
+    logs = sfnflow("logs", f"{origin_id}/add_up")  # the failed task's log keeps the traceback
+    assert logs.returncode == 0 and logs.stderr.count(RAISE_LINE) == 1
 
     (tmp_path / "BROKEN").unlink()  # the fix
     resumed = sfnflow("resume", origin_id)

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from localrun import cli_env, run_flow, write_flow
 
 from sfnflow import Flow, Run
@@ -71,6 +72,7 @@ class TwinFlow(FlowSpec):
 STATE_LIMIT = 8 * 1024
 
 
+@pytest.mark.slow  # about 4 s alone on 2 cores; twice that when the machine is busy
 def test_two_thousand_way_foreach_keeps_states_small(tmp_path: Path, store_root: Path) -> None:
     result = run_flow(write_flow(tmp_path, WIDE, "wide"), store_root)
     assert result.status == "SUCCEEDED", result.error

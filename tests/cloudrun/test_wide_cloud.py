@@ -1,0 +1,58 @@
+"""A 2,000-way foreach under moto: small states, and a join that sees every input."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from cloudrun_util import FLOWS, compiled, read_cloud, with_inline_max
+
+WIDE = str(FLOWS / "wide.py")
+STATE_CAP = 8 * 1024
+
+
+def _run_wide(n: int, inline_max: int | None = None) -> tuple[dict, object, float]:
+    from runtime.engine.cloud_harness import MotoCloud
+
+    flow = compiled(WIDE)[1]
+    if inline_max is not None:
+        flow = with_inline_max(flow, inline_max)
+    with MotoCloud(measure_history=True, lean_history=True) as cloud:
+        deployed = cloud.deploy(WIDE, flow)
+        started = time.perf_counter()
+        result = cloud.run(deployed, f"wide-{n}", {"n": n}, timeout=900)
+        seconds = time.perf_counter() - started
+        assert result.status == "SUCCEEDED", (result.error, result.cause)
+        snap = read_cloud(cloud, "WideFlow")
+        stats = cloud.stats
+    return snap, stats, seconds
+
+
+def _check(snap: dict, stats: object, n: int) -> None:
+    join = snap["tasks"][("join", "0")]["data"]
+    assert (join["count"], join["distinct"], join["total"]) == (n, n, n * (n - 1))
+    assert len([k for k in snap["tasks"] if k[0] == "body"]) == n
+    # Every state input/output of the execution, its Map Run and its child executions.
+    assert stats.max_input_bytes < STATE_CAP and stats.max_output_bytes < STATE_CAP, (
+        stats.max_input_bytes, stats.max_input_state, stats.max_output_bytes, stats.max_output_state)
+
+
+def test_compiled_limit_sends_2000_to_the_distributed_map() -> None:
+    assert compiled(WIDE)[1].limits.foreach[0].inline_max < 2000
+
+
+def test_wide_foreach_past_inline_max_goes_distributed() -> None:
+    """Fast version: the inline limit lowered to 3, so 8 items take the Distributed Map path."""
+    snap, stats, _ = _run_wide(8, inline_max=3)
+    _check(snap, stats, 8)
+    assert stats.by_type.get("MapRunStarted") == 1
+
+
+@pytest.mark.slow
+def test_2000_way_foreach() -> None:
+    snap, stats, seconds = _run_wide(2000)
+    _check(snap, stats, 2000)
+    assert stats.by_type.get("MapRunStarted") == 1
+    print(f"2,000-way foreach under the harness: {seconds:.1f} s; largest state input "
+          f"{stats.max_input_bytes} B ({stats.max_input_state}), output {stats.max_output_bytes} B "
+          f"({stats.max_output_state}); {stats.events} history events")
