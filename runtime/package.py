@@ -38,7 +38,7 @@ __all__ = ["CodePackage", "build_code_package", "code_key", "local_module_files"
 
 # Our packages and the subfolders that must not ship (CLI needs click; the engine needs moto).
 _SHIPPED_PACKAGES: dict[str, tuple[str, ...]] = {
-    "sfnflow": ("cli",),
+    "sfnflow": ("cli", "deploy"),  # the CLI and the deployer never run in Lambda or Batch
     "sfn_compiler": (),
     "runtime": ("engine",),
 }

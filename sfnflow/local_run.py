@@ -28,6 +28,8 @@ class LocalRunResult:
 
 
 class RunAborted(SfnflowError):
+    exit_code = 130
+
     def __init__(self, result: LocalRunResult) -> None:
         self.result = result
         super().__init__(f"run {result.flow}/{result.run_id} aborted; everything saved so far is kept. "

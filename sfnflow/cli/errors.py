@@ -26,6 +26,9 @@ def reports_user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             noun = "problem" if count == 1 else "problems"
             raise UserError(f"the flow has {count} {noun}:\n" + "\n".join(lines)) from None
         except SfnflowError as exc:
-            raise UserError(str(exc)) from None
+            error = UserError(str(exc))
+            # A run stopped with Ctrl-C exits as interrupted programs do (128 + SIGINT).
+            error.exit_code = getattr(exc, "exit_code", 1)
+            raise error from None
 
     return wrapper

@@ -46,7 +46,8 @@ def check_value(spec: ParameterSpec, raw: Any) -> Any:
     try:
         return convert_value(spec.type, raw)
     except ParameterError as exc:
-        raise UserError(f"parameter --{spec.name}: {exc}. Give a {spec.type} value.") from None
+        article = "an" if spec.type[0] in "aeiou" else "a"
+        raise UserError(f"parameter --{spec.name}: {exc}. Give {article} {spec.type} value.") from None
 
 
 def check_required(specs: Sequence[ParameterSpec], values: dict[str, Any]) -> None:

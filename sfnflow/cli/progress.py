@@ -54,7 +54,8 @@ class Progress:
             counts = self.steps.setdefault(step, _StepCounts())
             if kind == "started":
                 counts.running += 1
-            elif kind in ("succeeded", "failed"):
+            elif kind in ("succeeded", "failed", "cancelled"):
+                # "cancelled": the engine stopped the task (its @timeout passed, or the run ended).
                 counts.running = max(0, counts.running - 1)
                 if kind == "succeeded":
                     counts.done += 1
@@ -67,7 +68,7 @@ class Progress:
         n = counts.done + counts.failed
         if kind == "succeeded" and n > self.PLAIN_LINES_PER_STEP and n % 100:
             return
-        what = "ok" if kind == "succeeded" else f"FAILED {info.get('error', '')}".rstrip()
+        what = {"succeeded": "ok", "cancelled": "STOPPED"}.get(kind) or f"FAILED {info.get('error', '')}".rstrip()
         suffix = f" ({n} tasks so far)" if n > self.PLAIN_LINES_PER_STEP else ""
         self._write(f"[{self.elapsed():7.1f}s] {step}/{task} {what}{suffix}\n")
 

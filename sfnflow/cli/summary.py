@@ -17,6 +17,7 @@ def print_summary(result: LocalRunResult) -> None:
     tally = ", ".join(f"{n} {status.lower()}" for status, n in sorted(counts.items()))
     pathspec = f"{result.flow}/{result.run_id}"
     if result.status == "SUCCEEDED":
+        _echo_end_output(result)
         click.echo(f"Run {pathspec} succeeded in {result.seconds:.1f}s ({tally}).", err=True)
         click.echo(f"  Artifacts: python -c \"from sfnflow import Run; print(Run('{pathspec}').data)\"", err=True)
         click.echo(f"  Logs:      sfnflow logs {result.run_id}/end", err=True)
@@ -37,3 +38,14 @@ def print_summary(result: LocalRunResult) -> None:
     click.echo(f"\nRun {pathspec} failed after {result.seconds:.1f}s ({tally}). Everything saved so far is kept.",
                err=True)
     click.echo(f"  Fix the step, then: sfnflow resume {result.run_id}", err=True)
+
+
+def _echo_end_output(result: LocalRunResult, limit: int = 20) -> None:
+    """What the end step printed (usually the result people ran the flow for), tail first."""
+    from runtime.stores import local_stores
+
+    artifacts, _ = local_stores(result.root)
+    text = artifacts.get_log(result.flow, result.run_id, "end", "0", 0, "stdout").decode("utf-8", "replace")
+    lines = text.rstrip("\n").splitlines()[-limit:] if text.strip() else []
+    for line in lines:
+        click.echo(f"  end | {line}", err=True)
