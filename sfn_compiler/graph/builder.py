@@ -47,6 +47,7 @@ def build_graph(flow_cls: type) -> FlowGraph:
                 next_call=p["next"],
                 matching_join=matching_join.get(name),
                 doc=inspect.getdoc(functions[name]),
+                artifact_writes=p["writes"],
             )
         )
     return FlowGraph(
@@ -77,7 +78,28 @@ def _parse_step(func: Any) -> dict[str, Any]:
     offset = first_line - 1
     def_line = fdef.lineno + offset  # the `def` line, not the first decorator's
     num_args = len(fdef.args.args) + (1 if fdef.args.vararg else 0)
-    return {"line": def_line, "num_args": num_args, "next": _read_next(fdef, offset, func.__name__)}
+    return {"line": def_line, "num_args": num_args, "next": _read_next(fdef, offset, func.__name__),
+            "writes": _artifact_writes(fdef, offset)}
+
+
+def _artifact_writes(fdef: ast.FunctionDef | ast.AsyncFunctionDef, offset: int) -> tuple[tuple[str, int], ...]:
+    writes = []
+    for node in ast.walk(fdef):
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            targets = list(node.targets)
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+            targets = [node.target]
+        while targets:
+            target = targets.pop()
+            if isinstance(target, (ast.Tuple, ast.List)):
+                targets.extend(target.elts)
+            elif isinstance(target, ast.Starred):
+                targets.append(target.value)
+            elif (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
+                  and target.value.id == "self"):
+                writes.append((target.attr, target.lineno + offset))
+    return tuple(sorted(set(writes), key=lambda w: (w[1], w[0])))
 
 
 def _is_next_call(node: ast.AST) -> bool:

@@ -45,6 +45,8 @@ class StepNode:
     next_call: NextCall = field(default_factory=NextCall)
     matching_join: str | None = None  # for a split or foreach: the join that closes it
     doc: str | None = None
+    # (name, line) of every `self.<name> = ...` in the step's source: the artifacts it writes.
+    artifact_writes: tuple[tuple[str, int], ...] = ()
 
     @property
     def is_split(self) -> bool:

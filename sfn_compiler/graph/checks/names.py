@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from ...dsl.flowspec import RESERVED_NAMES
+from ...dsl.flowspec import RESERVED_NAMES, FlowSpec
 from ..model import FlowGraph
 from .base import Analysis, Finding
 
@@ -19,6 +19,7 @@ FLOW_NAME_MAX = 48
 # step's name (e.g. "<step>.map", "<step>.catch"), so step names stop at 64.
 STEP_NAME_MAX = 64
 _AWS_NAME = re.compile(r"[A-Za-z0-9_]+")
+_FLOWSPEC_ATTRIBUTES = frozenset(n for n in dir(FlowSpec) if not n.startswith("_"))
 _PARAMETER_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
 
 
@@ -100,4 +101,23 @@ def check_catch_var(graph: FlowGraph, analysis: Analysis) -> Iterator[Finding]:
                           "Choose another artifact name for the caught exception, e.g. var=\"error\".")
 
 
-CHECKS = (check_flow_name, check_step_name, check_parameter_name, check_duplicate_parameter, check_catch_var)
+def check_artifact_name(graph: FlowGraph, analysis: Analysis) -> Iterator[Finding]:
+    # Steps and FlowSpec's own attributes live on the class, so `self.<name>` would read
+    # them back instead of the artifact in every later step.
+    steps = {node.name for node in graph}
+    parameters = {p.attribute for p in graph.parameters}
+    for node in graph:
+        for name, line in node.artifact_writes:
+            if name in steps:
+                what = f"'{name}' is a step"
+            elif name in _FLOWSPEC_ATTRIBUTES:
+                what = f"'{name}' is FlowSpec's own attribute"
+            elif name in parameters:
+                what = f"'{name}' is a parameter, read-only inside steps"
+            else:
+                continue
+            yield Finding(line, node.name, f"sets self.{name}, but {what}.",
+                          f"Store the value under another name, e.g. self.{name}_value.")
+
+
+CHECKS = (check_artifact_name, check_flow_name, check_step_name, check_parameter_name, check_duplicate_parameter, check_catch_var)
