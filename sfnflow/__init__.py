@@ -31,7 +31,7 @@ from sfn_compiler.dsl import flowspec as _flowspec
 
 __version__ = "0.1.0"
 
-_CLIENT_NAMES = ("Flow", "Run", "Step", "Task", "namespace", "get_namespace", "default_namespace")
+_CLIENT_NAMES = ("Flow", "Run", "Step", "Task", "namespace", "get_namespace", "default_namespace", "use_cloud", "set_root")
 
 
 def _run_flow_class_cli(flow_cls: type) -> Any:

@@ -9,11 +9,12 @@ and points its hooks here:
   (`runtime`, `sfn_compiler`, `sfnflow`, `cloudpickle`, the flow and its local modules),
   swapped into `sys.modules` for the call and out again after it. So the code that runs
   is the packaged code, not the test process's copy: a module missing from the package
-  fails here as it would on Lambda. os.environ (less the caller's SFNFLOW_* settings,
-  plus the function's variables), sys.path and the working folder (the unpacked zip, as
-  /var/task) are set for the call and restored after it. An exception becomes Lambda's
-  `{"errorType": <class name>, ...}` with FunctionError set, so Step Functions matches
-  Retry/Catch on the class name.
+  fails here as it would on Lambda. os.environ (a plain dict for the call: the caller's
+  variables less its SFNFLOW_* settings, plus the function's), sys.path and the working
+  folder (the unpacked zip, as /var/task) are set for the call and restored after it.
+  (Subprocesses the step starts inherit the process's C-level environment, not that dict.)
+  An exception becomes Lambda's `{"errorType": <class name>, ...}` with FunctionError
+  set, so Step Functions matches Retry/Catch on the class name.
 * `BatchRunner(job)` runs a moto Batch job's command (the envelope's
   `python -m runtime.batch_main ...`) as a local subprocess in an empty folder, like an
   image with sfnflow installed: the job fetches the flow's code package from S3 through
@@ -48,7 +49,7 @@ __all__ = ["BatchJobRun", "BatchRunner", "LambdaRunner"]
 
 def _lambda_environment(fn: Any) -> dict[str, str]:
     """The caller's environment less its sfnflow settings, plus what Lambda sets, plus the function's."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SFNFLOW_")}
+    env = {k: v for k, v in dict(os.environ).items() if not k.startswith("SFNFLOW_")}
     env.update({
         "AWS_LAMBDA_FUNCTION_NAME": fn.function_name,
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_size),
@@ -59,15 +60,6 @@ def _lambda_environment(fn: Any) -> dict[str, str]:
     })
     env.update({k: str(v) for k, v in (fn.environment_vars or {}).items()})
     return env
-
-
-def _set_environ(target: dict[str, str]) -> None:
-    """Make os.environ equal `target` key by key (never empty in between: other threads read it)."""
-    for key in [k for k in os.environ if k not in target]:
-        os.environ.pop(key, None)
-    for key, value in target.items():
-        if os.environ.get(key) != value:
-            os.environ[key] = value
 
 
 class _Context:
@@ -137,9 +129,12 @@ class LambdaRunner:
     def _invoke(self, fn: Any, container: _Container, event: Any) -> tuple[str, bool, str]:
         theirs = _take_modules(container.tops)
         sys.modules.update(container.modules)
-        saved_path, saved_env, saved_cwd = list(sys.path), dict(os.environ), os.getcwd()
+        saved_path, saved_env, saved_cwd = list(sys.path), os.environ, os.getcwd()
         sys.path.insert(0, container.folder)
-        _set_environ(_lambda_environment(fn))
+        # A new mapping swapped in whole, never the shared one edited key by key: moto's
+        # threads copy os.environ while they make boto3 clients, and a key deleted under
+        # them raises KeyError there (seen as States.Runtime in a 2,000-way foreach).
+        os.environ = _lambda_environment(fn)  # type: ignore[assignment]
         os.chdir(container.folder)  # /var/task: relative paths behave as on Lambda
         try:
             module_name, _, attr = fn.handler.rpartition(".")
@@ -158,8 +153,15 @@ class LambdaRunner:
             container.modules = _take_modules(container.tops)
             sys.modules.update(theirs)
             sys.path[:] = saved_path
-            _set_environ(saved_env)
+            os.environ = saved_env
             os.chdir(saved_cwd)
+
+    def drain(self, timeout: float = 120.0) -> bool:
+        """Wait until no invocation runs (one abandoned by TimeoutSeconds may still be going)."""
+        if not self._lock.acquire(timeout=timeout):
+            return False
+        self._lock.release()
+        return True
 
     def close(self) -> None:
         with self._lock:
@@ -215,7 +217,7 @@ class BatchRunner:
 
     def _environment(self, job: Any, props: dict[str, Any], overrides: dict[str, Any]) -> dict[str, str]:
         # An image's environment: no PYTHONPATH, none of the caller's sfnflow settings.
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SFNFLOW_") and k != "PYTHONPATH"}
+        env = {k: v for k, v in dict(os.environ).items() if not k.startswith("SFNFLOW_") and k != "PYTHONPATH"}
         for pair in list(props.get("environment") or []) + list(overrides.get("environment") or []):
             env[str(pair["name"])] = str(pair["value"])
         env.update({

@@ -37,6 +37,7 @@ from typing import Any, Mapping, Sequence
 
 from sfn_compiler.asl import arns
 
+from . import moto_patches  # no moto import at module level; imported here, never lazily (see wait)
 from .cloud_compute import BatchRunner, LambdaRunner
 
 __all__ = ["CloudRunResult", "DeployedFlow", "MotoCloud"]
@@ -122,8 +123,6 @@ class MotoCloud:
         self.close()
 
     def start(self) -> None:
-        from . import moto_patches
-
         hooks = moto_patches.HOOKS
         if hooks.router is not None or hooks.lambda_runner is not None:
             raise RuntimeError("a LocalEngine or another MotoCloud is active in this process; close it first")
@@ -151,8 +150,10 @@ class MotoCloud:
         self.client("dynamodb").create_table(**table_definition(self.table))
 
     def close(self) -> None:
-        from . import moto_patches
-
+        # A handler abandoned by TimeoutSeconds may still run: let it finish against moto,
+        # not against whatever its boto3 calls would reach once the mock is gone.
+        if not self.lambdas.drain():
+            LOG.warning("a Lambda handler is still running; stopping moto anyway")
         hooks = moto_patches.HOOKS
         if hooks.lambda_runner is self.lambdas:
             hooks.lambda_runner = hooks.batch_runner = None
@@ -256,8 +257,6 @@ class MotoCloud:
         if self._server is None:
             from moto.server import ThreadedMotoServer
 
-            from . import moto_patches
-
             logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request
             self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
             self._server.start()
@@ -302,7 +301,10 @@ class MotoCloud:
         """Poll DescribeExecution until the execution ends (or `timeout` seconds pass).
 
         The interval grows to 0.1 s: each poll is a moto call holding the GIL the
-        interpreter's threads and the in-process Lambda tasks need.
+        interpreter's threads and the in-process Lambda tasks need. Once the execution
+        ended, also waits for a Lambda handler it abandoned (TimeoutSeconds) to return:
+        while a handler runs, its code package's modules stand in for this process's
+        `runtime` / `sfnflow` in sys.modules, so nothing should import them meanwhile.
         """
         sfn = self.client("stepfunctions")
         started = time.perf_counter()
@@ -312,6 +314,8 @@ class MotoCloud:
                 break
             time.sleep(poll)
             poll = min(poll * 1.5, 0.1)
+        if described["status"] != "RUNNING":
+            self.lambdas.drain()
         output = described.get("output")
         return CloudRunResult(
             run_id=str(described["name"]), status=str(described["status"]), error=described.get("error"),

@@ -15,6 +15,8 @@ cannot run Lambda or Batch code without Docker. The patches here:
 * tell the router when the frame of a running task ends (TimeoutSeconds, stop_execution,
   a failed sibling branch), so the worker running it can be killed and replaced;
 * optionally skip Retry interval sleeps (`fast_retries`, for tests);
+* let a Fail state raise a `States.*` error (the compiled run-status Fail re-raises the
+  error that ended the run, e.g. States.Timeout; moto refuses the prefix there);
 * make `batch:submitJob` / `states:startExecution` work when they are NOT routed
   (moto stubs the parser's botocore-shape normalisation).
 
@@ -95,6 +97,7 @@ PATCH_TARGETS: tuple[tuple[str, str], ...] = (
     (f"{_SFN}.component.common.error_name.failure_event", "FailureEvent"),
     (f"{_SFN}.component.common.error_name.custom_error_name", "CustomErrorName"),
     (f"{_SFN}.component.common.error_name.states_error_name", "StatesErrorName"),
+    (f"{_SFN}.component.state.fail.state_fail", "CustomErrorName"),
     ("moto.stepfunctions.parser.api", "TaskFailedEventDetails"),
     ("moto.stepfunctions.parser.api", "HistoryEventType"),
 )
@@ -324,6 +327,7 @@ def install() -> None:
     _patch_lambda()
     _patch_batch()
     _patch_dynamodb()
+    _patch_fail_error_names()
     _patch_retry_sleep()
     _patch_jsonpath_cache()
     _patch_json_copies()
@@ -717,6 +721,30 @@ def _job_description(submission: dict[str, Any], result: Any, failure: str | Non
         "Attempts": [{"Container": {"ExitCode": 1 if failure else 0}}],
         "Result": result,  # not in AWS's record: lets local tests read what the task returned
     }
+
+
+# -- Fail states re-raising States.* errors ----------------------------------------------
+def _patch_fail_error_names() -> None:
+    """moto's Fail state makes every error name a CustomErrorName, which raises on `States.`;
+    the run-status Fail (sfn_compiler/asl/status.py) re-raises e.g. States.Timeout by ErrorPath."""
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+    from moto.stepfunctions.parser.asl.component.state.fail import state_fail
+
+    custom = _replace(state_fail, "CustomErrorName", None)
+
+    def error_name(value: str) -> Any:
+        active = HOOKS.router is not None or HOOKS.lambda_runner is not None
+        if active and value.startswith("States."):
+            try:
+                return StatesErrorName(typ=StatesErrorNameType.from_name(value))
+            except Exception:  # not a name moto knows: let moto say so, as before
+                pass
+        return custom(value)
+
+    state_fail.CustomErrorName = error_name
 
 
 # -- Retry sleeps -------------------------------------------------------------------------

@@ -26,3 +26,13 @@ def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
         monkeypatch.delenv(name, raising=False)
     with MotoCloud() as harness:
         yield harness
+
+
+@pytest.fixture(autouse=True)
+def _harness_leaves_no_hooks() -> Iterator[None]:
+    """Every MotoCloud must release moto's patch hooks when it closes (the engine needs them)."""
+    yield
+    from runtime.engine import moto_patches
+
+    hooks = moto_patches.HOOKS
+    assert (hooks.router, hooks.lambda_runner, hooks.batch_runner, hooks.stats) == (None, None, None, None)

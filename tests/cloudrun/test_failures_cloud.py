@@ -95,3 +95,13 @@ def test_local_run_of_the_failing_flow_agrees(tmp_path: Path) -> None:
     local = run_local(FAILING, str(tmp_path))
     assert local["status"] == "FAILED" and local["tasks"][("start", "0")]["data"]["before"] == 41
     assert local["tasks"][("boom", "0")]["status"] == "FAILED"
+
+
+def test_a_timed_out_step_ends_the_run_failed_with_states_timeout(cloud: Any) -> None:
+    path = str(ROOT / "examples/timeout.py")
+    result = cloud.run(cloud.deploy(path, compiled(path)[1]), "slow-1", {"sleep": 3})
+    # The run-status Fail re-raises the error that ended the run, States.* names included.
+    assert result.status == "FAILED" and result.error == "States.Timeout"
+    remote = read_cloud(cloud, "TimeoutFlow")
+    assert remote["status"] == "FAILED" and remote["error"]["type"] == "States.Timeout"
+    assert remote["tasks"][("start", "0")]["data"]["sleep"] == 3
