@@ -124,6 +124,9 @@ class BatchCompute(Construct):
                         environment: dict[str, str]) -> batch.EcsJobDefinition:
         env = dict(job.environment)
         env.update(environment)
+        # No @batch(image=...): config.image, a stock public.ecr.aws python:<deployer's major.minor>-slim
+        # (no Docker Hub login; artifacts pickled there must load on the laptop). It has neither
+        # sfnflow nor boto3: the compiled Command bootstraps them (sfn_compiler/batch_bootstrap.py).
         image = ecs.ContainerImage.from_registry(job.image or self.config.image)
         # The state machine overrides the command per task (the TaskEnvelope as arguments).
         command = ["python", "-m", "runtime.batch_main"]

@@ -43,7 +43,7 @@ class DeployConfig:
         bucket_name: the datastore bucket; `${AWS::AccountId}`/`${AWS::Region}` allowed.
         python_version: the Lambda runtime's Python ("3.11"); default: this interpreter's,
             because cloudpickled artifacts do not load across Python minor versions.
-        batch_image: the container image of Batch jobs (must have Python and boto3).
+        batch_image: the container image of Batch jobs (must have Python; boto3 is pip-installed at start if missing).
         vpc_id, subnet_ids, security_group_ids: run Batch jobs in your own network;
             default: a new VPC with public subnets only (no NAT gateway: no idle cost).
         batch_max_vcpus: the ceiling of each Batch compute environment.

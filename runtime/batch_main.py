@@ -1,5 +1,10 @@
 """AWS Batch entry point: `python -m runtime.batch_main --flow F --step S --run R ...`.
 
+That is the command in an image with sfnflow installed (@batch(image=...)). The default
+stock Python image has neither sfnflow nor boto3, so there the command is
+`python -c STOCK_IMAGE_BOOTSTRAP --flow F ...` (sfn_compiler/batch_bootstrap.py): it
+installs boto3 if missing, fetches the code package and calls main() from it.
+
 The arguments are the ones `sfn_compiler.envelope.batch_command_template` puts in the
 job's Command; configuration comes from the job definition's environment, as for Lambda
 (SFNFLOW_BUCKET, SFNFLOW_TABLE, SFNFLOW_FLOW_FILE, SFNFLOW_PREFIX), plus where the code
@@ -28,6 +33,7 @@ import tempfile
 import zipfile
 from typing import Any, Mapping, Sequence
 
+from sfn_compiler.batch_bootstrap import STOCK_IMAGE_BOOTSTRAP  # re-exported: the one copy lives there
 from sfn_compiler.envelope import envelope_from_batch_args
 
 from .errors import PlatformError, UserCodeError
@@ -45,25 +51,6 @@ EXIT_USER = 1
 EXIT_PLATFORM = 2
 
 _SHA_IN_KEY = re.compile(r"([0-9a-f]{64})\.zip$")
-
-# For a stock Python image (boto3, no sfnflow): `python -m runtime.batch_main` cannot even
-# start there, so the job's Command must be `python -c STOCK_IMAGE_BOOTSTRAP --flow ...`:
-# fetch and unpack the code package, then run main() from it. Standard library + boto3
-# only; double quotes only, no braces or backslashes, so it can sit in a single-quoted
-# ASL intrinsic string literal without escaping. (The compiler cannot import this module;
-# it should carry a copy, kept equal by a test.)
-STOCK_IMAGE_BOOTSTRAP = ";".join([
-    "import os,sys,io,zipfile,tempfile,boto3",
-    "e=os.environ",
-    "u=e.get(\"SFNFLOW_CODE_URL\") or \"s3://\"+e[\"SFNFLOW_BUCKET\"]+\"/\"+e[\"SFNFLOW_CODE_KEY\"]",
-    "b,k=u[5:].split(\"/\",1)",
-    "d=tempfile.mkdtemp(prefix=\"sfnflow-code-\")",
-    "zipfile.ZipFile(io.BytesIO(boto3.client(\"s3\").get_object(Bucket=b,Key=k)[\"Body\"].read())).extractall(d)",
-    "sys.path.insert(0,d)",
-    "os.chdir(d)",
-    "from runtime.batch_main import main",
-    "sys.exit(main(sys.argv[1:]))",
-])
 
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None,

@@ -24,6 +24,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .batch_bootstrap import batch_command_prefix
+
 ENVELOPE_VERSION = 1
 
 # Error names the runtime raises, so that Retry / Catch can tell them apart.
@@ -116,14 +118,18 @@ def batch_command_template(
     is_start: bool = False,
     mode: str = MODE_STEP,
     inline_max: int = 0,
+    sfnflow_in_image: bool = False,
 ) -> str:
     """The Batch container command, as an ASL intrinsic (`Command.$`).
 
     Batch takes a list of strings, not an object, so each envelope field becomes a
-    `--name value` pair; `runtime.batch_main` turns them back into a TaskEnvelope.
+    `--name value` pair; `runtime.batch_main` turns them back into a TaskEnvelope. The
+    program before them is `python -c <bootstrap>` for the default stock image, or
+    `python -m runtime.batch_main` when the step's image has sfnflow installed
+    (`sfnflow_in_image`: the user named it with @batch(image=...)); see batch_bootstrap.py.
     """
-    args = ["'python'", "'-m'", "'runtime.batch_main'", "'--flow'", f"'{flow}'", "'--step'", f"'{step}'",
-            "'--mode'", f"'{mode}'"]
+    args = [_asl_literal(part) for part in batch_command_prefix(sfnflow_in_image)]
+    args += ["'--flow'", f"'{flow}'", "'--step'", f"'{step}'", "'--mode'", f"'{mode}'"]
     if is_start:
         args += ["'--run'", "$$.Execution.Name", "'--task'", "'0'",
                  "'--parameters'", "States.JsonToString($.parameters)"]
@@ -138,8 +144,16 @@ def batch_command_template(
     return f"States.Array({', '.join(args)})"
 
 
+def _asl_literal(text: str) -> str:
+    """`text` as a single-quoted intrinsic string literal; refuses what would need escaping."""
+    bad = sorted({c for c in text if c in "'{}\\" or ord(c) < 0x20})
+    if bad:
+        raise ValueError(f"cannot put {bad!r} in an ASL intrinsic string literal: {text[:60]!r}")
+    return f"'{text}'"
+
+
 def envelope_from_batch_args(argv: list[str]) -> TaskEnvelope:
-    """Inverse of batch_command_template (the arguments after `-m runtime.batch_main`)."""
+    """Inverse of batch_command_template (the arguments after `-m runtime.batch_main` or `-c <bootstrap>`)."""
     import json
 
     if len(argv) % 2:

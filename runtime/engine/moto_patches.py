@@ -18,7 +18,10 @@ cannot run Lambda or Batch code without Docker. The patches here:
 * let a Fail state raise a `States.*` error (the compiled run-status Fail re-raises the
   error that ended the run, e.g. States.Timeout; moto refuses the prefix there);
 * make `batch:submitJob` / `states:startExecution` work when they are NOT routed
-  (moto stubs the parser's botocore-shape normalisation).
+  (moto stubs the parser's botocore-shape normalisation);
+* fail a Distributed Map (Map Run) whose failed or timed-out child executions exceed its
+  tolerated failure threshold (none by default), with `States.ExceedToleratedFailureThreshold`,
+  as AWS does; moto only counts the failure and lets the Map state succeed.
 
 For the cloud harness (cloud_harness.py), which runs flows through moto's own Lambda and
 Batch services rather than the worker pool, `install_cloud()` adds two more:
@@ -58,6 +61,7 @@ PINNED_MOTO_VERSION = "5.2.5"
 
 _SFN = "moto.stepfunctions.parser.asl"
 _TASK = f"{_SFN}.component.state.exec.state_task"
+_MAP = f"{_SFN}.component.state.exec.state_map"
 # (module, attribute path) of everything replaced or relied upon below.
 PATCH_TARGETS: tuple[tuple[str, str], ...] = (
     (f"{_SFN}.eval.event.event_manager", "EventManager.add_event"),
@@ -100,6 +104,27 @@ PATCH_TARGETS: tuple[tuple[str, str], ...] = (
     (f"{_SFN}.component.state.fail.state_fail", "CustomErrorName"),
     ("moto.stepfunctions.parser.api", "TaskFailedEventDetails"),
     ("moto.stepfunctions.parser.api", "HistoryEventType"),
+    # Distributed Map failure threshold (_patch_map_run_failures).
+    (f"{_MAP}.iteration.itemprocessor.distributed_item_processor_worker", "DistributedItemProcessorWorker._eval_job"),
+    (f"{_MAP}.iteration.itemprocessor.distributed_item_processor_worker",
+     "DistributedItemProcessorWorker._map_run_record"),
+    (f"{_MAP}.iteration.iterator.distributed_iterator_worker", "DistributedIteratorWorker._eval_job"),
+    (f"{_MAP}.iteration.iterator.distributed_iterator_worker", "DistributedIteratorWorker._map_run_record"),
+    (f"{_MAP}.iteration.iteration_worker", "IterationWorker._job_pool"),
+    (f"{_MAP}.iteration.iteration_worker", "IterationWorker._work_name"),
+    (f"{_MAP}.iteration.job", "Job.job_index"),
+    (f"{_MAP}.iteration.job", "Job.job_output"),
+    (f"{_MAP}.iteration.job", "JobPool._jobs_number"),
+    (f"{_MAP}.iteration.job", "JobPool.close_job"),
+    (f"{_MAP}.iteration.itemprocessor.map_run_record", "MapRunRecord.tolerated_failure_count"),
+    (f"{_MAP}.iteration.itemprocessor.map_run_record", "MapRunRecord.tolerated_failure_percentage"),
+    (f"{_MAP}.iteration.distributed_iteration_component", "DistributedIterationComponent._map_run"),
+    (f"{_SFN}.eval.environment", "Environment.program_state"),
+    (f"{_SFN}.eval.program_state", "ProgramError"),
+    (f"{_SFN}.eval.program_state", "ProgramTimedOut"),
+    (f"{_SFN}.component.common.error_name.states_error_name_type",
+     "StatesErrorNameType.StatesExceedToleratedFailureThreshold"),
+    ("moto.stepfunctions.parser.api", "ExecutionFailedEventDetails"),
 )
 
 # What install_cloud() replaces (checked the same way).
@@ -332,6 +357,7 @@ def install() -> None:
     _patch_jsonpath_cache()
     _patch_json_copies()
     _patch_map_item_input()
+    _patch_map_run_failures()
     _installed = True
 
 
@@ -838,3 +864,126 @@ def _patch_map_item_input() -> None:
         del env_frame.stack[depth:]
 
     cls._eval_input = _eval_input
+
+
+# -- Distributed Map: failed child executions fail the Map Run ----------------------------
+# AWS caps an error's Cause at 32,768 characters.
+_CAUSE_MAX = 32768
+_map_run_lock = threading.Lock()
+
+
+def _patch_map_run_failures() -> None:
+    """A Distributed Map fails once its failed child executions exceed the tolerated threshold.
+
+    AWS (docs: "Tolerated failure threshold for Distributed Map state"): a Map Run fails
+    when its failed or timed-out items exceed ToleratedFailureCount or
+    ToleratedFailurePercentage (of all items); with neither set (sfnflow sets neither),
+    one failed child fails it, and the Map state fails with
+    States.ExceedToleratedFailureThreshold, which Retry / Catch see. moto 5.2.5 only
+    counts the failed child and the Map state succeeds, so a failed foreach body would
+    surface later as a join missing an input. Here the child that crosses the threshold
+    hands its worker a FailureEventException, which moto's JobPool already treats as
+    "stop the Map Run": no new child starts, `_eval_body` records MapRunFailed and the
+    Map state fails. Leaving the Map state ends its frame, which ends the running
+    siblings' frames (their routed tasks are cancelled, as for a failed inline Map).
+
+    The Cause leads with the failed child's own error and cause (e.g. "UserCodeError:
+    <message>"), so the run's error says what broke without reading the child's history.
+    Active only while an engine or harness is (like the Fail-state patch): other moto
+    users in this process keep moto's behaviour.
+    """
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor import (
+        distributed_item_processor_worker as processor_module,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.iterator import (
+        distributed_iterator_worker as iterator_module,
+    )
+
+    for cls in (processor_module.DistributedItemProcessorWorker, iterator_module.DistributedIteratorWorker):
+        original = _replace(cls, "_eval_job", None)
+        setattr(cls, "_eval_job", _map_run_eval_job(original))
+
+
+def _map_run_eval_job(original: Callable[..., None]) -> Callable[..., None]:
+    def _eval_job(self: Any, env: Any, job: Any) -> None:
+        original(self, env, job)
+        if HOOKS.router is None and HOOKS.lambda_runner is None:
+            return
+        failure = _child_failure(env)
+        if failure is None:
+            return
+        record, pool = self._map_run_record, self._job_pool
+        with _map_run_lock:
+            failed = getattr(pool, "_sfnflow_failed", 0) + 1
+            pool._sfnflow_failed = failed
+        total = int(pool._jobs_number)
+        count = int(record.tolerated_failure_count or 0)
+        percentage = float(record.tolerated_failure_percentage or 0.0)
+        if exceeds_tolerated_failures(failed, total, count, percentage):
+            error, cause = failure
+            detail = (f" [the child execution of item {job.job_index} of Map state '{self._work_name}' failed: "
+                      f"{failed} of {total} child executions failed or timed out; "
+                      f"{_tolerance_text(count, percentage)}]")
+            job.job_output = _threshold_exceeded(self._env, error, cause, detail)
+
+    return _eval_job
+
+
+def exceeds_tolerated_failures(failed: int, total: int, count: int, percentage: float) -> bool:
+    """Whether `failed` (failed or timed-out) of `total` items exceed a Map Run's thresholds.
+
+    moto stores an absent ToleratedFailureCount / Percentage as 0, so 0 reads as "not set":
+    with neither set any failure exceeds (AWS's default); with both set, exceeding either does.
+    """
+    if count <= 0 and percentage <= 0:
+        return failed > 0
+    if count > 0 and failed > count:
+        return True
+    return percentage > 0 and total > 0 and failed * 100.0 > percentage * total
+
+
+def _tolerance_text(count: int, percentage: float) -> str:
+    if count <= 0 and percentage <= 0:
+        return "no failure is tolerated"
+    limits = ([f"ToleratedFailureCount {count}"] if count > 0 else []) + (
+        [f"ToleratedFailurePercentage {percentage:g}"] if percentage > 0 else [])
+    return "tolerated: " + ", ".join(limits)
+
+
+def _child_failure(env: Any) -> tuple[str, str] | None:
+    """(error, cause) of a child execution that failed or timed out; None if it succeeded or was stopped."""
+    from moto.stepfunctions.parser.asl.eval.program_state import ProgramError, ProgramRunning, ProgramTimedOut
+
+    state = env.program_state()
+    if isinstance(state, ProgramError):
+        details = state.error or {}
+        return str(details.get("error") or "States.Runtime"), str(details.get("cause") or "")
+    if isinstance(state, ProgramTimedOut):
+        return "States.Timeout", "the child execution timed out"
+    if isinstance(state, ProgramRunning):
+        # An exception escaped the child's program (e.g. its ItemSelector failed): moto
+        # counts the item as failed, and so does the threshold.
+        return "States.Runtime", "the child execution ended with an internal error"
+    return None  # ProgramEnded (succeeded) or ProgramStopped (aborted: not a failure)
+
+
+def _threshold_exceeded(map_env: Any, error: str, cause: str, detail: str) -> Exception:
+    from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, HistoryEventType
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+
+    typ = StatesErrorNameType.StatesExceedToleratedFailureThreshold
+    head = f"{error}: " if error else ""
+    room = _CAUSE_MAX - len(head) - len(detail)
+    if len(cause) > room:
+        cause = cause[:max(room - 3, 0)] + "..."
+    details = ExecutionFailedEventDetails(error=typ.to_name(), cause=f"{head}{cause}{detail}")
+    return FailureEventException(failure_event=FailureEvent(
+        env=map_env, error_name=StatesErrorName(typ=typ), event_type=HistoryEventType.MapStateFailed,
+        event_details={"executionFailedEventDetails": details}))

@@ -147,7 +147,11 @@ class _Emitter:
             state = S.lambda_task(arns.function_placeholder(target.key).token, payload)
             fe = node.is_foreach
         else:
-            command = envelope.batch_command_template(flow, step, is_start=is_start, mode=mode)
+            # A user's @batch(image=...) has sfnflow installed; the default stock image
+            # gets the bootstrap that fetches it (batch_bootstrap.py).
+            bat = node.decorator("batch")
+            command = envelope.batch_command_template(flow, step, is_start=is_start, mode=mode,
+                                                      sfnflow_in_image=bool(bat is not None and bat.image))
             state = S.batch_task(
                 step,
                 arns.job_queue_placeholder(target.queue).token,

@@ -100,6 +100,13 @@ def _batch(
     image: str | None = None,
     queue: str | None = None,
 ) -> BatchSpec:
+    """Run the step on AWS Batch.
+
+    `image`: a container image with Python, sfnflow and boto3 installed; the job runs
+    `python -m runtime.batch_main`. Without it the step runs on a stock
+    `python:<your major.minor>-slim`, which installs boto3 and fetches the flow's code
+    package at start (it needs outbound access to PyPI and S3).
+    """
     return BatchSpec(cpu=cpu, memory=memory, gpu=gpu, image=image, queue=queue)
 
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from sfn_compiler.batch_bootstrap import STOCK_IMAGE_BOOTSTRAP
+
 from cloudrun_util import EXAMPLES, compiled, read_cloud, run_local
 
 
@@ -32,6 +34,7 @@ def test_example_matches_its_local_run(path: Path, tmp_path: Path, monkeypatch: 
         assert (result.output["run"], result.output["p"]) == ("cloud-run-1", "0")  # pointers only
         remote = read_cloud(cloud, graph.name)  # Flow(name).latest_run, from S3 + DynamoDB
         batch_jobs = len(cloud.batch.jobs) if cloud.batch else 0
+        programs = {job.command[1:3] for job in (cloud.batch.jobs if cloud.batch else [])}
     print(f"{path.stem}: {seconds:.2f} s under the harness, {batch_jobs} Batch job(s)")
     assert remote["id"] == "cloud-run-1" and remote["status"] == "SUCCEEDED"
     assert remote["tasks"].keys() == local["tasks"].keys()
@@ -42,3 +45,6 @@ def test_example_matches_its_local_run(path: Path, tmp_path: Path, monkeypatch: 
     # Batch steps really ran as Batch jobs (one per Batch task).
     batch_steps = {s for s, t in flow.model.compute if t.kind == "batch"}
     assert batch_jobs == sum(1 for (step, _) in remote["tasks"] if step in batch_steps)
+    # No example names an image: every job ran the stock-image bootstrap, which fetched the
+    # code package from the harness's moto server.
+    assert programs == ({("-c", STOCK_IMAGE_BOOTSTRAP)} if batch_jobs else set())

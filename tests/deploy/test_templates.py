@@ -109,6 +109,15 @@ def test_gpu_steps_get_an_ec2_queue_and_cpu_steps_fargate(synthesized: Synthesiz
     mixed.has_resource_properties("AWS::EC2::Subnet", {"MapPublicIpOnLaunch": True})
 
 
+def test_default_batch_image_is_a_public_stock_python_of_this_minor(synthesized: Synthesized) -> None:
+    """No Docker Hub login, and the deployer's Python minor (cloud pickles load on the laptop)."""
+    expected = f"public.ecr.aws/docker/library/python:{sys.version_info.major}.{sys.version_info.minor}-slim"
+    for stem in ("train", "mixed_compute"):
+        jobs = [r for r in synthesized.template(stem)["Resources"].values()
+                if r["Type"] == "AWS::Batch::JobDefinition"]
+        assert jobs and {j["Properties"]["ContainerProperties"]["Image"] for j in jobs} == {expected}
+
+
 def test_fargate_sizes() -> None:
     from cdk.batch import fargate_size
 
