@@ -31,8 +31,10 @@ def print_summary(result: LocalRunResult) -> None:
         error = task.error or {}
         click.echo(f"\nStep '{task.step}' (task {task.task_id}, attempt {task.attempt}) failed:", err=True)
         click.echo((error.get("traceback") or f"{error.get('type')}: {error.get('message')}").rstrip(), err=True)
-    if len(failed) > 1:
-        click.echo(f"({len(failed) - 1} more failed task(s); see sfnflow logs {result.run_id}/<step>)", err=True)
+    # Tasks the engine stopped because the run was ending are not failures of their own.
+    others = [t for t in failed[1:] if (t.error or {}).get("type") not in ("Cancelled", "Aborted")]
+    if others:
+        click.echo(f"({len(others)} more failed task(s); see sfnflow logs {result.run_id}/<step>)", err=True)
     if not failed and result.error:
         click.echo(f"\n{result.error.get('type')}: {result.error.get('message')}", err=True)
     click.echo(f"\nRun {pathspec} failed after {result.seconds:.1f}s ({tally}). Everything saved so far is kept.",
