@@ -1,7 +1,15 @@
 """Shared pytest options and fixtures."""
 from __future__ import annotations
 
+import signal
+
 import pytest
+
+# A shell starts background jobs with SIGINT ignored, and an ignored signal stays ignored
+# across exec: the Ctrl-C tests' child processes would then never see their interrupt
+# and hang. Give the suite (and so every child it starts) the normal Ctrl-C behaviour.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
