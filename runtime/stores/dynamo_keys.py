@@ -2,10 +2,10 @@
 
 Everything that must agree on the table's layout reads it from here: the runtime's
 `DynamoMetadataStore`, the CDK stack (via `table_definition`), the tests, and the state
-machine's own status writes (`run_status_update_parameters`). `sfn_compiler` is
-stdlib-only and must not import `runtime`; when the compiler emits the status write it
-should copy these shapes through a small shared module (or receive the Parameters dict
-from the deployer), never re-spell them.
+machine's own status writes. Those are emitted by the compiler, which must not import
+`runtime`, so the key names they share (pk/sk/gpk/gsk, the run item's sk) and the
+updateItem Parameters live in `sfn_compiler.asl.status`, and this module takes them
+from there (runtime may import sfn_compiler).
 
 One table, on-demand, generic key names so that several item kinds share it:
 
@@ -33,27 +33,25 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from sfn_compiler.asl import arns
+from sfn_compiler.asl.status import GPK, GSK, PK, RUN_SK, SK, run_status_update_parameters
+
 __all__ = [
     "ATTEMPT_PREFIX", "FLOWS_PK", "GPK", "GSK", "INDEX_NEWEST_FIRST", "PK", "RUN_SK", "SK", "TAG_PREFIX",
     "attempt_prefix", "attempt_sk", "created_key", "flow_gpk", "iso_ms", "parse_iso", "run_pk",
     "run_status_update_parameters", "table_definition", "tag_gpk", "tag_sk",
 ]
 
-PK = "pk"
-SK = "sk"
-GPK = "gpk"
-GSK = "gsk"
 INDEX_NEWEST_FIRST = "newest_first"
 
-RUN_SK = "RUN"
 ATTEMPT_PREFIX = "ATT#"
 TAG_PREFIX = "TAG#"
 FLOWS_PK = "FLOWS"
 
 _ATTEMPT_DIGITS = 8  # Step Functions allows MaxAttempts up to 99999999
 
-# Default placeholder for the table in emitted ASL (filled like arns.py's placeholders).
-TABLE_PLACEHOLDER = "${MetadataTable}"
+# The table's placeholder in emitted ASL (filled like arns.py's other placeholders).
+TABLE_PLACEHOLDER = arns.metadata_table_placeholder().token
 
 
 # -- keys ------------------------------------------------------------------------------------
@@ -145,55 +143,4 @@ def table_definition(table_name: str) -> dict[str, Any]:
             ],
             "Projection": {"ProjectionType": "ALL"},
         }],
-    }
-
-
-# -- the state machine's own status write ------------------------------------------------------
-def run_status_update_parameters(
-    flow: str, status: str, *, table: str = TABLE_PLACEHOLDER, error_path: str | None = None,
-) -> dict[str, Any]:
-    """ASL `Parameters` of an `arn:aws:states:::dynamodb:updateItem` Task ending a run.
-
-    Placed at the top level of the state machine (so `$$.Execution.Name` is the run id),
-    after the end step (status SUCCEEDED) or behind a top-level Catch (status FAILED,
-    `error_path` naming where the Catch put Step Functions' {"Error", "Cause"}).
-
-    First terminal status wins: the condition lets the write through only while the run
-    is RUNNING or has no status yet, so whichever of the runtime and the state machine
-    ends the run first is kept. The loser's state fails with
-    `DynamoDB.ConditionalCheckFailedException`; the compiler should Catch that and carry on.
-    If no task ever recorded the run (the start step crashed before writing it), the
-    update creates a minimal run item that still lists under its flow, newest first (its
-    creation time is then the time this state entered).
-    """
-    names = {"#st": "status", "#fin": "finished_iso", "#flow": "flow", "#run": "run_id",
-             "#gpk": GPK, "#gsk": GSK}
-    values: dict[str, Any] = {
-        ":st": {"S": status},
-        ":running": {"S": "RUNNING"},
-        ":now": {"S.$": "$$.State.EnteredTime"},
-        ":flow": {"S": flow},
-        ":run": {"S.$": "$$.Execution.Name"},
-        ":gpk": {"S": flow_gpk(flow)},
-        # Not $$.Execution.StartTime: moto's interpreter (the embedded engine) hands it over as a
-        # datetime that cannot be serialised. A run first recorded here lists at its end time.
-        ":gsk": {"S.$": "States.Format('{}#{}', $$.State.EnteredTime, $$.Execution.Name)"},
-    }
-    sets = ["#st = :st", "#fin = :now", "#flow = if_not_exists(#flow, :flow)",
-            "#run = if_not_exists(#run, :run)", "#gpk = if_not_exists(#gpk, :gpk)",
-            "#gsk = if_not_exists(#gsk, :gsk)"]
-    if error_path:
-        names["#err"] = "sfn_error"
-        values[":err"] = {"S.$": f"States.JsonToString({error_path})"}
-        sets.append("#err = :err")
-    return {
-        "TableName": table,
-        "Key": {
-            PK: {"S.$": f"States.Format('RUN#{flow}#{{}}', $$.Execution.Name)"},
-            SK: {"S": RUN_SK},
-        },
-        "UpdateExpression": "SET " + ", ".join(sets),
-        "ConditionExpression": "attribute_not_exists(#st) OR #st = :running",
-        "ExpressionAttributeNames": names,
-        "ExpressionAttributeValues": values,
     }

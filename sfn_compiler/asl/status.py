@@ -12,9 +12,9 @@ with a true status:
 the error that ended it. Both writes are conditional (first terminal status wins); the
 loser's `DynamoDB.ConditionalCheckFailedException` is caught and the run carries on.
 
-The key shape below is a copy of runtime/stores/dynamo_keys.py's (this package is
-standard-library only and must not import `runtime`); tests/unit/test_status.py keeps the
-two equal. State names contain a dot, so they cannot clash with step names (identifiers)
+The key names below are the one spelling of them: runtime/stores/dynamo_keys.py (the
+rest of the table's layout) imports them from here, since this package must not import
+`runtime`. State names contain a dot, so they cannot clash with step names (identifiers)
 or with step helpers (`<step>.catch`, ...).
 """
 from __future__ import annotations
@@ -48,7 +48,7 @@ DYNAMODB_TRANSIENT_RETRY: dict[str, Any] = {
     "BackoffRate": 2,
 }
 
-# -- the key shape (copied from runtime.stores.dynamo_keys; a test keeps them equal) --------
+# -- the key names the status write shares with runtime.stores.dynamo_keys ----------------
 PK, SK, GPK, GSK = "pk", "sk", "gpk", "gsk"
 RUN_SK = "RUN"
 RUN_RUNNING = "RUNNING"
