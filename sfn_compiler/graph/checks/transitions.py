@@ -7,7 +7,7 @@ from typing import Iterator
 
 from ...dsl.flowspec import RESERVED_NAMES
 from ..model import FlowGraph
-from .base import Analysis, Finding, quoted
+from .base import Analysis, Check, Finding, quoted
 
 
 def check_no_start(graph: FlowGraph, analysis: Analysis) -> Iterator[Finding]:
@@ -31,45 +31,33 @@ def check_next_missing(graph: FlowGraph, analysis: Analysis) -> Iterator[Finding
                           "Make `self.next(self.<step>)` the last statement of the step.")
 
 
-def check_next_not_last(graph: FlowGraph, analysis: Analysis) -> Iterator[Finding]:
-    for node in graph:
-        if node.next_call.problem == "not_last":
-            yield Finding(node.next_call.line, node.name,
-                          "calls `self.next(...)`, but not as its last statement.",
-                          "Move one unconditional `self.next(...)` to the end of the step "
-                          "(branching on a value is not supported).")
+def _next_problem_check(problem: str, message: str, hint: str) -> Check:
+    """A check reporting the steps whose `self.next` the builder marked with `problem`."""
+
+    def check(graph: FlowGraph, analysis: Analysis) -> Iterator[Finding]:
+        for node in graph:
+            if node.next_call.problem == problem:
+                yield Finding(node.next_call.line, node.name, message, hint)
+
+    check.__name__ = f"check_next_{problem}"  # the check's name in diagnostics: next-<problem>
+    return check
 
 
-def check_next_bad_target(graph: FlowGraph, analysis: Analysis) -> Iterator[Finding]:
-    for node in graph:
-        if node.next_call.problem == "bad_target":
-            yield Finding(node.next_call.line, node.name,
-                          "`self.next(...)` must name steps as `self.<step>`.",
-                          "Write e.g. `self.next(self.train)`; names in variables or strings "
-                          "cannot be read before the run.")
-
-
-def check_next_bad_foreach(graph: FlowGraph, analysis: Analysis) -> Iterator[Finding]:
-    for node in graph:
-        if node.next_call.problem == "bad_foreach":
-            yield Finding(node.next_call.line, node.name,
-                          "`foreach=` must be a string literal naming an artifact.",
-                          "Write e.g. `self.next(self.body, foreach=\"items\")` after setting `self.items`.")
-
-
-def check_next_bad_keyword(graph: FlowGraph, analysis: Analysis) -> Iterator[Finding]:
-    for node in graph:
-        if node.next_call.problem == "bad_keyword":
-            yield Finding(node.next_call.line, node.name,
-                          "`self.next(...)` takes only step targets and `foreach=`.",
-                          "Remove the other keyword arguments.")
-
-
-def check_next_in_end(graph: FlowGraph, analysis: Analysis) -> Iterator[Finding]:
-    for node in graph:
-        if node.next_call.problem == "in_end":
-            yield Finding(node.next_call.line, node.name, "the end step calls `self.next(...)`.",
-                          "Remove it: a run finishes when 'end' returns.")
+check_next_not_last = _next_problem_check(
+    "not_last", "calls `self.next(...)`, but not as its last statement.",
+    "Move one unconditional `self.next(...)` to the end of the step (branching on a value is not supported).")
+check_next_bad_target = _next_problem_check(
+    "bad_target", "`self.next(...)` must name steps as `self.<step>`.",
+    "Write e.g. `self.next(self.train)`; names in variables or strings cannot be read before the run.")
+check_next_bad_foreach = _next_problem_check(
+    "bad_foreach", "`foreach=` must be a string literal naming an artifact.",
+    "Write e.g. `self.next(self.body, foreach=\"items\")` after setting `self.items`.")
+check_next_bad_keyword = _next_problem_check(
+    "bad_keyword", "`self.next(...)` takes only step targets and `foreach=`.",
+    "Remove the other keyword arguments.")
+check_next_in_end = _next_problem_check(
+    "in_end", "the end step calls `self.next(...)`.",
+    "Remove it: a run finishes when 'end' returns.")
 
 
 def check_unknown_target(graph: FlowGraph, analysis: Analysis) -> Iterator[Finding]:
