@@ -40,8 +40,8 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from runtime.package import CodePackage
-from sfn_compiler.asl import arns
 from sfn_compiler.compile import CompiledFlow
+from sfn_compiler.contract.placeholders import ResourceNames, placeholder_values
 
 from .config import DeployConfig
 from .nag import acknowledge, acknowledge_findings
@@ -50,7 +50,6 @@ __all__ = ["FlowStack", "HANDLER"]
 
 HANDLER = "runtime.lambda_handler.handler"
 _DDB_INTEGRATION = "arn:aws:states:::dynamodb:"
-_TABLE_PLACEHOLDER = "MetadataTable"  # runtime.stores.dynamo_keys.TABLE_PLACEHOLDER
 
 
 class FlowStack(Stack):
@@ -159,22 +158,13 @@ class FlowStack(Stack):
 
     # -- state machine -------------------------------------------------------------------
     def _substitutions(self) -> dict[str, str]:
-        values: dict[str, str] = {}
-        for p in self.compiled.model.placeholders:
-            if p.kind == arns.KIND_LAMBDA_FUNCTION:
-                values[p.name] = self.functions[p.ref].function_arn
-            elif p.kind == arns.KIND_JOB_QUEUE:
-                values[p.name] = self.batch.queues[p.ref].job_queue_arn
-            elif p.kind == arns.KIND_JOB_DEFINITION:
-                values[p.name] = self.batch.job_definitions[p.ref].job_definition_arn
-            elif p.kind == arns.KIND_BUCKET:
-                values[p.name] = self.bucket.bucket_name
-            elif p.name == _TABLE_PLACEHOLDER or "table" in p.kind:
-                values[p.name] = self.table.table_name
-            else:  # a compiler change the deployer does not know yet
-                raise ValueError(f"the compiled state machine uses placeholder ${{{p.name}}} (kind {p.kind!r}) "
-                                 "that FlowStack cannot fill; update cdk/flow_stack.py")
-        return values
+        batch = self.batch
+        names = ResourceNames(
+            bucket=self.bucket.bucket_name, table=self.table.table_name,
+            functions={key: fn.function_arn for key, fn in self.functions.items()},
+            job_queues={kind: q.job_queue_arn for kind, q in batch.queues.items()} if batch else {},
+            job_definitions={key: j.job_definition_arn for key, j in batch.job_definitions.items()} if batch else {})
+        return placeholder_values(self.compiled.model.placeholders, names)
 
     def _state_machine(self) -> sfn.StateMachine:
         name = self.config.stack_name
