@@ -1,7 +1,7 @@
 """Runs one step anywhere, against stores behind small protocols.
 
 - `runtime.task.run_task(envelope, env)`: the one function Lambda, Batch and the local
-  workers call (see sfn_compiler/envelope.py for the envelope and result).
+  workers call (see sfn_compiler/contract/envelope.py for the envelope and result).
 - `runtime.stores`: artifact store (content-addressed, over a BlobStore: disk or S3) and
   metadata store (SQLite or DynamoDB).
 - `runtime.engine`: the local embedded engine (moto). It is the only part that imports

@@ -5,7 +5,7 @@ stock Python image has neither sfnflow nor boto3, so there the command is
 `python -c STOCK_IMAGE_BOOTSTRAP --flow F ...` (sfn_compiler/batch_bootstrap.py): it
 installs boto3 if missing, fetches the code package and calls main() from it.
 
-The arguments are the ones `sfn_compiler.envelope.batch_command_template` puts in the
+The arguments are the ones `sfn_compiler.contract.envelope.batch_command_template` puts in the
 job's Command; configuration comes from the job definition's environment, as for Lambda
 (SFNFLOW_BUCKET, SFNFLOW_TABLE, SFNFLOW_FLOW_FILE, SFNFLOW_PREFIX), plus where the code
 package lives when the image does not carry the flow:
@@ -34,7 +34,7 @@ import zipfile
 from typing import Any, Mapping, Sequence
 
 from sfn_compiler.batch_bootstrap import STOCK_IMAGE_BOOTSTRAP  # re-exported: the one copy lives there
-from sfn_compiler.envelope import envelope_from_batch_args
+from sfn_compiler.contract.envelope import envelope_from_batch_args
 
 from .errors import PlatformError, UserCodeError
 from .lambda_handler import ENV_BUCKET, ENV_FLOW_FILE, build_environment, package_root

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from sfn_compiler.envelope import child_task_id
+from sfn_compiler.contract.envelope import child_task_id
 from sfn_compiler.graph.model import FlowGraph, StepNode
 
 from . import serialize as ser

@@ -1,7 +1,7 @@
 """Errors a task raises, named so that Step Functions' Retry/Catch can tell them apart.
 
 Lambda reports a handler's exception class name as the error name, so the class names
-here ARE the contract (sfn_compiler.envelope.USER_CODE_ERROR / PLATFORM_ERROR).
+here ARE the contract (sfn_compiler.contract.envelope.USER_CODE_ERROR / PLATFORM_ERROR).
 """
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 from typing import Any, Mapping
 
-from sfn_compiler.envelope import TaskEnvelope
+from sfn_compiler.contract.envelope import TaskEnvelope
 
 from .errors import PlatformError, TaskError
 from .task import TaskEnvironment, run_task

@@ -7,7 +7,7 @@ per flow file (`FlowCache`), the stores keep their connections and caches.
 Per task: build the flow object (without FlowSpec.__init__), attach a TaskContext, set
 `current`, run the step with stdout/stderr captured, check `self.next(...)` against the
 graph, store new or changed artifacts, write the task index (only on success), record
-the attempt, and return the small result of sfn_compiler.envelope's contract.
+the attempt, and return the small result of sfn_compiler.contract.envelope's contract.
 Modes: a normal step; MODE_CATCH (record a caught failure, pass the parent's artifacts
 on); a resumed run's reused step (copy the origin task's index by reference).
 """
@@ -21,7 +21,7 @@ from typing import Any, Iterator
 
 from sfn_compiler.diagnostics import FlowDefinitionError
 from sfn_compiler.dsl.current import current
-from sfn_compiler.envelope import MODE_CATCH, MODE_STEP, TaskEnvelope, child_task_id, foreach_items_key
+from sfn_compiler.contract.envelope import MODE_CATCH, MODE_STEP, TaskEnvelope, child_task_id, foreach_items_key
 from sfn_compiler.graph.builder import build_graph
 from sfn_compiler.graph.model import StepNode
 from sfn_compiler.loader import load_flow

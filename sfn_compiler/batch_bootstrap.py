@@ -19,7 +19,7 @@ Standard library only until boto3 is importable.
 """
 from __future__ import annotations
 
-__all__ = ["BATCH_MAIN_MODULE", "STOCK_IMAGE_BOOTSTRAP", "batch_command_prefix"]
+__all__ = ["BATCH_MAIN_MODULE", "STOCK_IMAGE_BOOTSTRAP", "batch_command_prefix", "batch_command_prefixes"]
 
 BATCH_MAIN_MODULE = "runtime.batch_main"
 
@@ -56,3 +56,8 @@ def batch_command_prefix(sfnflow_in_image: bool) -> list[str]:
     if sfnflow_in_image:
         return ["python", "-m", BATCH_MAIN_MODULE]
     return ["python", "-c", STOCK_IMAGE_BOOTSTRAP]
+
+
+def batch_command_prefixes() -> tuple[list[str], list[str]]:
+    """Both program parts, for reading a command back whichever image it was built for."""
+    return batch_command_prefix(True), batch_command_prefix(False)

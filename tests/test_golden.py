@@ -3,7 +3,7 @@
 examples/<stem>.py -> tests/golden/<stem>.asl.json, compared as dicts;
 `pytest --update-golden` rewrites them. The moto tests create every golden state
 machine, and execute the Lambda-only examples with a fake task runtime that speaks the
-envelope contract (sfn_compiler/envelope.py), so the ASL's routing is checked end to end:
+envelope contract (sfn_compiler/contract/envelope.py), so the ASL's routing is checked end to end:
 Parallel, inline and Distributed Maps, Retry, Catch.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from sfn_compiler import envelope
+from sfn_compiler.contract import envelope
 from sfn_compiler.asl import arns
 from sfn_compiler.compile import CompiledFlow, asl_json, compile_flow
 from sfn_compiler.graph.builder import build_graph

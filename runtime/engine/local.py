@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
-from sfn_compiler import envelope as env_contract
+from sfn_compiler.contract import envelope as env_contract
 from sfn_compiler.asl import arns
 
 from .workers import Cancelled, Executor, PoolClosed, RunTaskExecutor, WorkerCrashed, WorkerError, WorkerPool

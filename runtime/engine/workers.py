@@ -408,7 +408,7 @@ class RunTaskExecutor:
         return self._env
 
     def __call__(self, payload: dict[str, Any]) -> Any:
-        from sfn_compiler.envelope import TaskEnvelope
+        from sfn_compiler.contract.envelope import TaskEnvelope
 
         from runtime.task import run_task
 

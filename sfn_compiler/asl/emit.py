@@ -19,7 +19,7 @@ import json
 import os
 from typing import Any
 
-from .. import envelope
+from ..contract import envelope
 from ..deploy_model import COMPUTE_LAMBDA, ComputeTarget
 from ..graph.model import FlowGraph, StepKind, StepNode
 from . import arns

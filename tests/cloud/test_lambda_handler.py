@@ -14,7 +14,7 @@ from runtime.errors import PlatformError, UserCodeError
 from runtime.stores.artifacts import ArtifactStore
 from runtime.stores.dynamodb import DynamoMetadataStore
 from runtime.stores.s3 import S3BlobStore
-from sfn_compiler.envelope import TaskEnvelope
+from sfn_compiler.contract.envelope import TaskEnvelope
 
 EXAMPLE = "examples/linear.py"  # relative to the package root, as the deployer sets it
 

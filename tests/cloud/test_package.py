@@ -56,7 +56,7 @@ def test_ships_flow_local_modules_runtime_and_cloudpickle(project: Path) -> None
                      "models/util.py"]
     assert pkg.flow_file == "flow.py"
     assert "runtime/lambda_handler.py" in pkg.files and "runtime/task.py" in pkg.files
-    assert "sfn_compiler/envelope.py" in pkg.files and "sfnflow/__init__.py" in pkg.files
+    assert "sfn_compiler/contract/envelope.py" in pkg.files and "sfnflow/__init__.py" in pkg.files
     assert "cloudpickle/cloudpickle.py" in pkg.files
     assert not [f for f in pkg.files if f.startswith(("sfnflow/cli/", "runtime/engine/", "tests/"))
                 or "__pycache__" in f or f.endswith(".pyc")]

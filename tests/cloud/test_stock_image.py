@@ -31,7 +31,7 @@ from runtime.stores.artifacts import ArtifactStore
 from runtime.stores.dynamo_keys import table_definition
 from runtime.stores.dynamodb import DynamoMetadataStore
 from runtime.stores.s3 import S3BlobStore
-from sfn_compiler import envelope
+from sfn_compiler.contract import envelope
 
 CREDS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
 LOCAL_INDEX = Path("/opt/pypi/simple")  # this machine's offline package index (file://)

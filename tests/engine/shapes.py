@@ -1,4 +1,4 @@
-"""Hand-written ASL following sfn_compiler.envelope's contract (what compile_flow emits).
+"""Hand-written ASL following sfn_compiler.contract.envelope's contract (what compile_flow emits).
 
 State payload {"run", "p"} (+ "fe" after a foreach); Lambda tasks get envelope_template's
 Payload; foreach steps return {"n", "items"} picked by ResultSelector. Step names drive
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sfn_compiler import envelope
+from sfn_compiler.contract import envelope
 from sfn_compiler.asl import states as S
 
 FLOW = "EngineFlow"

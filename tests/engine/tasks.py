@@ -1,7 +1,7 @@
 """Trivial task executors the engine tests' workers import (no sfnflow runtime involved).
 
 An executor gets the task envelope payload ({"flow", "step", "run", "task", "attempt", ...})
-and returns the task result of sfn_compiler.envelope's contract.
+and returns the task result of sfn_compiler.contract.envelope's contract.
 """
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ import pytest
 from runtime.errors import UserCodeError
 from runtime.stores import local_stores
 from runtime.task import FlowCache, TaskEnvironment, run_task
-from sfn_compiler.envelope import MODE_CATCH, TaskEnvelope, foreach_items_key
+from sfn_compiler.contract.envelope import MODE_CATCH, TaskEnvelope, foreach_items_key
 
 HEADER = "from sfnflow import FlowSpec, Parameter, JSONType, step, retry, catch, current, environment\n"
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from runtime.task import run_task
 from sfn_compiler.dsl import current
-from sfn_compiler.envelope import TaskEnvelope
+from sfn_compiler.contract.envelope import TaskEnvelope
 
 MUTATE = """
     import os

@@ -9,8 +9,8 @@ import pytest
 from runtime.errors import CaughtException, PlatformError, UserCodeError
 from runtime.stores import ATTEMPT_CAUGHT, ATTEMPT_FAILED
 from runtime.task import run_task
-from sfn_compiler import envelope as contract
-from sfn_compiler.envelope import MODE_CATCH, TaskEnvelope
+from sfn_compiler.contract import envelope as contract
+from sfn_compiler.contract.envelope import MODE_CATCH, TaskEnvelope
 
 FAILING = """
     class FailingFlow(FlowSpec):

@@ -8,7 +8,7 @@ import pytest
 
 from runtime.stores import ATTEMPT_REUSED, ATTEMPT_SUCCEEDED, RunRecord
 from runtime.task import run_task
-from sfn_compiler.envelope import TaskEnvelope, foreach_items_key
+from sfn_compiler.contract.envelope import TaskEnvelope, foreach_items_key
 
 
 def _blob_count(root) -> int:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from sfn_compiler import envelope
+from sfn_compiler.contract import envelope
 from sfn_compiler.batch_bootstrap import STOCK_IMAGE_BOOTSTRAP, batch_command_prefix
 from sfn_compiler.compile import CompileOptions, compile_flow
 from sfn_compiler.dsl import FlowSpec, batch, step

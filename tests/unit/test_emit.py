@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sfn_compiler import envelope
+from sfn_compiler.contract import envelope
 from sfn_compiler.asl import arns
 from sfn_compiler.asl.limits import HISTORY_BUDGET, payload_cap, state_names
 from sfn_compiler.asl import status
