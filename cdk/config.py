@@ -13,6 +13,8 @@ import sys
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping
 
+from sfn_compiler.contract.task_config import ENV_CDK_FLOW
+
 __all__ = ["DATASTORE_STACK", "DeployConfig", "config_from_context", "flow_stack_name"]
 
 DATASTORE_STACK = "sfnflow-datastore"
@@ -101,7 +103,7 @@ def config_from_context(get: Callable[[str], Any], environ: Mapping[str, str] | 
     batch_max_vcpus, log_retention_days.
     """
     environ = os.environ if environ is None else environ
-    flow = get("flow") or environ.get("SFNFLOW_FLOW", "")
+    flow = get("flow") or environ.get(ENV_CDK_FLOW, "")
     values: dict[str, Any] = {"flow_file": str(flow), "with_batch": str(get("with") or "") == "batch"}
     for key in ("stack_name", "datastore_stack", "bucket_name", "python_version", "batch_image", "vpc_id"):
         if get(key):

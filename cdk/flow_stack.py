@@ -41,14 +41,14 @@ from constructs import Construct
 
 from runtime.package import CodePackage
 from sfn_compiler.compile import CompiledFlow
+from sfn_compiler.contract import task_config
 from sfn_compiler.contract.placeholders import ResourceNames, placeholder_values
 
 from .config import DeployConfig
 from .nag import acknowledge, acknowledge_findings
 
-__all__ = ["FlowStack", "HANDLER"]
+__all__ = ["FlowStack"]
 
-HANDLER = "runtime.lambda_handler.handler"
 _DDB_INTEGRATION = "arn:aws:states:::dynamodb:"
 
 
@@ -68,8 +68,8 @@ class FlowStack(Stack):
             self, "Metadata", table_name=Fn.import_value(config.table_export),
             global_indexes=_index_names())
         self.code_bucket, self.code_key = self._code_asset(package)
-        self.task_env = {"SFNFLOW_BUCKET": self.bucket.bucket_name, "SFNFLOW_TABLE": self.table.table_name,
-                            "SFNFLOW_FLOW_FILE": package.flow_file}
+        self.task_env = task_config.task_environment(self.bucket.bucket_name, self.table.table_name,
+                                                     package.flow_file)
         self.functions = self._functions()
         self.batch = self._batch()
         self.state_machine = self._state_machine()
@@ -107,7 +107,7 @@ class FlowStack(Stack):
             env = dict(spec.environment)
             env.update(self.task_env)
             fn = lambda_.Function(
-                self, f"Function_{spec.key}", runtime=runtime, handler=HANDLER,
+                self, f"Function_{spec.key}", runtime=runtime, handler=task_config.LAMBDA_HANDLER,
                 code=lambda_.Code.from_bucket(self.code_bucket, self.code_key),
                 memory_size=spec.memory_mb, timeout=Duration.seconds(spec.timeout_s),
                 architecture=lambda_.Architecture.ARM_64 if spec.architecture == "arm64" else lambda_.Architecture.X86_64,
@@ -150,8 +150,9 @@ class FlowStack(Stack):
             return None
         from .batch import BatchCompute
 
-        env = dict(self.task_env)
-        env["SFNFLOW_CODE_KEY"] = self.code_key  # batch_main fetches and checks the package
+        # batch_main fetches and checks the package named by its key
+        env = task_config.batch_environment(self.bucket.bucket_name, self.table.table_name,
+                                            self.package.flow_file, self.code_key)
         compute = BatchCompute(self, "Batch", model=model, config=self.config, environment=env,
                                grant_data=self._grant_data)
         return compute  # the job role reads the package through _grant_data

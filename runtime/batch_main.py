@@ -7,11 +7,9 @@ installs boto3 if missing, fetches the code package and calls main() from it.
 
 The arguments are the ones `sfn_compiler.contract.envelope.batch_command_template` puts in the
 job's Command; configuration comes from the job definition's environment, as for Lambda
-(SFNFLOW_BUCKET, SFNFLOW_TABLE, SFNFLOW_FLOW_FILE, SFNFLOW_PREFIX), plus where the code
-package lives when the image does not carry the flow:
-
-    SFNFLOW_CODE_URL   s3://bucket/key of the code package, or
-    SFNFLOW_CODE_KEY   its key in SFNFLOW_BUCKET
+(sfn_compiler/contract/task_config.py), plus where the code package lives when the image
+does not carry the flow: SFNFLOW_CODE_URL (s3://bucket/key) or SFNFLOW_CODE_KEY (its key
+in SFNFLOW_BUCKET).
 
 If the flow file is not under the package root (an image with sfnflow installed but not
 this flow), the package is downloaded, checked against the sha256 in its
@@ -35,16 +33,14 @@ from typing import Any, Mapping, Sequence
 
 from sfn_compiler.batch_bootstrap import STOCK_IMAGE_BOOTSTRAP  # re-exported: the one copy lives there
 from sfn_compiler.contract.envelope import envelope_from_batch_args
+from sfn_compiler.contract.task_config import ENV_BUCKET, ENV_CODE_KEY, ENV_CODE_URL, ENV_FLOW_FILE
 
 from .errors import PlatformError, UserCodeError
-from .lambda_handler import ENV_BUCKET, ENV_FLOW_FILE, build_environment, package_root
+from .lambda_handler import build_environment, package_root
 from .task import run_task
 
-__all__ = ["ENV_CODE_KEY", "ENV_CODE_URL", "EXIT_OK", "EXIT_PLATFORM", "EXIT_USER", "STOCK_IMAGE_BOOTSTRAP",
+__all__ = ["EXIT_OK", "EXIT_PLATFORM", "EXIT_USER", "STOCK_IMAGE_BOOTSTRAP",
            "ensure_code", "main"]
-
-ENV_CODE_URL = "SFNFLOW_CODE_URL"
-ENV_CODE_KEY = "SFNFLOW_CODE_KEY"
 
 EXIT_OK = 0
 EXIT_USER = 1

@@ -2,13 +2,10 @@
 
 Thin on purpose: configuration comes from the function's environment (set by the
 deployer), the stores and the TaskEnvironment are built once per container and reused
-by warm invocations, and everything else is `runtime.task.run_task`.
-
-    SFNFLOW_BUCKET     artifact bucket                        (required)
-    SFNFLOW_TABLE      metadata table                         (required)
-    SFNFLOW_FLOW_FILE  the flow file, relative to the package root (the folder holding
-                       `runtime/`, i.e. the unpacked code package; /var/task on Lambda)
-    SFNFLOW_PREFIX     key prefix inside the bucket           (optional)
+by warm invocations, and everything else is `runtime.task.run_task`. The variables
+(SFNFLOW_BUCKET, SFNFLOW_TABLE, SFNFLOW_FLOW_FILE, SFNFLOW_PREFIX) are the task
+configuration of sfn_compiler/contract/task_config.py; the flow file is relative to the
+package root (the folder holding `runtime/`: the unpacked code package, /var/task on Lambda).
 
 Errors keep their class names, because Lambda reports an exception's class name as the
 error name Step Functions matches in Retry/Catch: `UserCodeError` (the step's code
@@ -22,16 +19,12 @@ import os
 from typing import Any, Mapping
 
 from sfn_compiler.contract.envelope import TaskEnvelope
+from sfn_compiler.contract.task_config import ENV_BUCKET, ENV_FLOW_FILE, ENV_PREFIX, ENV_TABLE, REQUIRED
 
 from .errors import PlatformError, TaskError
 from .task import TaskEnvironment, run_task
 
-__all__ = ["ENV_BUCKET", "ENV_FLOW_FILE", "ENV_PREFIX", "ENV_TABLE", "build_environment", "handler", "package_root"]
-
-ENV_BUCKET = "SFNFLOW_BUCKET"
-ENV_TABLE = "SFNFLOW_TABLE"
-ENV_FLOW_FILE = "SFNFLOW_FLOW_FILE"
-ENV_PREFIX = "SFNFLOW_PREFIX"
+__all__ = ["build_environment", "handler", "package_root"]
 
 _MAX_CACHED_RUNS = 256  # a warm container serves many runs over hours; keep its run cache small
 
@@ -54,7 +47,7 @@ def build_environment(environ: Mapping[str, str], compute: str, root: str | None
     from .stores.dynamodb import DynamoMetadataStore
     from .stores.s3 import S3BlobStore
 
-    missing = [name for name in (ENV_BUCKET, ENV_TABLE, ENV_FLOW_FILE) if not environ.get(name)]
+    missing = [name for name in REQUIRED if not environ.get(name)]
     if missing:
         raise PlatformError(f"the task's environment lacks {', '.join(missing)}; redeploy the flow "
                             "(the deployer sets these on every Lambda function and Batch job definition).")

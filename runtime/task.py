@@ -22,6 +22,7 @@ from typing import Any, Iterator
 from sfn_compiler.diagnostics import FlowDefinitionError
 from sfn_compiler.dsl.current import current
 from sfn_compiler.contract.envelope import MODE_CATCH, MODE_STEP, TaskEnvelope, child_task_id, foreach_items_key
+from sfn_compiler.contract.task_config import ENV_USER
 from sfn_compiler.graph.builder import build_graph
 from sfn_compiler.graph.model import StepNode
 from sfn_compiler.loader import load_flow
@@ -320,7 +321,7 @@ def _set_current(envelope: TaskEnvelope, env: TaskEnvironment, run: RunRecord) -
     current._set(
         flow_name=envelope.flow, run_id=envelope.run, step_name=envelope.step, task_id=envelope.task,
         retry_count=envelope.attempt, origin_run_id=run.origin_run_id, tags=tuple(envelope.tags or run.tags),
-        username=os.environ.get("SFNFLOW_USER") or os.environ.get("USER"),
+        username=os.environ.get(ENV_USER) or os.environ.get("USER"),
         is_running_locally=env.compute == "local", is_running_on_lambda=env.compute == "lambda",
         is_running_on_batch=env.compute == "batch",
     )

@@ -19,12 +19,12 @@ Standard library only until boto3 is importable.
 """
 from __future__ import annotations
 
+from .contract.task_config import BATCH_ENTRY_COMMAND, BATCH_MAIN_MODULE, ENV_BUCKET, ENV_CODE_KEY, ENV_CODE_URL
+
 __all__ = ["BATCH_MAIN_MODULE", "STOCK_IMAGE_BOOTSTRAP", "batch_command_prefix", "batch_command_prefixes"]
 
-BATCH_MAIN_MODULE = "runtime.batch_main"
-
 # Where the code package is: SFNFLOW_CODE_URL (s3://bucket/key) or SFNFLOW_CODE_KEY in
-# SFNFLOW_BUCKET, as runtime.batch_main.ensure_code reads them.
+# SFNFLOW_BUCKET (contract/task_config.py), as runtime.batch_main.ensure_code reads them.
 STOCK_IMAGE_BOOTSTRAP = ";".join([
     "import importlib.util,io,os,subprocess,sys,tempfile,zipfile",
     # No boto3 in a stock image: pip it into a fresh folder (the task needs a route to PyPI).
@@ -34,7 +34,7 @@ STOCK_IMAGE_BOOTSTRAP = ";".join([
     "sys.path.insert(0,t)",
     "import boto3",
     "e=os.environ",
-    "u=e.get(\"SFNFLOW_CODE_URL\") or \"s3://\"+e[\"SFNFLOW_BUCKET\"]+\"/\"+e[\"SFNFLOW_CODE_KEY\"]",
+    f"u=e.get(\"{ENV_CODE_URL}\") or \"s3://\"+e[\"{ENV_BUCKET}\"]+\"/\"+e[\"{ENV_CODE_KEY}\"]",
     "b,k=u[5:].split(\"/\",1)",
     "d=tempfile.mkdtemp(prefix=\"sfnflow-code-\")",
     "zipfile.ZipFile(io.BytesIO(boto3.client(\"s3\").get_object(Bucket=b,Key=k)[\"Body\"].read())).extractall(d)",
@@ -54,7 +54,7 @@ def batch_command_prefix(sfnflow_in_image: bool) -> list[str]:
             False for the default stock image, which gets the bootstrap.
     """
     if sfnflow_in_image:
-        return ["python", "-m", BATCH_MAIN_MODULE]
+        return list(BATCH_ENTRY_COMMAND)
     return ["python", "-c", STOCK_IMAGE_BOOTSTRAP]
 
 

@@ -44,12 +44,14 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
+from sfn_compiler.contract.task_config import is_setting
+
 __all__ = ["BatchJobRun", "BatchRunner", "LambdaRunner"]
 
 
 def _lambda_environment(fn: Any) -> dict[str, str]:
     """The caller's environment less its sfnflow settings, plus what Lambda sets, plus the function's."""
-    env = {k: v for k, v in dict(os.environ).items() if not k.startswith("SFNFLOW_")}
+    env = {k: v for k, v in dict(os.environ).items() if not is_setting(k)}
     env.update({
         "AWS_LAMBDA_FUNCTION_NAME": fn.function_name,
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_size),
@@ -217,7 +219,7 @@ class BatchRunner:
 
     def _environment(self, job: Any, props: dict[str, Any], overrides: dict[str, Any]) -> dict[str, str]:
         # An image's environment: no PYTHONPATH, none of the caller's sfnflow settings.
-        env = {k: v for k, v in dict(os.environ).items() if not k.startswith("SFNFLOW_") and k != "PYTHONPATH"}
+        env = {k: v for k, v in dict(os.environ).items() if not is_setting(k) and k != "PYTHONPATH"}
         for pair in list(props.get("environment") or []) + list(overrides.get("environment") or []):
             env[str(pair["name"])] = str(pair["value"])
         env.update({

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from sfn_compiler.asl import arns
+from sfn_compiler.contract import task_config
 
 from . import moto_patches  # no moto import at module level; imported here, never lazily (see wait)
 from .cloud_compute import BatchRunner, LambdaRunner
@@ -44,8 +45,8 @@ __all__ = ["CloudRunResult", "DeployedFlow", "MotoCloud"]
 
 LOG = logging.getLogger(__name__)
 
-HANDLER = "runtime.lambda_handler.handler"
-BATCH_COMMAND = ["python", "-m", "runtime.batch_main"]  # the ASL's Command override replaces it
+HANDLER = task_config.LAMBDA_HANDLER
+BATCH_COMMAND = list(task_config.BATCH_ENTRY_COMMAND)  # the ASL's Command override replaces it
 DEFAULT_IMAGE = f"public.ecr.aws/docker/library/python:{sys.version_info.major}.{sys.version_info.minor}"
 _TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {
     "Service": ["lambda.amazonaws.com", "states.amazonaws.com", "batch.amazonaws.com", "ecs-tasks.amazonaws.com"]}}]}
@@ -191,9 +192,7 @@ class MotoCloud:
         model = compiled.model
         package = build_code_package(flow_file, include)
         code_key, _ = upload_code_package(package, self.client("s3"), self.bucket, self.prefix)
-        env = {"SFNFLOW_BUCKET": self.bucket, "SFNFLOW_TABLE": self.table, "SFNFLOW_FLOW_FILE": package.flow_file}
-        if self.prefix:
-            env["SFNFLOW_PREFIX"] = self.prefix
+        env = task_config.task_environment(self.bucket, self.table, package.flow_file, self.prefix)
         functions = {f.key: self._function(model.flow_name, f, code_key, env) for f in model.functions}
         queues: dict[str, str] = {}
         jobs: dict[str, str] = {}
@@ -201,7 +200,7 @@ class MotoCloud:
             self._ensure_batch()
             for kind in sorted({j.queue for j in model.job_definitions}):
                 queues[kind] = self._job_queue(f"{model.flow_name}-{kind}")
-            jobs = {j.key: self._job_definition(model.flow_name, j, {**env, "SFNFLOW_CODE_KEY": code_key})
+            jobs = {j.key: self._job_definition(model.flow_name, j, {**env, task_config.ENV_CODE_KEY: code_key})
                     for j in model.job_definitions}
         values = self._placeholder_values(model, functions, queues, jobs)
         definition = arns.substitute(compiled.asl_text, values)

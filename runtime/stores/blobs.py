@@ -14,10 +14,11 @@ import os
 import threading
 from typing import Iterator
 
+from sfn_compiler.contract.task_config import ENV_ROOT
+
 __all__ = ["LOCAL_DIR_NAME", "LocalBlobStore", "resolve_local_root"]
 
 LOCAL_DIR_NAME = ".sfnflow"
-ROOT_ENV = "SFNFLOW_ROOT"
 _TMP_COUNTER = itertools.count()
 
 
@@ -33,7 +34,7 @@ def resolve_local_root(flow_file: str | None = None, root: str | None = None, *,
     """
     if root:
         return os.path.abspath(root)
-    env_root = os.environ.get(ROOT_ENV)
+    env_root = os.environ.get(ENV_ROOT)
     if env_root:
         return os.path.abspath(env_root)
     here = os.path.abspath(start or os.getcwd())

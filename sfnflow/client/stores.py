@@ -18,14 +18,11 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from sfn_compiler.contract.task_config import ENV_BUCKET, ENV_DATASTORE, ENV_PREFIX, ENV_ROOT, ENV_TABLE
 from sfn_compiler.diagnostics import SfnflowError
 
 __all__ = ["ENV_DATASTORE", "Stores", "get_stores", "set_root", "use_cloud"]
 
-ENV_DATASTORE = "SFNFLOW_DATASTORE"  # "local" (default) | "s3"
-ENV_BUCKET = "SFNFLOW_BUCKET"
-ENV_TABLE = "SFNFLOW_TABLE"
-ENV_PREFIX = "SFNFLOW_PREFIX"
 _CLOUD_NAMES = ("s3", "cloud", "aws")
 
 _override: str | None = None
@@ -108,7 +105,7 @@ def _find_root() -> str:
     from runtime.stores.blobs import resolve_local_root
 
     root = resolve_local_root()
-    if not os.path.isdir(root) and os.environ.get("SFNFLOW_ROOT"):
+    if not os.path.isdir(root) and os.environ.get(ENV_ROOT):
         raise SfnflowError(f"no local runs in {root} (SFNFLOW_ROOT): the folder does not exist. "
                            "Run a flow first (sfnflow run FLOW.py), or fix SFNFLOW_ROOT.")
     if not os.path.isdir(root):

@@ -1,0 +1,63 @@
+"""The task configuration: what a deployer sets on every Lambda function and Batch job
+definition, and what the task runtime reads back. Every `SFNFLOW_*` name is spelled here.
+
+A deployed task finds its stores and its flow through environment variables:
+
+    SFNFLOW_BUCKET     artifact bucket                                       (required)
+    SFNFLOW_TABLE      metadata table (DynamoDB)                             (required)
+    SFNFLOW_FLOW_FILE  the flow file, relative to the code package's root    (required)
+    SFNFLOW_PREFIX     key prefix inside the bucket                          (optional)
+    SFNFLOW_CODE_KEY   Batch only: the code package's key in SFNFLOW_BUCKET, or
+    SFNFLOW_CODE_URL   Batch only: s3://bucket/key of the code package
+
+The Lambda functions run `LAMBDA_HANDLER`; a Batch job definition's own command is
+`BATCH_ENTRY_COMMAND` (each Task state overrides it with the full command line, see
+sfn_compiler/batch_bootstrap.py). The other names are read on the user's machine.
+"""
+from __future__ import annotations
+
+__all__ = [
+    "BATCH_ENTRY_COMMAND", "BATCH_MAIN_MODULE", "ENV_BUCKET", "ENV_CDK_FLOW", "ENV_CODE_KEY", "ENV_CODE_URL",
+    "ENV_DATASTORE", "ENV_FLOW_FILE", "ENV_PREFIX", "ENV_ROOT", "ENV_TABLE", "ENV_USER", "LAMBDA_HANDLER",
+    "REQUIRED", "SETTING_PREFIX", "batch_environment", "is_setting", "task_environment",
+]
+
+SETTING_PREFIX = "SFNFLOW_"
+
+# -- set by the deployer, read by runtime.lambda_handler / runtime.batch_main ---------------
+ENV_BUCKET = "SFNFLOW_BUCKET"
+ENV_TABLE = "SFNFLOW_TABLE"
+ENV_FLOW_FILE = "SFNFLOW_FLOW_FILE"
+ENV_PREFIX = "SFNFLOW_PREFIX"
+ENV_CODE_KEY = "SFNFLOW_CODE_KEY"
+ENV_CODE_URL = "SFNFLOW_CODE_URL"
+REQUIRED = (ENV_BUCKET, ENV_TABLE, ENV_FLOW_FILE)
+
+# -- read on the user's machine ---------------------------------------------------------------
+ENV_ROOT = "SFNFLOW_ROOT"  # the local store root (runtime.stores.blobs.find_root)
+ENV_DATASTORE = "SFNFLOW_DATASTORE"  # the client reads "local" (default) or "s3" stores
+ENV_USER = "SFNFLOW_USER"  # who started a run (else $USER)
+ENV_CDK_FLOW = "SFNFLOW_FLOW"  # the flow file cdk/app.py synthesizes (else the `flow` context value)
+
+# -- the programs the deployables run -------------------------------------------------------
+LAMBDA_HANDLER = "runtime.lambda_handler.handler"
+BATCH_MAIN_MODULE = "runtime.batch_main"
+BATCH_ENTRY_COMMAND = ("python", "-m", BATCH_MAIN_MODULE)
+
+
+def task_environment(bucket: str, table: str, flow_file: str, prefix: str = "") -> dict[str, str]:
+    """The variables every Lambda function and Batch job definition of a flow gets."""
+    env = {ENV_BUCKET: bucket, ENV_TABLE: table, ENV_FLOW_FILE: flow_file}
+    if prefix:
+        env[ENV_PREFIX] = prefix
+    return env
+
+
+def batch_environment(bucket: str, table: str, flow_file: str, code_key: str, prefix: str = "") -> dict[str, str]:
+    """A Batch job definition's variables: the task's, plus where its code package is."""
+    return {**task_environment(bucket, table, flow_file, prefix), ENV_CODE_KEY: code_key}
+
+
+def is_setting(name: str) -> bool:
+    """An sfnflow setting, which a task's own environment must not inherit from the machine running it."""
+    return name.startswith(SETTING_PREFIX)
