@@ -16,7 +16,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from runtime.stores.dynamo_keys import table_definition
+from sfn_compiler.contract.table_layout import table_definition
 
 from .config import DeployConfig
 from .nag import acknowledge
@@ -48,7 +48,7 @@ class DatastoreStack(Stack):
 
 
 def _table(scope: Construct) -> dynamodb.Table:
-    """The metadata table, key for key as runtime.stores.dynamo_keys.table_definition says."""
+    """The metadata table, key for key as sfn_compiler.contract.table_layout.table_definition says."""
     spec = table_definition("unused")
     types = {a["AttributeName"]: a["AttributeType"] for a in spec["AttributeDefinitions"]}
 

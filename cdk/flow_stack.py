@@ -274,7 +274,7 @@ def _retention(config: DeployConfig) -> logs.RetentionDays:
 
 
 def _index_names() -> list[str]:
-    from runtime.stores.dynamo_keys import table_definition
+    from sfn_compiler.contract.table_layout import table_definition
 
     return [i["IndexName"] for i in table_definition("x").get("GlobalSecondaryIndexes", [])]
 

@@ -169,7 +169,7 @@ def _execute(monkeypatch: pytest.MonkeyPatch, path: Path, fanout: dict[str, int]
         role = iam.create_role(RoleName="sfn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
         boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
         # The state machine writes the run's end status itself (asl/status.py).
-        from runtime.stores.dynamo_keys import table_definition
+        from sfn_compiler.contract.table_layout import table_definition
 
         boto3.client("dynamodb", region_name=REGION).create_table(**table_definition(TABLE))
         lam = boto3.client("lambda", region_name=REGION)

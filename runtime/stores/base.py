@@ -16,15 +16,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+# The statuses a run item carries, which the state machine writes too.
+from sfn_compiler.contract.table_layout import RUN_FAILED, RUN_RUNNING, RUN_SUCCEEDED
+
 __all__ = [
     "ATTEMPT_CAUGHT", "ATTEMPT_FAILED", "ATTEMPT_REUSED", "ATTEMPT_RUNNING", "ATTEMPT_STATUSES",
     "ATTEMPT_SUCCEEDED", "AttemptRecord", "BlobStore", "MetadataStore", "RUN_ABORTED", "RUN_FAILED",
     "RUN_RUNNING", "RUN_STATUSES", "RUN_SUCCEEDED", "RunExistsError", "RunRecord", "TaskIndex", "TaskRecord",
 ]
 
-RUN_RUNNING = "RUNNING"
-RUN_SUCCEEDED = "SUCCEEDED"
-RUN_FAILED = "FAILED"
 RUN_ABORTED = "ABORTED"
 RUN_STATUSES = (RUN_RUNNING, RUN_SUCCEEDED, RUN_FAILED, RUN_ABORTED)
 

@@ -1,6 +1,6 @@
 """MetadataStore on one on-demand DynamoDB table, for runs in the cloud.
 
-Key layout: runtime.stores.dynamo_keys (shared with the CDK stack and the state machine's
+Key layout: sfn_compiler.contract.table_layout (shared with the CDK stack and the state machine's
 own status writes). Writes that two parties can race are conditional:
 
 - create_run puts the run, its tag items and nothing else in one transaction that fails
@@ -27,13 +27,11 @@ import threading
 import time
 from typing import Any, Iterator
 
-from . import dynamo_keys as keys
+from sfn_compiler.contract import table_layout as keys
+
 from .base import ATTEMPT_RUNNING, RUN_RUNNING, AttemptRecord, RunExistsError, RunRecord
 
-__all__ = ["DynamoMetadataStore", "RunExistsError", "run_status_update_parameters", "table_definition"]
-
-table_definition = keys.table_definition
-run_status_update_parameters = keys.run_status_update_parameters
+__all__ = ["DynamoMetadataStore", "RunExistsError"]
 
 _MAX_TRANSACTION_ITEMS = 100  # TransactWriteItems limit: the run item + 99 tags
 _BATCH_GET_MAX = 100  # BatchGetItem limit per call
@@ -42,7 +40,7 @@ _BATCH_GET_MAX = 100  # BatchGetItem limit per call
 
 
 class DynamoMetadataStore:
-    """MetadataStore over one DynamoDB table (see dynamo_keys for the key design)."""
+    """MetadataStore over one DynamoDB table (see sfn_compiler.contract.table_layout for the key design)."""
 
     def __init__(self, table_name: str, client: Any = None) -> None:
         self.table_name = table_name
@@ -82,8 +80,8 @@ class DynamoMetadataStore:
         item = _drop_none({
             keys.PK: _s(pk), keys.SK: _s(keys.RUN_SK),
             keys.GPK: _s(keys.flow_gpk(record.flow)), keys.GSK: _s(gsk),
-            "kind": _s("run"), "flow": _s(record.flow), "run_id": _s(record.run_id),
-            "status": _s(record.status or RUN_RUNNING), "created_at": _n(created),
+            "kind": _s("run"), keys.ATTR_FLOW: _s(record.flow), keys.ATTR_RUN_ID: _s(record.run_id),
+            keys.ATTR_STATUS: _s(record.status or RUN_RUNNING), "created_at": _n(created),
             "finished_at": _n(record.finished_at), "parameters": _json(record.parameters),
             "tags": _json(list(record.tags)), "origin_run_id": _s(record.origin_run_id),
             "resume_steps": _json(list(record.resume_steps)), "error": _json(record.error),
@@ -113,7 +111,7 @@ class DynamoMetadataStore:
 
     def finish_run(self, flow: str, run_id: str, status: str, error: dict[str, Any] | None = None) -> None:
         """End a RUNNING run. A run already ended (by anyone) or never recorded is left alone."""
-        names = {"#pk": keys.PK, "#st": "status", "#fin": "finished_at"}
+        names = {"#pk": keys.PK, "#st": keys.ATTR_STATUS, "#fin": "finished_at"}
         values = {":st": _s(status), ":fin": _n(time.time()), ":running": _s(RUN_RUNNING)}
         update = "SET #st = :st, #fin = :fin"
         if error is not None:
@@ -303,14 +301,15 @@ def _run(item: dict[str, Any]) -> RunRecord:
     if created is None:  # an item the state machine created: only its GSI key has the time
         created = keys.parse_iso(_str(item, keys.GSK, "").split("#", 1)[0]) or 0.0
     finished = _num(item, "finished_at")
-    if finished is None and _str(item, "finished_iso"):
-        finished = keys.parse_iso(_str(item, "finished_iso"))
+    if finished is None and _str(item, keys.ATTR_FINISHED_ISO):
+        finished = keys.parse_iso(_str(item, keys.ATTR_FINISHED_ISO))
     return RunRecord(
-        flow=_str(item, "flow", ""), run_id=_str(item, "run_id", ""), status=_str(item, "status", RUN_RUNNING),
+        flow=_str(item, keys.ATTR_FLOW, ""), run_id=_str(item, keys.ATTR_RUN_ID, ""),
+        status=_str(item, keys.ATTR_STATUS, RUN_RUNNING),
         created_at=created, finished_at=finished, parameters=_loads(item, "parameters") or {},
         tags=_loads(item, "tags") or [], origin_run_id=_str(item, "origin_run_id"),
         resume_steps=_loads(item, "resume_steps") or [],
-        error=_loads(item, "error") or _sfn_error(_loads(item, "sfn_error")),
+        error=_loads(item, "error") or _sfn_error(_loads(item, keys.ATTR_SFN_ERROR)),
         trigger=_str(item, "trigger", "cloud"), code_version=_str(item, "code_version"),
         flow_file=_str(item, "flow_file"),
     )

@@ -12,18 +12,18 @@ with a true status:
 the error that ended it. Both writes are conditional (first terminal status wins); the
 loser's `DynamoDB.ConditionalCheckFailedException` is caught and the run carries on.
 
-The key names below are the one spelling of them: runtime/stores/dynamo_keys.py (the
-rest of the table's layout) imports them from here, since this package must not import
-`runtime`. State names contain a dot, so they cannot clash with step names (identifiers)
-or with step helpers (`<step>.catch`, ...).
+The updateItem itself (keys, attributes, condition) is part of the table's layout,
+spelled once in sfn_compiler/contract/table_layout.py. State names contain a dot, so
+they cannot clash with step names (identifiers) or with step helpers (`<step>.catch`, ...).
 """
 from __future__ import annotations
 
 from typing import Any
 
+from ..contract.table_layout import RUN_FAILED, RUN_SUCCEEDED, run_status_update_parameters
 from . import arns
 
-__all__ = ["DONE", "FAILED", "RAISE", "SUCCEEDED", "add_run_status", "run_status_update_parameters"]
+__all__ = ["DONE", "FAILED", "RAISE", "SUCCEEDED", "add_run_status"]
 
 SUCCEEDED = "run.succeeded"
 FAILED = "run.failed"
@@ -48,60 +48,11 @@ DYNAMODB_TRANSIENT_RETRY: dict[str, Any] = {
     "BackoffRate": 2,
 }
 
-# -- the key names the status write shares with runtime.stores.dynamo_keys ----------------
-PK, SK, GPK, GSK = "pk", "sk", "gpk", "gsk"
-RUN_SK = "RUN"
-RUN_RUNNING = "RUNNING"
-RUN_SUCCEEDED = "SUCCEEDED"
-RUN_FAILED = "FAILED"
 _CATCHABLE_TYPES = ("Task", "Parallel", "Map")
 
 # History events the success path adds at the top level: the updateItem Task (entered,
 # scheduled, started, succeeded, exited) and the Succeed state (entered, exited).
 STATUS_EVENTS = 5 + 2
-
-
-def run_status_update_parameters(
-    flow: str, status: str, *, table: str | None = None, error_path: str | None = None,
-) -> dict[str, Any]:
-    """ASL `Parameters` of an `arn:aws:states:::dynamodb:updateItem` Task ending a run.
-
-    Top level only (`$$.Execution.Name` is the run id there). The condition lets the
-    write through only while the run is RUNNING or not recorded at all; a run never
-    recorded (its start task crashed first) is created with just enough to list under
-    its flow, newest first, at the time this state entered.
-    """
-    names = {"#st": "status", "#fin": "finished_iso", "#flow": "flow", "#run": "run_id",
-             "#gpk": GPK, "#gsk": GSK}
-    values: dict[str, Any] = {
-        ":st": {"S": status},
-        ":running": {"S": RUN_RUNNING},
-        ":now": {"S.$": "$$.State.EnteredTime"},
-        ":flow": {"S": flow},
-        ":run": {"S.$": "$$.Execution.Name"},
-        ":gpk": {"S": f"FLOW#{flow}"},
-        # Not $$.Execution.StartTime: moto's interpreter hands it over as a datetime it
-        # cannot serialise. A run first recorded here lists at its end time.
-        ":gsk": {"S.$": "States.Format('{}#{}', $$.State.EnteredTime, $$.Execution.Name)"},
-    }
-    sets = ["#st = :st", "#fin = :now", "#flow = if_not_exists(#flow, :flow)",
-            "#run = if_not_exists(#run, :run)", "#gpk = if_not_exists(#gpk, :gpk)",
-            "#gsk = if_not_exists(#gsk, :gsk)"]
-    if error_path:
-        names["#err"] = "sfn_error"
-        values[":err"] = {"S.$": f"States.JsonToString({error_path})"}
-        sets.append("#err = :err")
-    return {
-        "TableName": table or arns.metadata_table_placeholder().token,
-        "Key": {
-            PK: {"S.$": f"States.Format('RUN#{flow}#{{}}', $$.Execution.Name)"},
-            SK: {"S": RUN_SK},
-        },
-        "UpdateExpression": "SET " + ", ".join(sets),
-        "ConditionExpression": "attribute_not_exists(#st) OR #st = :running",
-        "ExpressionAttributeNames": names,
-        "ExpressionAttributeValues": values,
-    }
 
 
 def _status_task(flow: str, status: str, next_state: str, error_path: str | None) -> dict[str, Any]:

@@ -51,7 +51,7 @@ def s3(aws: None) -> Any:
 def ddb(aws: None) -> Any:
     import boto3
 
-    from runtime.stores.dynamo_keys import table_definition
+    from sfn_compiler.contract.table_layout import table_definition
 
     client = boto3.client("dynamodb", region_name=REGION)
     client.create_table(**table_definition(TABLE))

@@ -9,7 +9,7 @@ import pytest
 from runtime.stores.base import (
     ATTEMPT_CAUGHT, ATTEMPT_FAILED, ATTEMPT_RUNNING, ATTEMPT_SUCCEEDED, AttemptRecord, MetadataStore, RunRecord,
 )
-from runtime.stores.dynamo_keys import attempt_sk, created_key, iso_ms, parse_iso, table_definition
+from sfn_compiler.contract.table_layout import attempt_sk, created_key, iso_ms, parse_iso, table_definition
 from runtime.stores.dynamodb import DynamoMetadataStore, RunExistsError
 
 T0 = 1_714_564_800.0  # 2024-05-01T12:00:00Z

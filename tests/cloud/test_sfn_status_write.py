@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from runtime.stores.base import RunRecord
-from runtime.stores.dynamo_keys import run_status_update_parameters
+from sfn_compiler.contract.table_layout import run_status_update_parameters
 from runtime.stores.dynamodb import DynamoMetadataStore
 
 ROLE = "arn:aws:iam::123456789012:role/sfn"

@@ -28,7 +28,7 @@ import pytest
 from runtime.batch_main import STOCK_IMAGE_BOOTSTRAP
 from runtime.package import build_code_package, upload_code_package
 from runtime.stores.artifacts import ArtifactStore
-from runtime.stores.dynamo_keys import table_definition
+from sfn_compiler.contract.table_layout import table_definition
 from runtime.stores.dynamodb import DynamoMetadataStore
 from runtime.stores.s3 import S3BlobStore
 from sfn_compiler.contract import envelope

@@ -150,7 +150,7 @@ def test_state_machine_role_is_least_privilege(synthesized: Synthesized) -> None
 def test_datastore_is_retained_encrypted_and_on_demand(synthesized: Synthesized) -> None:
     from aws_cdk.assertions import Template
 
-    from runtime.stores.dynamo_keys import table_definition
+    from sfn_compiler.contract.table_layout import table_definition
 
     template = Template.from_stack(synthesized.datastore)
     template.has_resource("AWS::S3::Bucket", {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"})

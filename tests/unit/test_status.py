@@ -5,28 +5,33 @@ from typing import Any
 
 import pytest
 
-from runtime.stores import dynamo_keys
 from sfn_compiler.asl import arns, status
+from sfn_compiler.contract import table_layout as layout
 from sfn_compiler.compile import compile_flow
 from sfn_compiler.dsl import FlowSpec, catch, step
 from sfn_compiler.graph.builder import build_graph
 
 
+def _format(intrinsic: str, *args: str) -> str:
+    """Evaluate `States.Format('...{}...', ...)` with the given argument values."""
+    template = intrinsic[len("States.Format('"):intrinsic.index("',")]
+    return template.format(*args)
+
+
 @pytest.mark.parametrize("state,error_path", [("SUCCEEDED", None), ("FAILED", "$.error")])
-def test_key_shape_equals_the_runtime_one(state: str, error_path: str | None) -> None:
-    ours = status.run_status_update_parameters("TrainFlow", state, error_path=error_path)
-    theirs = dynamo_keys.run_status_update_parameters("TrainFlow", state, error_path=error_path)
-    assert ours == theirs
-    assert ours["TableName"] == dynamo_keys.TABLE_PLACEHOLDER == arns.metadata_table_placeholder().token
-
-
-def test_key_constants_equal_the_runtime_ones() -> None:
-    assert (status.PK, status.SK, status.GPK, status.GSK, status.RUN_SK) == (
-        dynamo_keys.PK, dynamo_keys.SK, dynamo_keys.GPK, dynamo_keys.GSK, dynamo_keys.RUN_SK)
-    params = status.run_status_update_parameters("F", "SUCCEEDED")
-    assert params["ExpressionAttributeValues"][":gpk"] == {"S": dynamo_keys.flow_gpk("F")}
-    assert params["Key"][status.PK]["S.$"] == "States.Format('RUN#F#{}', $$.Execution.Name)"
-    assert dynamo_keys.run_pk("F", "{}") == "RUN#F#{}"
+def test_the_status_write_addresses_the_run_item_the_store_reads(state: str, error_path: str | None) -> None:
+    params = layout.run_status_update_parameters("TrainFlow", state, error_path=error_path)
+    assert params["TableName"] == arns.metadata_table_placeholder().token
+    key = params["Key"]
+    assert _format(key[layout.PK]["S.$"], "run-7") == layout.run_pk("TrainFlow", "run-7")
+    assert key[layout.SK] == {"S": layout.RUN_SK}
+    values = params["ExpressionAttributeValues"]
+    assert values[":gpk"] == {"S": layout.flow_gpk("TrainFlow")}
+    started = layout.iso_ms(1714564800.123)
+    assert _format(values[":gsk"]["S.$"], started, "run-7") == layout.created_key(1714564800.123, "run-7")
+    assert params["ExpressionAttributeNames"]["#st"] == layout.ATTR_STATUS
+    assert values[":st"] == {"S": state} and values[":running"] == {"S": layout.RUN_RUNNING}
+    assert ("#err" in params["ExpressionAttributeNames"]) == (error_path is not None)
 
 
 class Foreachy(FlowSpec):
@@ -72,8 +77,8 @@ def test_status_states_write_then_succeed_or_reraise() -> None:
     assert states["end"]["Next"] == status.SUCCEEDED
     ok, failed = states[status.SUCCEEDED], states[status.FAILED]
     assert ok["Resource"] == failed["Resource"] == "arn:aws:states:::dynamodb:updateItem"
-    assert ok["Parameters"] == status.run_status_update_parameters("Foreachy", "SUCCEEDED")
-    assert failed["Parameters"] == status.run_status_update_parameters("Foreachy", "FAILED", error_path="$.error")
+    assert ok["Parameters"] == layout.run_status_update_parameters("Foreachy", "SUCCEEDED")
+    assert failed["Parameters"] == layout.run_status_update_parameters("Foreachy", "FAILED", error_path="$.error")
     assert ok["ResultPath"] is None and ok["Next"] == status.DONE
     # Losing the race to an earlier terminal status is fine: carry on.
     assert ok["Catch"] == [{"ErrorEquals": ["DynamoDB.ConditionalCheckFailedException"], "ResultPath": None,

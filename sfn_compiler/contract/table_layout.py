@@ -1,11 +1,8 @@
-"""Key shapes of sfnflow's one DynamoDB metadata table, as plain data (standard library only).
+"""The layout of sfnflow's one DynamoDB metadata table, as plain data (pure, standard library only).
 
-Everything that must agree on the table's layout reads it from here: the runtime's
-`DynamoMetadataStore`, the CDK stack (via `table_definition`), the tests, and the state
-machine's own status writes. Those are emitted by the compiler, which must not import
-`runtime`, so the key names they share (pk/sk/gpk/gsk, the run item's sk) and the
-updateItem Parameters live in `sfn_compiler.asl.status`, and this module takes them
-from there (runtime may import sfn_compiler).
+Everything that must agree on it reads it from here: the runtime's `DynamoMetadataStore`,
+the CDK stacks (`table_definition`), the emulation, and the state machine's own
+run-status writes (`run_status_update_parameters`, emitted by sfn_compiler/asl/status.py).
 
 One table, on-demand, generic key names so that several item kinds share it:
 
@@ -33,22 +30,38 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sfn_compiler.asl import arns
-from sfn_compiler.asl.status import GPK, GSK, PK, RUN_SK, SK, run_status_update_parameters
+from ..asl import arns
 
 __all__ = [
-    "ATTEMPT_PREFIX", "FLOWS_PK", "GPK", "GSK", "INDEX_NEWEST_FIRST", "PK", "RUN_SK", "SK", "TAG_PREFIX",
-    "attempt_prefix", "attempt_sk", "created_key", "flow_gpk", "iso_ms", "parse_iso", "run_pk",
-    "run_status_update_parameters", "table_definition", "tag_gpk", "tag_sk",
+    "ATTEMPT_PREFIX", "ATTR_FINISHED_ISO", "ATTR_FLOW", "ATTR_RUN_ID", "ATTR_SFN_ERROR", "ATTR_STATUS",
+    "FLOWS_PK", "GPK", "GSK", "INDEX_NEWEST_FIRST", "PK", "RUN_FAILED", "RUN_RUNNING", "RUN_SK",
+    "RUN_SUCCEEDED", "SK", "TABLE_PLACEHOLDER", "TAG_PREFIX", "attempt_prefix", "attempt_sk", "created_key",
+    "flow_gpk", "iso_ms", "parse_iso", "run_pk", "run_status_update_parameters", "table_definition",
+    "tag_gpk", "tag_sk",
 ]
 
+# Generic key names, so that several item kinds share the table and its one index.
+PK, SK, GPK, GSK = "pk", "sk", "gpk", "gsk"
 INDEX_NEWEST_FIRST = "newest_first"
 
+RUN_SK = "RUN"
 ATTEMPT_PREFIX = "ATT#"
 TAG_PREFIX = "TAG#"
 FLOWS_PK = "FLOWS"
 
 _ATTEMPT_DIGITS = 8  # Step Functions allows MaxAttempts up to 99999999
+
+# Run item attributes that both the runtime and the state machine write.
+ATTR_STATUS = "status"
+ATTR_FLOW = "flow"
+ATTR_RUN_ID = "run_id"
+ATTR_FINISHED_ISO = "finished_iso"  # the state machine's end time (ISO text; the runtime writes finished_at)
+ATTR_SFN_ERROR = "sfn_error"  # Step Functions' {"Error", "Cause"} as JSON text
+
+# A run's statuses (runtime.stores.base adds ABORTED, which only local runs record).
+RUN_RUNNING = "RUNNING"
+RUN_SUCCEEDED = "SUCCEEDED"
+RUN_FAILED = "FAILED"
 
 # The table's placeholder in emitted ASL (filled like arns.py's other placeholders).
 TABLE_PLACEHOLDER = arns.metadata_table_placeholder().token
@@ -112,7 +125,11 @@ def parse_iso(text: str) -> float | None:
 
 
 def created_key(created_at: float, run_id: str) -> str:
-    return f"{iso_ms(created_at)}#{run_id}"
+    return _created_key_shape(iso_ms(created_at), run_id)
+
+
+def _created_key_shape(created_iso: str, run_id: str) -> str:
+    return f"{created_iso}#{run_id}"
 
 
 # -- the table -------------------------------------------------------------------------------
@@ -143,4 +160,51 @@ def table_definition(table_name: str) -> dict[str, Any]:
             ],
             "Projection": {"ProjectionType": "ALL"},
         }],
+    }
+
+
+# -- the state machine's write of a run's end ---------------------------------------------
+def run_status_update_parameters(
+    flow: str, status: str, *, table: str | None = None, error_path: str | None = None,
+) -> dict[str, Any]:
+    """ASL `Parameters` of an `arn:aws:states:::dynamodb:updateItem` Task ending a run.
+
+    Top level only (`$$.Execution.Name` is the run id there). The condition lets the
+    write through only while the run is RUNNING or not recorded at all; a run never
+    recorded (its start task crashed first) is created with just enough to list under
+    its flow, newest first, at the time this state entered.
+    """
+    # The keys as ASL intrinsics: the same builders, with `{}` where the run id and time go.
+    pk_format = f"States.Format('{run_pk(flow, '{}')}', $$.Execution.Name)"
+    gsk_format = f"States.Format('{_created_key_shape('{}', '{}')}', $$.State.EnteredTime, $$.Execution.Name)"
+    names = {"#st": ATTR_STATUS, "#fin": ATTR_FINISHED_ISO, "#flow": ATTR_FLOW, "#run": ATTR_RUN_ID,
+             "#gpk": GPK, "#gsk": GSK}
+    values: dict[str, Any] = {
+        ":st": {"S": status},
+        ":running": {"S": RUN_RUNNING},
+        ":now": {"S.$": "$$.State.EnteredTime"},
+        ":flow": {"S": flow},
+        ":run": {"S.$": "$$.Execution.Name"},
+        ":gpk": {"S": flow_gpk(flow)},
+        # Not $$.Execution.StartTime: moto's interpreter hands it over as a datetime it
+        # cannot serialise. A run first recorded here lists at its end time.
+        ":gsk": {"S.$": gsk_format},
+    }
+    sets = ["#st = :st", "#fin = :now", "#flow = if_not_exists(#flow, :flow)",
+            "#run = if_not_exists(#run, :run)", "#gpk = if_not_exists(#gpk, :gpk)",
+            "#gsk = if_not_exists(#gsk, :gsk)"]
+    if error_path:
+        names["#err"] = ATTR_SFN_ERROR
+        values[":err"] = {"S.$": f"States.JsonToString({error_path})"}
+        sets.append("#err = :err")
+    return {
+        "TableName": table or TABLE_PLACEHOLDER,
+        "Key": {
+            PK: {"S.$": pk_format},
+            SK: {"S": RUN_SK},
+        },
+        "UpdateExpression": "SET " + ", ".join(sets),
+        "ConditionExpression": "attribute_not_exists(#st) OR #st = :running",
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
     }
