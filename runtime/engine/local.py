@@ -3,7 +3,8 @@
 moto's Step Functions interpreter executes the ASL unchanged; Task states that invoke a
 Lambda function or submit a Batch job through one of the engine's routing ARNs run on a
 pool of warm local worker processes (runtime/engine/workers.py), through the patches in
-runtime/engine/moto_patches.py. One execution runs at a time per process.
+runtime/engine/patches/ (installed while the engine is open, removed when it closes).
+One engine per process at a time, one execution at a time per engine.
 
     with LocalEngine(max_workers=2, flow_file="flow.py", artifact_root=".sfnflow") as engine:
         result = engine.run(compiled.asl, model=compiled.model, run_id="r1",
@@ -18,7 +19,7 @@ foreach task wrote to the local artifact store, and a routing table name
 (`dynamodb:updateItem`, sfn_compiler/asl/status.py). Those writes are routed here and
 dropped: no DynamoDB table exists (creating one would add ~0.1 s to every run), and a
 local run's true status is recorded in the local (SQLite) store by sfnflow/local_run.py.
-The cloud harness (cloud_harness.py) runs the same writes against a real moto table.
+The emulation's MotoCloud (sfnflow/emulate/) runs the same writes against a real moto table.
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from sfn_compiler.contract import envelope as env_contract
 from sfn_compiler.asl import arns
+from sfn_compiler.contract.placeholders import ResourceNames, fill_definition
 
 from .workers import Cancelled, Executor, PoolClosed, RunTaskExecutor, WorkerCrashed, WorkerError, WorkerPool
 
@@ -60,7 +62,7 @@ class ExecutionResult:
     duration: float  # seconds from start_execution to the end
     run_id: str
     execution_arn: str
-    history: Any  # moto_patches.HistoryStats: events, by_type, max_*_bytes, kept events
+    history: Any  # patches.HistoryStats: events, by_type, max_*_bytes, kept events
     tasks: int = 0  # task invocations routed to workers (attempts included)
     task_failures: int = 0
     interrupted: bool = False  # engine.stop() ended it
@@ -117,6 +119,8 @@ class LocalEngine:
         self._lambda_prefix = arns.lambda_function_arn(region, ACCOUNT, ROUTE_PREFIX)
         self._queue_prefix = arns.job_queue_arn(region, ACCOUNT, ROUTE_PREFIX)
         self._mock: Any = None
+        self._hooks: Any = None  # patches.PatchHooks while open
+        self._patches: Any = None  # the patches' Installation while open
         self._saved_env: dict[str, str | None] = {}
         self._run: _RunState | None = None
         self._execution: Any = None
@@ -142,45 +146,48 @@ class LocalEngine:
             raise
 
     def _start_moto(self) -> None:
+        from .patches import ENGINE_GROUPS, REGISTRY, PatchHooks
+
         fake = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
                 "AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region}
+        self._hooks = PatchHooks(router=self, fast_retries=self.fast_retries, lean_history=self.lean_history)
+        self._patches = REGISTRY.install(self, self._hooks, ENGINE_GROUPS)  # refuses a second engine
         self._saved_env = {k: os.environ.get(k) for k in fake}
-        from . import moto_patches
-
-        hooks = moto_patches.HOOKS
-        if hooks.router is not None or hooks.lambda_runner is not None:
-            raise RuntimeError("another LocalEngine (or a MotoCloud) is already running in this process; "
-                               "close it first")
         os.environ.update(fake)
         from moto import mock_aws
 
-        moto_patches.install()
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True},
                                       "batch": {"use_docker": False}})
         self._mock.start()
-        hooks.router, hooks.fast_retries, hooks.lean_history = self, self.fast_retries, self.lean_history
         import boto3
 
         self._s3 = boto3.client("s3", region_name=self.region)
         self._s3.create_bucket(Bucket=BUCKET)
 
     def close(self) -> None:
-        """Stop any running execution, the workers and moto; restore the environment."""
-        self.stop()
-        from . import moto_patches
+        """Stop any running execution, the workers and moto; remove the patches; restore the environment.
 
-        hooks = moto_patches.HOOKS
-        if hooks.router is self:
-            hooks.router, hooks.stats, hooks.fast_retries, hooks.lean_history = None, None, False, False
-        if self._mock is not None:
-            self._mock.stop()
-            self._mock = None
-        for key, value in self._saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        self._saved_env = {}
+        Each step runs whatever the one before raised, so a failing close leaves nothing set.
+        """
+        try:
+            self.stop()
+        finally:
+            try:
+                if self._hooks is not None:
+                    self._hooks.close()
+                if self._mock is not None:
+                    self._mock.stop()
+                    self._mock = None
+            finally:
+                if self._patches is not None:
+                    self._patches.uninstall()
+                    self._patches = None
+                for key, value in self._saved_env.items():
+                    if value is None:
+                        os.environ.pop(key, None)
+                    else:
+                        os.environ[key] = value
+                self._saved_env = {}
 
     def stop(self) -> None:
         """Abort the running execution (ABORTED) and terminate the workers; safe from any thread."""
@@ -191,12 +198,12 @@ class LocalEngine:
         self.pool.close()
 
     # -- running ------------------------------------------------------------------------------
-    def run(self, asl: Any, *, run_id: str, execution_input: Mapping[str, Any] | None = None,
-            placeholders: Mapping[str, str] | None = None, model: Any = None,
+    def run(self, asl: Any, *, run_id: str, execution_input: Mapping[str, Any] | None = None, model: Any = None,
             on_event: EventCallback | None = None, artifact_root: str | None = None) -> ExecutionResult:
         """Run one execution named `run_id` to its end and return how it ended.
 
-        `asl` is an ASL dict or text, or a CompiledFlow (its .asl and .model are used).
+        `asl` is an ASL dict or text with its DeploymentModel `model`, or a CompiledFlow (its
+        .asl and .model are used).
 
         Ctrl-C while it runs aborts the execution (ABORTED), terminates the workers and
         re-raises KeyboardInterrupt; `stop()` from another thread makes it return a result
@@ -206,18 +213,18 @@ class LocalEngine:
             raise RuntimeError("the LocalEngine is not running (use it as a context manager)")
         from moto.stepfunctions.responses import get_backend
 
-        from . import moto_patches
+        from .patches import HistoryStats
 
         if hasattr(asl, "asl") and hasattr(asl, "model"):
             asl, model = asl.asl, model or asl.model
-        definition = self.fill_placeholders(asl, placeholders, model)
+        definition = self.fill_placeholders(asl, model)
         backend = get_backend(ACCOUNT, self.region)
         self._counter += 1
         machine = backend.create_state_machine(name=f"{ROUTE_PREFIX}{self._counter}", definition=definition,
                                                roleArn=f"arn:aws:iam::{ACCOUNT}:role/{ROUTE_PREFIX}role")
-        stats = moto_patches.HistoryStats()
+        stats = HistoryStats()
         self._run = _RunState(on_event, artifact_root or self.artifact_root)
-        moto_patches.HOOKS.stats = stats
+        self._hooks.stats = stats
         started = time.perf_counter()
         execution = backend.start_execution(machine.arn, name=run_id,
                                             execution_input=json.dumps(dict(execution_input or {})))
@@ -231,7 +238,7 @@ class LocalEngine:
             self.stop()
             self._wait_ended(execution, 2.0)
             self._run, self._execution = None, None
-            moto_patches.HOOKS.stats = None
+            self._hooks.stats = None
             raise
         if self._stopped.is_set():
             interrupted = True
@@ -239,7 +246,7 @@ class LocalEngine:
         duration = time.perf_counter() - started
         run = self._run
         self._run, self._execution = None, None
-        moto_patches.HOOKS.stats = None
+        self._hooks.stats = None
         status = _status(execution)
         return ExecutionResult(
             status=status, error=execution.error, cause=execution.cause,
@@ -247,40 +254,25 @@ class LocalEngine:
             execution_arn=execution.exec_arn, history=stats, tasks=run.tasks, task_failures=run.failures,
             interrupted=interrupted)
 
-    def fill_placeholders(self, asl: Mapping[str, Any] | str, placeholders: Mapping[str, str] | None = None,
-                          model: Any = None) -> str:
-        """The ASL text with every `${...}` filled with a routing ARN, the bucket, the table, or `placeholders`."""
+    def fill_placeholders(self, asl: Mapping[str, Any] | str, model: Any) -> str:
+        """The ASL text with every `${...}` of `model` (a DeploymentModel) filled with a routing
+        ARN, the artifact bucket or the routed table (sfn_compiler.contract.placeholders)."""
         text = asl if isinstance(asl, str) else json.dumps(asl)
-        values = dict(placeholders or {})
-        kinds = {p.name: (p.kind, p.ref) for p in getattr(model, "placeholders", ())}
-        unknown = []
-        for name in arns.placeholders_in(text):
-            if name in values:
-                continue
-            value = self._route_value(name, *kinds.get(name, ("", "")))
-            if value is None:
-                unknown.append(name)
-            else:
-                values[name] = value
-        if unknown:
-            raise ValueError(f"the local engine cannot fill placeholder(s) {', '.join(unknown)}; "
-                             "pass values with placeholders={...}")
-        return arns.substitute(text, values)
+        if model is None:
+            raise ValueError("the local engine needs the flow's deployment model to fill the ASL's placeholders "
+                             "(pass model=..., or a CompiledFlow)")
+        return fill_definition(text, model.placeholders, self.resource_names(model))
 
-    def _route_value(self, name: str, kind: str, ref: str) -> str | None:
-        head, _, tail = name.partition("_")
-        ref = ref or tail
-        if kind == arns.KIND_BUCKET or name == arns.ARTIFACT_BUCKET:
-            return BUCKET
-        if kind == arns.KIND_TABLE or name == arns.METADATA_TABLE:
-            return TABLE
-        if kind == arns.KIND_LAMBDA_FUNCTION or (not kind and head == "Function"):
-            return arns.lambda_function_arn(self.region, ACCOUNT, ROUTE_PREFIX + ref)
-        if kind == arns.KIND_JOB_QUEUE or (not kind and head == "JobQueue"):
-            return arns.job_queue_arn(self.region, ACCOUNT, ROUTE_PREFIX + ref)
-        if kind == arns.KIND_JOB_DEFINITION or (not kind and head == "JobDefinition"):
-            return arns.job_definition_arn(self.region, ACCOUNT, ROUTE_PREFIX + ref)
-        return None
+    def resource_names(self, model: Any) -> ResourceNames:
+        """The engine's resources for `model`: every function, queue and job definition is routed."""
+        def route(arn: Callable[[str, str, str], str], key: str) -> str:
+            return arn(self.region, ACCOUNT, ROUTE_PREFIX + key)
+
+        return ResourceNames(
+            bucket=BUCKET, table=TABLE,
+            functions={f.key: route(arns.lambda_function_arn, f.key) for f in model.functions},
+            job_queues={j.queue: route(arns.job_queue_arn, j.queue) for j in model.job_definitions},
+            job_definitions={j.key: route(arns.job_definition_arn, j.key) for j in model.job_definitions})
 
     def put_object(self, key: str, body: bytes) -> None:
         """Write into the artifact bucket in moto (tests, or items the runtime did not write)."""
@@ -308,7 +300,7 @@ class LocalEngine:
 
     def route(self, kind: str, target: str, parameters: dict[str, Any], watch: Any) -> Any:
         """Run one routed task on a worker; raise TaskFailed / TaskCancelled for the interpreter."""
-        from .moto_patches import TaskCancelled, TaskFailed
+        from .patches import TaskCancelled, TaskFailed
 
         run = self._run
         if run is None:

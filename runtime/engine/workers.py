@@ -207,10 +207,12 @@ class WorkerPool:
         return data
 
     def _spawn(self) -> _Worker:
-        assert self._ctrl is not None
         with self._spawn_lock:
-            self._ctrl.sendall(b"s")
-            msg, fds, _flags, _addr = socket.recv_fds(self._ctrl, 8, 1)
+            ctrl = self._ctrl
+            if ctrl is None:
+                raise RuntimeError("the local worker pool is closed")
+            ctrl.sendall(b"s")
+            msg, fds, _flags, _addr = socket.recv_fds(ctrl, 8, 1)
         if not fds:
             raise RuntimeError("the local worker pool's zygote exited")
         worker = _Worker(int.from_bytes(msg, "big"), Connection(fds[0]))
@@ -226,6 +228,7 @@ class WorkerPool:
                 return
             self._closed = True
             workers = list(self._all.values())
+            self._all.clear()  # ours now: _release closes none of these (see there)
             idle = {w.pid for w in self._idle}
             self._idle.clear()
             self._cond.notify_all()
@@ -306,10 +309,14 @@ class WorkerPool:
 
     def _release(self, worker: _Worker, replace: bool) -> None:
         if replace:
-            worker.conn.close()
+            # Whoever takes a worker out of _all closes its connection, exactly once: close()
+            # may be taking them all at this moment, and a second close of the same fd number
+            # fails (EBADF), or closes a file someone else has opened since.
             with self._cond:
-                self._all.pop(worker.pid, None)
+                ours = self._all.pop(worker.pid, None) is worker
                 closed = self._closed
+            if ours:
+                worker.conn.close()
             if closed:
                 return
             try:
@@ -318,10 +325,13 @@ class WorkerPool:
                 return  # the zygote is gone: the pool is shutting down
         with self._cond:
             if self._closed:
+                ours = self._all.pop(worker.pid, None) is worker
                 try:
                     worker.conn.send(None)
                 except OSError:
                     pass
+                if ours:  # spawned after close() took the others
+                    worker.conn.close()
                 return
             self._idle.append(worker)
             self._cond.notify()

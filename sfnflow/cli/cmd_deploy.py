@@ -157,7 +157,7 @@ def emulator(port: int) -> None:
     import signal
     import threading
 
-    from runtime.engine.emulator import Emulator
+    from sfnflow.emulate.emulator import Emulator
 
     emu = Emulator(port=port)
     try:

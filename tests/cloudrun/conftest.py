@@ -1,5 +1,5 @@
 """Cloud-run tests: flows executed by moto's Step Functions with real Lambda code (in
-process) and Batch jobs (subprocesses), through runtime.engine.cloud_harness.MotoCloud.
+process) and Batch jobs (subprocesses), through sfnflow.emulate.harness.MotoCloud.
 
 MotoCloud owns moto's mock (fake credentials, clients made after it starts); a local
 run (the embedded engine) cannot run while it is open, so tests that compare with a
@@ -20,7 +20,7 @@ if HERE not in sys.path:
 
 @pytest.fixture
 def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
-    from runtime.engine.cloud_harness import MotoCloud
+    from sfnflow.emulate.harness import MotoCloud
 
     for name in ("SFNFLOW_DATASTORE", "SFNFLOW_BUCKET", "SFNFLOW_TABLE", "SFNFLOW_PREFIX", "SFNFLOW_ROOT"):
         monkeypatch.delenv(name, raising=False)
@@ -29,10 +29,9 @@ def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
 
 
 @pytest.fixture(autouse=True)
-def _harness_leaves_no_hooks() -> Iterator[None]:
-    """Every MotoCloud must release moto's patch hooks when it closes (the engine needs them)."""
+def _harness_leaves_moto_unpatched() -> Iterator[None]:
+    """Every MotoCloud must remove its moto patches when it closes (the engine needs them)."""
     yield
-    from runtime.engine import moto_patches
+    from runtime.engine.patches import REGISTRY
 
-    hooks = moto_patches.HOOKS
-    assert (hooks.router, hooks.lambda_runner, hooks.batch_runner, hooks.stats) == (None, None, None, None)
+    assert REGISTRY.active is None

@@ -18,7 +18,7 @@ def test_examples_found() -> None:
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_example_matches_its_local_run(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from runtime.engine.cloud_harness import MotoCloud
+    from sfnflow.emulate.harness import MotoCloud
 
     for name in ("SFNFLOW_DATASTORE", "SFNFLOW_BUCKET", "SFNFLOW_TABLE", "SFNFLOW_PREFIX", "SFNFLOW_ROOT"):
         monkeypatch.delenv(name, raising=False)

@@ -19,7 +19,7 @@ def _task_failures(cloud: Any, execution_arn: str) -> list[tuple[str, str]]:
 
 
 def test_retry_reruns_the_failed_attempt_like_locally(tmp_path: Path) -> None:
-    from runtime.engine.cloud_harness import MotoCloud
+    from sfnflow.emulate.harness import MotoCloud
 
     path = str(ROOT / "examples/retry.py")
     local = run_local(path, str(tmp_path))
@@ -36,7 +36,7 @@ def test_retry_reruns_the_failed_attempt_like_locally(tmp_path: Path) -> None:
 
 
 def test_catch_records_the_failure_and_finishes_like_locally(tmp_path: Path) -> None:
-    from runtime.engine.cloud_harness import MotoCloud
+    from sfnflow.emulate.harness import MotoCloud
 
     path = str(ROOT / "examples/catch.py")
     local = run_local(path, str(tmp_path))

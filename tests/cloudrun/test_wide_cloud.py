@@ -12,7 +12,7 @@ STATE_CAP = 8 * 1024
 
 
 def _run_wide(n: int, inline_max: int | None = None) -> tuple[dict, object, float]:
-    from runtime.engine.cloud_harness import MotoCloud
+    from sfnflow.emulate.harness import MotoCloud
 
     flow = compiled(WIDE)[1]
     if inline_max is not None:

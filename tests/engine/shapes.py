@@ -6,9 +6,11 @@ tests/engine/tasks.py:behave (e.g. "split5", "fail_once", "sleep").
 """
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from sfn_compiler.contract import envelope
+from sfn_compiler.asl import arns
 from sfn_compiler.asl import states as S
 
 FLOW = "EngineFlow"
@@ -67,3 +69,11 @@ def foreach(split_step: str, body: dict[str, Any], *, inline_max: int = 100, bod
 
 def body_one(step: str = "body", **extra: Any) -> dict[str, Any]:
     return {step: task(step, None, **extra)}
+
+
+# The deployment model's part the engine reads to fill these shapes' placeholders.
+MODEL = SimpleNamespace(
+    functions=(SimpleNamespace(key="default"),),
+    job_definitions=(SimpleNamespace(key="cpu1_mem4096", queue="cpu"),),
+    placeholders=(arns.function_placeholder("default"), arns.job_queue_placeholder("cpu"),
+                  arns.job_definition_placeholder("cpu1_mem4096"), arns.artifact_bucket_placeholder()))

@@ -1,4 +1,4 @@
-"""A failed child execution fails its Distributed Map, as in AWS (moto_patches._patch_map_run_failures).
+"""A failed child execution fails its Distributed Map, as in AWS (runtime/engine/patches/semantics.py).
 
 AWS: with no ToleratedFailureCount / ToleratedFailurePercentage, one failed child fails the
 Map Run and the Map state fails with States.ExceedToleratedFailureThreshold; Retry / Catch
@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 import pytest
-from shapes import body_one, foreach
+from shapes import MODEL, body_one, foreach
 from tasks import UserCodeError, behave
 
-from runtime.engine.moto_patches import exceeds_tolerated_failures
+from runtime.engine.patches import exceeds_tolerated_failures
 
 THRESHOLD = "States.ExceedToleratedFailureThreshold"
 N = 8  # items; inline_max 3 sends them to the Distributed Map
@@ -44,7 +44,7 @@ def _wide(**map_fields: Any) -> dict[str, Any]:
 
 def _run(engine: Any, asl: dict[str, Any], run_id: str) -> tuple[Any, list[tuple[str, str, str]]]:
     events: list[tuple[str, str, str]] = []
-    result = engine.run(asl, run_id=run_id, execution_input={"parameters": {}},
+    result = engine.run(asl, model=MODEL, run_id=run_id, execution_input={"parameters": {}},
                         on_event=lambda kind, step, task, **info: events.append((kind, step, task)))
     return result, events
 

@@ -5,7 +5,7 @@ import os
 import time
 from typing import Any
 
-from shapes import batch_task, task
+from shapes import MODEL, batch_task, task
 
 from sfn_compiler.asl import states as S
 
@@ -17,7 +17,7 @@ def _flow(*states: tuple[str, dict[str, Any]]) -> dict[str, Any]:
 def test_user_error_name_reaches_the_execution(engine: Any) -> None:
     failed: list[dict[str, Any]] = []
     asl = _flow(("start", task("start", "fail_hard", start=True)), ("fail_hard", task("fail_hard", None)))
-    result = engine.run(asl, run_id="err1", execution_input={"parameters": {}},
+    result = engine.run(asl, model=MODEL, run_id="err1", execution_input={"parameters": {}},
                         on_event=lambda kind, step, t, **info: kind == "failed" and failed.append(info))
     assert result.status == "FAILED"
     assert result.error == "UserCodeError"
@@ -32,7 +32,7 @@ def test_retry_on_error_name_runs_a_second_attempt(engine: Any) -> None:
     asl = _flow(("start", task("start", "fail_once", start=True)),
                 ("fail_once", task("fail_once", None, Retry=[retry])))
     t0 = time.monotonic()
-    result = engine.run(asl, run_id="retry1", execution_input={"parameters": {}},
+    result = engine.run(asl, model=MODEL, run_id="retry1", execution_input={"parameters": {}},
                         on_event=lambda kind, step, t, **i: step == "fail_once" and kind == "started"
                         and attempts.append(i["attempt"]))
     assert result.status == "SUCCEEDED", result.cause
@@ -46,7 +46,7 @@ def test_catch_routes_to_handler_with_error_and_cause(engine: Any) -> None:
     asl = _flow(("start", task("start", "fail_hard", start=True)),
                 ("fail_hard", task("fail_hard", "end", Catch=[catcher])),
                 ("handler", probe), ("end", task("end", None)))
-    result = engine.run(asl, run_id="catch1", execution_input={"parameters": {}})
+    result = engine.run(asl, model=MODEL, run_id="catch1", execution_input={"parameters": {}})
     assert result.status == "SUCCEEDED", result.cause
     assert result.output == {"error": {"Error": "UserCodeError", "Cause": "fail_hard failed on purpose"}}
 
@@ -59,7 +59,7 @@ def test_timeout_kills_the_sleeping_worker_and_keeps_capacity(engine: Any) -> No
                 ("after", task("pid", None, ResultSelector={"pid.$": "$.Payload.pid"}, ResultPath="$.w")))
     spawned = engine.pool.spawned
     t0 = time.monotonic()
-    result = engine.run(asl, run_id="tmo1", execution_input={"parameters": {}})
+    result = engine.run(asl, model=MODEL, run_id="tmo1", execution_input={"parameters": {}})
     assert result.status == "SUCCEEDED", (result.error, result.cause)
     assert result.output["error"]["Error"] == "States.Timeout"
     assert time.monotonic() - t0 < 10  # the sleeping step (30 s) did not hold the run
@@ -72,7 +72,7 @@ def test_timeout_kills_the_sleeping_worker_and_keeps_capacity(engine: Any) -> No
     # every worker is alive and answering after the kill
     again = engine.run(_flow(("pid", task("pid", None, start=False, ResultPath="$.w",
                                               ResultSelector={"pid.$": "$.Payload.pid"}))),
-                       run_id="tmo2", execution_input={"run": "tmo2", "p": "0"})
+                       model=MODEL, run_id="tmo2", execution_input={"run": "tmo2", "p": "0"})
     assert again.status == "SUCCEEDED"
     os.kill(again.output["w"]["pid"], 0)
 
@@ -80,7 +80,7 @@ def test_timeout_kills_the_sleeping_worker_and_keeps_capacity(engine: Any) -> No
 def test_crashed_worker_is_a_platform_error_and_is_replaced(engine: Any) -> None:
     asl = _flow(("start", task("start", "crash", start=True)), ("crash", task("crash", None)))
     spawned = engine.pool.spawned
-    result = engine.run(asl, run_id="crash1", execution_input={"parameters": {}})
+    result = engine.run(asl, model=MODEL, run_id="crash1", execution_input={"parameters": {}})
     deadline = time.monotonic() + 3
     while engine.pool.spawned == spawned and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -93,7 +93,7 @@ def test_batch_sync_task_is_routed_to_a_worker(engine: Any) -> None:
     asl = _flow(("start", task("start", "onbatch", start=True)), ("onbatch", batch_task("onbatch", "end")),
                 ("end", task("end", None)))
     steps: list[str] = []
-    result = engine.run(asl, run_id="batch1", execution_input={"parameters": {}},
+    result = engine.run(asl, model=MODEL, run_id="batch1", execution_input={"parameters": {}},
                         on_event=lambda kind, step, t, **i: kind == "succeeded" and steps.append(
                             f"{step}:{i['compute']}"))
     assert result.status == "SUCCEEDED", (result.error, result.cause)
@@ -102,7 +102,7 @@ def test_batch_sync_task_is_routed_to_a_worker(engine: Any) -> None:
 
 def test_failed_batch_job_fails_with_states_task_failed(engine: Any) -> None:
     asl = _flow(("start", task("start", "fail_b", start=True)), ("fail_b", batch_task("fail_b", None)))
-    result = engine.run(asl, run_id="batch2", execution_input={"parameters": {}})
+    result = engine.run(asl, model=MODEL, run_id="batch2", execution_input={"parameters": {}})
     assert result.status == "FAILED"
     assert result.error == "States.TaskFailed"  # what AWS reports for a failed .sync job
     assert "UserCodeError: fail_b failed on purpose" in (result.cause or "")
@@ -113,4 +113,4 @@ def test_unknown_placeholder_is_a_clear_error(engine: Any) -> None:
 
     with pytest.raises(ValueError, match="Mystery"):
         engine.fill_placeholders({"StartAt": "x", "States": {"x": {"Type": "Pass", "Result": "${Mystery}",
-                                                                     "End": True}}})
+                                                                     "End": True}}}, MODEL)

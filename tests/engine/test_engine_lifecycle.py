@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 import pytest
-from shapes import body_one, foreach, task
+from shapes import MODEL, body_one, foreach, task
 
 from runtime.engine import LocalEngine
 
@@ -21,7 +21,7 @@ def test_stop_aborts_the_execution_and_terminates_workers(artifacts: str) -> Non
         timer = threading.Timer(0.5, eng.stop)
         timer.start()
         t0 = time.monotonic()
-        result = eng.run(asl, run_id="stop1", execution_input={"parameters": {}})
+        result = eng.run(asl, model=MODEL, run_id="stop1", execution_input={"parameters": {}})
         assert time.monotonic() - t0 < 5
         assert result.status == "ABORTED" and result.interrupted
     deadline = time.monotonic() + 3
@@ -55,16 +55,16 @@ def test_fake_credentials_live_only_as_long_as_the_engine(monkeypatch: pytest.Mo
 def test_wrong_moto_version_fails_with_a_clear_message(monkeypatch: pytest.MonkeyPatch) -> None:
     import moto
 
-    from runtime.engine import moto_patches
+    from runtime.engine.patches import REGISTRY, MotoPatchError
 
     monkeypatch.setattr(moto, "__version__", "5.3.0")
-    with pytest.raises(moto_patches.MotoPatchError, match=r"patches moto 5\.2\.5 internals, but moto 5\.3\.0"):
-        moto_patches.check_moto()
+    with pytest.raises(MotoPatchError, match=r"patches moto 5\.2\.5 internals, but moto 5\.3\.0"):
+        REGISTRY.check()
 
 
 def test_full_history_mode_keeps_moto_history() -> None:
     with LocalEngine("tasks:behave", max_workers=1, preload=["tasks"], lean_history=False) as eng:
-        result = eng.run(foreach("split3", body_one()), run_id="full1", execution_input={"parameters": {}})
+        result = eng.run(foreach("split3", body_one()), model=MODEL, run_id="full1", execution_input={"parameters": {}})
         assert result.status == "SUCCEEDED", result.cause
         assert result.history.by_type["MapIterationSucceeded"] == 3
         assert result.history.max_input_bytes > 0
@@ -72,7 +72,7 @@ def test_full_history_mode_keeps_moto_history() -> None:
 
 def test_two_thousand_way_fanout_keeps_every_state_under_8_kib(artifacts: str) -> None:
     with LocalEngine("tasks:behave", max_workers=2, preload=["tasks"], artifact_root=artifacts) as eng:
-        result = eng.run(foreach("bigsplit2000", body_one(), inline_max=40), run_id="wide1",
+        result = eng.run(foreach("bigsplit2000", body_one(), inline_max=40), model=MODEL, run_id="wide1",
                          execution_input={"parameters": {}})
     assert result.status == "SUCCEEDED", (result.error, result.cause)
     assert result.tasks == 2003
@@ -99,13 +99,13 @@ def test_compiled_example_runs_with_the_real_run_task(tmp_path: Any) -> None:
 CTRL_C_SCRIPT = r"""
 import os, sys
 sys.path.insert(0, sys.argv[1])
-from shapes import task
+from shapes import MODEL, task
 from runtime.engine import LocalEngine
 asl = {"StartAt": "start", "States": {"start": task("start", "sleep", start=True), "sleep": task("sleep", None)}}
 with LocalEngine("tasks:behave", max_workers=2, preload=["tasks"]) as eng:
     print("PIDS", *eng.pool._all, flush=True)
     try:
-        eng.run(asl, run_id="cc1", execution_input={"parameters": {}})
+        eng.run(asl, model=MODEL, run_id="cc1", execution_input={"parameters": {}})
     except KeyboardInterrupt:
         print("INTERRUPTED", flush=True)
 """

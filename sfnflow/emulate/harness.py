@@ -1,11 +1,11 @@
-"""The cloud harness: deploy a compiled flow into moto, as the cloud would run it, and run it.
+"""MotoCloud: deploy a compiled flow into an in-process moto, as the cloud would run it, and run it.
 
 Test and development tooling (it imports moto; nothing on a Lambda/Batch code path
-imports it, and the code package leaves runtime/engine out). Resources are created
+imports it, and the code package leaves sfnflow/emulate out). Resources are created
 directly from the compiler's DeploymentModel, no CDK or CloudFormation:
 
-    artifact bucket + code package (runtime.package, content-addressed key)
-    metadata table   (runtime.stores.dynamo_keys.table_definition)
+    artifact bucket + code package (sfnflow.deploy.package, content-addressed key)
+    metadata table   (sfn_compiler.contract.table_layout.table_definition)
     IAM role
     one Lambda function per model function: the real code zip, handler
         runtime.lambda_handler.handler, SFNFLOW_BUCKET/TABLE/FLOW_FILE/PREFIX
@@ -14,15 +14,16 @@ directly from the compiler's DeploymentModel, no CDK or CloudFormation:
     the state machine: the compiled ASL with every ${...} filled with the real names/ARNs
 
 Executions are started with a name (the run id) and run by moto's Step Functions
-interpreter; Lambda tasks run their real handler in process and Batch jobs run as local
-subprocesses (cloud_compute.py, through moto_patches.install_cloud()).
+interpreter; Lambda tasks run their real handler in process (lambdas.InProcessLambdaRunner)
+and Batch jobs run as local subprocesses (batch.BatchRunner), through the COMPUTE patches
+(moto_services.py), installed while the MotoCloud is open.
 
     with MotoCloud() as cloud:
         deployed = cloud.deploy("flow.py", compile_flow(graph))
         result = cloud.run(deployed, "run-1", {"alpha": "0.2"})
         result.status, result.error, cloud.metadata_store().get_run(...)
 
-One MotoCloud at a time per process (it owns moto's mock and the patch hooks), and not
+One MotoCloud at a time per process (it owns moto's mock and the patches), and not
 while a LocalEngine runs.
 """
 from __future__ import annotations
@@ -35,13 +36,20 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
-from sfn_compiler.asl import arns
+from runtime.engine.patches import HISTORY, REGISTRY, SEMANTICS, SPEED, HistoryStats, PatchHooks
 from sfn_compiler.contract import task_config
+from sfn_compiler.contract.placeholders import ResourceNames, fill_definition
 
-from . import moto_patches  # no moto import at module level; imported here, never lazily (see wait)
-from .cloud_compute import BatchRunner, LambdaRunner
+# Imported here, never lazily: see wait().
+from .batch import BatchRunner
+from .lambdas import InProcessLambdaRunner
+from .moto_services import COMPUTE
 
-__all__ = ["CloudRunResult", "DeployedFlow", "MotoCloud"]
+__all__ = ["CloudRunResult", "DeployedFlow", "HARNESS_GROUPS", "MotoCloud"]
+
+# The patches a MotoCloud installs: no routing (its tasks run through moto's own Lambda
+# and Batch, with real code).
+HARNESS_GROUPS = (SPEED, SEMANTICS, HISTORY, COMPUTE)
 
 LOG = logging.getLogger(__name__)
 
@@ -69,7 +77,6 @@ class DeployedFlow:
     functions: dict[str, str]  # model function key -> function ARN
     job_queues: dict[str, str]  # queue kind -> job queue ARN
     job_definitions: dict[str, str]  # model job key -> job definition ARN
-    placeholders: dict[str, str]  # ${name} -> value
 
 
 @dataclass
@@ -87,7 +94,7 @@ class CloudRunResult:
 
 
 class MotoCloud:
-    """Context manager owning moto's mock (in process), the cloud patches and the resources."""
+    """Context manager owning moto's mock (in process), its patches and the resources."""
 
     def __init__(self, *, region: str = "us-east-1", bucket: str = "sfnflow-artifacts",
                  table: str = "sfnflow-metadata", prefix: str = "", fast_retries: bool = True,
@@ -98,15 +105,17 @@ class MotoCloud:
                 deployment would); the client reads the same with use_cloud().
             fast_retries: skip Retry IntervalSeconds sleeps.
             measure_history: record state input/output sizes of every execution, map run and
-                child execution in `self.stats` (moto_patches.HistoryStats).
+                child execution in `self.stats` (patches.HistoryStats).
             lean_history: with measure_history, keep only failure/start/end events (faster
                 for wide fan-outs; get_execution_history then returns little).
         """
         self.region, self.bucket, self.table, self.prefix = region, bucket, table, prefix
         self.fast_retries, self.measure_history, self.lean_history = fast_retries, measure_history, lean_history
         self.stats: Any = None
-        self.lambdas = LambdaRunner()
+        self.lambdas = InProcessLambdaRunner()
         self.batch: BatchRunner | None = None
+        self._hooks: PatchHooks | None = None
+        self._patches: Any = None  # the patches' Installation while open
         self._mock: Any = None
         self._server: Any = None
         self._saved_env: dict[str, str | None] = {}
@@ -124,9 +133,18 @@ class MotoCloud:
         self.close()
 
     def start(self) -> None:
-        hooks = moto_patches.HOOKS
-        if hooks.router is not None or hooks.lambda_runner is not None:
-            raise RuntimeError("a LocalEngine or another MotoCloud is active in this process; close it first")
+        try:
+            self._start()
+        except BaseException:
+            self.close()
+            raise
+
+    def _start(self) -> None:
+        self._hooks = PatchHooks(lambda_runner=self.lambdas, fast_retries=self.fast_retries,
+                                 lean_history=self.lean_history)
+        if self.measure_history:
+            self.stats = self._hooks.stats = HistoryStats()
+        self._patches = REGISTRY.install(self, self._hooks, HARNESS_GROUPS)  # refuses a second owner
         self._saved_env = {k: os.environ.get(k) for k in (*_FAKE_ENV, *_CLEARED_ENV, "AWS_DEFAULT_REGION",
                                                           "AWS_REGION")}
         os.environ.update(_FAKE_ENV, AWS_DEFAULT_REGION=self.region, AWS_REGION=self.region)
@@ -134,45 +152,44 @@ class MotoCloud:
             os.environ.pop(name, None)
         from moto import mock_aws
 
-        moto_patches.install_cloud()
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True},
                                       "batch": {"use_docker": False}})
         self._mock.start()
-        hooks.lambda_runner, hooks.fast_retries = self.lambdas, self.fast_retries
-        if self.measure_history:
-            self.stats = moto_patches.HistoryStats()
-            hooks.stats, hooks.lean_history = self.stats, self.lean_history
         role = self.client("iam").create_role(RoleName="sfnflow-harness",
                                               AssumeRolePolicyDocument=json.dumps(_TRUST))
         self._role_arn = role["Role"]["Arn"]
         self.client("s3").create_bucket(Bucket=self.bucket)
-        from runtime.stores.dynamo_keys import table_definition
+        from sfn_compiler.contract.table_layout import table_definition
 
         self.client("dynamodb").create_table(**table_definition(self.table))
 
     def close(self) -> None:
-        # A handler abandoned by TimeoutSeconds may still run: let it finish against moto,
-        # not against whatever its boto3 calls would reach once the mock is gone.
-        if not self.lambdas.drain():
-            LOG.warning("a Lambda handler is still running; stopping moto anyway")
-        hooks = moto_patches.HOOKS
-        if hooks.lambda_runner is self.lambdas:
-            hooks.lambda_runner = hooks.batch_runner = None
-            hooks.stats, hooks.fast_retries, hooks.lean_history = None, False, False
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
-        if self._mock is not None:
-            self._mock.stop()
-            self._mock = None
-        self.lambdas.close()
-        self._clients.clear()
-        for key, value in self._saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        self._saved_env = {}
+        """Stop moto, remove the patches, restore the environment; each step whatever the one before raised."""
+        try:
+            # A handler abandoned by TimeoutSeconds may still run: let it finish against moto,
+            # not against whatever its boto3 calls would reach once the mock is gone.
+            if not self.lambdas.drain():
+                LOG.warning("a Lambda handler is still running; stopping moto anyway")
+            if self._hooks is not None:
+                self._hooks.close()
+            if self._server is not None:
+                self._server.stop()
+                self._server = None
+            if self._mock is not None:
+                self._mock.stop()
+                self._mock = None
+        finally:
+            if self._patches is not None:
+                self._patches.uninstall()
+                self._patches = None
+            self.lambdas.close()
+            self._clients.clear()
+            for key, value in self._saved_env.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+            self._saved_env = {}
 
     def client(self, service: str) -> Any:
         """A boto3 client talking to the in-process moto (made after the mock started)."""
@@ -187,7 +204,7 @@ class MotoCloud:
     # -- deploy ---------------------------------------------------------------------------------
     def deploy(self, flow_file: str, compiled: Any, include: Sequence[str] = ()) -> DeployedFlow:
         """Create (or update) every resource of a compiled flow; return what was created."""
-        from runtime.package import build_code_package, upload_code_package
+        from sfnflow.deploy.package import build_code_package, upload_code_package
 
         model = compiled.model
         package = build_code_package(flow_file, include)
@@ -202,29 +219,13 @@ class MotoCloud:
                 queues[kind] = self._job_queue(f"{model.flow_name}-{kind}")
             jobs = {j.key: self._job_definition(model.flow_name, j, {**env, task_config.ENV_CODE_KEY: code_key})
                     for j in model.job_definitions}
-        values = self._placeholder_values(model, functions, queues, jobs)
-        definition = arns.substitute(compiled.asl_text, values)
+        names = ResourceNames(self.bucket, self.table, functions, queues, jobs)
+        definition = fill_definition(compiled.asl_text, model.placeholders, names)
         arn = self._state_machine(model.flow_name, definition)
         deployed = DeployedFlow(model.flow_name, os.path.abspath(flow_file), arn, self.bucket, self.table,
-                                self.prefix, code_key, functions, queues, jobs, values)
+                                self.prefix, code_key, functions, queues, jobs)
         self.deployed[model.flow_name] = deployed
         return deployed
-
-    def _placeholder_values(self, model: Any, functions: Mapping[str, str], queues: Mapping[str, str],
-                            jobs: Mapping[str, str]) -> dict[str, str]:
-        by_kind = {arns.KIND_LAMBDA_FUNCTION: functions, arns.KIND_JOB_QUEUE: queues,
-                   arns.KIND_JOB_DEFINITION: jobs}
-        values = {}
-        for p in model.placeholders:
-            if p.kind == arns.KIND_BUCKET:
-                values[p.name] = self.bucket
-            elif p.kind == arns.KIND_TABLE:
-                values[p.name] = self.table
-            elif p.kind in by_kind and p.ref in by_kind[p.kind]:
-                values[p.name] = by_kind[p.kind][p.ref]
-            else:
-                raise ValueError(f"the harness cannot fill placeholder ${{{p.name}}} ({p.kind} {p.ref!r})")
-        return values
 
     def _function(self, flow: str, fn: Any, code_key: str, env: dict[str, str]) -> str:
         lam = self.client("lambda")
@@ -261,7 +262,8 @@ class MotoCloud:
             self._server.start()
             host, port = self._server.get_host_and_port()
             self.batch = BatchRunner(f"http://{host}:{port}", self.region)
-            moto_patches.HOOKS.batch_runner = self.batch
+            assert self._hooks is not None
+            self._hooks.batch_runner = self.batch
         if not self._compute_env:
             self._compute_env = str(self.client("batch").create_compute_environment(
                 computeEnvironmentName="sfnflow-harness", type="UNMANAGED", state="ENABLED",
