@@ -113,9 +113,7 @@ def bench_trivial(workers: int, repeat: int) -> list[dict[str, Any]]:
 
 def bench_runtask(workers: int, repeat: int) -> list[dict[str, Any]]:
     from runtime.engine import LocalEngine
-    from sfn_compiler.compile import compile_flow
-    from sfn_compiler.graph.builder import build_graph
-    from sfn_compiler.loader import load_flow
+    from sfn_compiler.compile import compile_file
 
     work = tempfile.mkdtemp(prefix="sfnflow-bench-")
     rows = []
@@ -128,7 +126,7 @@ def bench_runtask(workers: int, repeat: int) -> list[dict[str, Any]]:
             path = os.path.join(work, flow_name)
             with open(path, "w") as f:
                 f.write(source)
-            compiled = compile_flow(build_graph(load_flow(path)))
+            compiled = compile_file(path)
             root = os.path.join(work, ".sfnflow")
             t0 = time.perf_counter()
             with LocalEngine(flow_file=path, root=root, max_workers=workers) as engine:

@@ -24,8 +24,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
-    from cdk.assembly import compile_file, silence_node_banner
+    from cdk.assembly import silence_node_banner
     from cdk.config import DeployConfig
+    from sfn_compiler.compile import compile_file
 
     silence_node_banner()
     t0 = time.perf_counter()

@@ -4,7 +4,9 @@
     npx aws-cdk deploy -c flow=examples/linear.py --all      # datastore first, then the flow
     npx aws-cdk deploy -c flow=examples/train.py -c with=batch -c vpc_id=vpc-1 -c subnet_ids=subnet-a,subnet-b
 
-Reads CDK context only (see cdk/config.py for every key).
+Reads CDK context only (see cdk/config.py for every key). An entry point like the CLI:
+it builds the flow's code package with sfnflow's deploy helper and hands it to the
+constructs, which import only sfn_compiler.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ if _ROOT not in sys.path:
 
 from cdk.assembly import build_app, silence_node_banner  # noqa: E402
 from cdk.config import config_from_context  # noqa: E402
+from sfnflow.deploy.package import build_code_package  # noqa: E402
 
 
 def main() -> None:
@@ -28,7 +31,7 @@ def main() -> None:
     config = config_from_context(app.node.try_get_context)
     if not config.flow_file:
         sys.exit("cdk/app.py: say which flow to deploy: cdk synth -c flow=examples/linear.py")
-    build_app(config, app=app)
+    build_app(config, build_code_package(config.flow_file), app=app)
     app.synth()
 
 

@@ -1,7 +1,8 @@
-"""Build the CDK app for one flow: compile it, package its code, add both stacks.
+"""Build the CDK app for one flow: compile it, add both stacks around its code package.
 
 The one function the CDK CLI entry point (cdk/app.py), `sfnflow synth/deploy` and the
-tests share, so all three synthesize the same templates.
+tests share, so all three synthesize the same templates. The code package is built by
+the caller (sfnflow.deploy.package): packaging is deploy-time code, not a construct.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 
 from .config import DeployConfig
 
-__all__ = ["FlowApp", "build_app", "compile_file", "silence_node_banner"]
+__all__ = ["FlowApp", "build_app", "silence_node_banner"]
 
 
 def silence_node_banner() -> None:
@@ -31,24 +32,12 @@ class FlowApp:
     config: DeployConfig
 
 
-def compile_file(flow_file: str, with_batch: bool = False) -> Any:
-    """flow.py -> CompiledFlow; raises FlowDefinitionError listing every problem."""
-    from sfn_compiler.compile import CompileOptions, compile_flow
-    from sfn_compiler.diagnostics import FlowDefinitionError
-    from sfn_compiler.graph.builder import build_graph
-    from sfn_compiler.graph.validate import validate
-    from sfn_compiler.loader import load_flow
-
-    graph = build_graph(load_flow(flow_file))
-    problems = validate(graph)
-    if problems:
-        raise FlowDefinitionError(problems)
-    return compile_flow(graph, CompileOptions(with_batch=with_batch))
-
-
-def build_app(config: DeployConfig, app: Any = None, compiled: Any = None, package: Any = None,
+def build_app(config: DeployConfig, package: Any, app: Any = None, compiled: Any = None,
               outdir: str | None = None) -> FlowApp:
     """The datastore stack and the flow's stack in one CDK app (not yet synthesized).
+
+    `package` is the flow's built code package (a `CodeBundle`, see flow_stack.py);
+    `compiled` is compiled from `config.flow_file` when not given.
 
     The flow stack depends on the datastore stack, so `cdk deploy <flow stack>` deploys the
     datastore first when it is missing (and its exports exist before they are imported).
@@ -56,7 +45,7 @@ def build_app(config: DeployConfig, app: Any = None, compiled: Any = None, packa
     silence_node_banner()
     import aws_cdk as cdk
 
-    from runtime.package import build_code_package
+    from sfn_compiler.compile import CompileOptions, compile_file
 
     from .config import CODE_PREFIX
     from .datastore_stack import DatastoreStack
@@ -64,8 +53,7 @@ def build_app(config: DeployConfig, app: Any = None, compiled: Any = None, packa
 
     if not config.flow_file:
         raise ValueError("no flow file: pass -c flow=path/to/flow.py (cdk) or FLOW_FILE (sfnflow)")
-    compiled = compiled or compile_file(config.flow_file, config.with_batch)
-    package = package or build_code_package(config.flow_file)
+    compiled = compiled or compile_file(config.flow_file, CompileOptions(with_batch=config.with_batch))
     config = config.for_flow(compiled.model.flow_name)
     if app is None:
         app = cdk.App(outdir=outdir) if outdir else cdk.App()

@@ -21,7 +21,7 @@ DATASTORE_STACK = "sfnflow-datastore"
 # `${AWS::AccountId}` / `${AWS::Region}` are filled at deploy time, by CloudFormation in the
 # template (Fn::Sub) and by the asset publisher (ours or the CDK CLI) in the asset manifest.
 DEFAULT_BUCKET_PATTERN = "sfnflow-datastore-${AWS::AccountId}-${AWS::Region}"
-CODE_PREFIX = "code/"  # runtime.package.code_key(): <prefix>code/<sha256>.zip
+CODE_PREFIX = "code/"  # sfnflow.deploy.package.code_key(): <prefix>code/<sha256>.zip
 BATCH_MAX_VCPUS = 256  # per compute environment; it scales to zero when idle
 
 _STACK_NAME_OK = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")

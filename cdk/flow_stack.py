@@ -1,8 +1,8 @@
 """FlowStack: one flow's cloud resources, built only from the compiler's output and the code package.
 
-    compiled = compile_flow(graph)                      # ASL + DeploymentModel
-    package = build_code_package("flow.py")             # deterministic zip, sha256-addressed
-    FlowStack(app, compiled, package, config)
+    compiled = compile_file("flow.py")                  # ASL + DeploymentModel
+    package = build_code_package("flow.py")             # sfnflow.deploy.package: a deterministic zip
+    FlowStack(app, compiled, package, config)           # package: anything shaped like CodeBundle
 
 Holds: one Lambda function per model function (code: the package, published as a file
 asset to `<datastore bucket>/code/<sha256>.zip`, so the CDK CLI and `sfnflow deploy`
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Iterator
+from typing import Any, Iterator, Protocol
 
 from aws_cdk import (
     ArnFormat,
@@ -39,7 +39,6 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from runtime.package import CodePackage
 from sfn_compiler.compile import CompiledFlow
 from sfn_compiler.contract import task_config
 from sfn_compiler.contract.placeholders import ResourceNames, placeholder_values
@@ -47,7 +46,18 @@ from sfn_compiler.contract.placeholders import ResourceNames, placeholder_values
 from .config import DeployConfig
 from .nag import acknowledge, acknowledge_findings
 
-__all__ = ["FlowStack"]
+__all__ = ["CodeBundle", "FlowStack"]
+
+
+class CodeBundle(Protocol):
+    """What the stack needs of a code package (sfnflow.deploy.package.CodePackage is one)."""
+
+    @property
+    def data(self) -> bytes: ...  # the zip
+    @property
+    def sha256(self) -> str: ...  # of `data`: the asset's content address
+    @property
+    def flow_file(self) -> str: ...  # the flow file's path inside the zip
 
 _DDB_INTEGRATION = "arn:aws:states:::dynamodb:"
 
@@ -55,7 +65,7 @@ _DDB_INTEGRATION = "arn:aws:states:::dynamodb:"
 class FlowStack(Stack):
     """The stack of one deployed flow (its name is `config.stack_name`)."""
 
-    def __init__(self, scope: Construct, compiled: CompiledFlow, package: CodePackage, config: DeployConfig,
+    def __init__(self, scope: Construct, compiled: CompiledFlow, package: CodeBundle, config: DeployConfig,
                  **kwargs: Any) -> None:
         model = compiled.model
         config = config.for_flow(model.flow_name)
@@ -77,7 +87,7 @@ class FlowStack(Stack):
         self._outputs()
 
     # -- code ----------------------------------------------------------------------------
-    def _code_asset(self, package: CodePackage) -> tuple[s3.IBucket, str]:
+    def _code_asset(self, package: CodeBundle) -> tuple[s3.IBucket, str]:
         """Register the package zip as a file asset whose key is its content address."""
         outdir = Stage.of(self).outdir  # type: ignore[union-attr]
         name = f"asset.{package.sha256}.zip"

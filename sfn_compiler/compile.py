@@ -1,11 +1,13 @@
 """compile_flow: a validated FlowGraph -> ASL + deployment model + limits report.
 
 Pure and deterministic: no I/O, no clock, no randomness; `asl_json(result.asl)` is the
-same bytes for the same flow.
+same bytes for the same flow. `compile_file` is the whole pipeline from a flow file
+(load -> build -> validate -> raise every problem -> compile), the one call the CLI, the
+CDK app and the benchmarks make; `check_file` stops after validating.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .asl.emit import asl_json, emit_asl
@@ -18,9 +20,13 @@ from .deploy_model import (
     resolve_compute,
     schedules_of,
 )
+from .diagnostics import Diagnostic, FlowDefinitionError
+from .graph.builder import build_graph
 from .graph.model import FlowGraph
+from .graph.validate import validate
+from .loader import load_flow
 
-__all__ = ["CompileOptions", "CompiledFlow", "asl_json", "compile_flow"]
+__all__ = ["CompileOptions", "CompiledFlow", "asl_json", "check_file", "compile_file", "compile_flow"]
 
 WORKFLOW_STANDARD = "STANDARD"
 
@@ -35,6 +41,7 @@ class CompiledFlow:
     asl: dict[str, Any]
     model: DeploymentModel
     limits: LimitsReport
+    graph: FlowGraph = field(compare=False, repr=False)  # what it was compiled from
 
     @property
     def asl_text(self) -> str:
@@ -68,4 +75,26 @@ def compile_flow(graph: FlowGraph, options: CompileOptions = CompileOptions()) -
         compute=compute_pairs,
         placeholders=placeholders_for(text, functions, jobs),
     )
-    return CompiledFlow(asl=asl, model=model, limits=limits)
+    return CompiledFlow(asl=asl, model=model, limits=limits, graph=graph)
+
+
+def check_file(path: str, class_name: str | None = None) -> tuple[FlowGraph, list[Diagnostic]]:
+    """Load, build and validate the flow file at `path`: its graph and every problem in it.
+
+    Raises:
+        FlowDefinitionError: the file cannot be imported or holds no single flow class.
+    """
+    graph = build_graph(load_flow(path, class_name))
+    return graph, validate(graph)
+
+
+def compile_file(path: str, options: CompileOptions = CompileOptions()) -> CompiledFlow:
+    """The flow file at `path`, compiled (`result.graph` is its graph).
+
+    Raises:
+        FlowDefinitionError: the file cannot be loaded, or the flow has problems (every one listed).
+    """
+    graph, problems = check_file(path)
+    if problems:
+        raise FlowDefinitionError(problems)
+    return compile_flow(graph, options)

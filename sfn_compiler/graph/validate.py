@@ -10,12 +10,10 @@ from __future__ import annotations
 from typing import Iterable
 
 from ..diagnostics import Diagnostic
-from ..loader import load_flow
-from .builder import build_graph
 from .checks import ALL_CHECKS, Check, analyze
 from .model import FlowGraph
 
-__all__ = ["CHECK_NAMES", "check_flow", "check_name", "validate"]
+__all__ = ["CHECK_NAMES", "check_name", "validate"]
 
 
 def check_name(check: Check) -> str:
@@ -45,12 +43,3 @@ def validate(graph: FlowGraph, checks: Iterable[Check] = ALL_CHECKS) -> list[Dia
     ]
     return sorted(found, key=lambda d: d.line)
 
-
-def check_flow(path: str, class_name: str | None = None) -> tuple[FlowGraph, list[Diagnostic]]:
-    """Load, build and validate the flow file at `path` (the CLI's one call).
-
-    Raises:
-        FlowDefinitionError: the file cannot be imported or holds no single flow class.
-    """
-    graph = build_graph(load_flow(path, class_name))
-    return graph, validate(graph)

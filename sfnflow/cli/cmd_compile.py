@@ -4,7 +4,6 @@ from __future__ import annotations
 import click
 
 from .errors import reports_user_errors
-from .flowfile import check_flow_file, compile_checked
 
 FLOW_FILE = click.Path(exists=True, dir_okay=False)
 
@@ -17,20 +16,22 @@ FLOW_FILE = click.Path(exists=True, dir_okay=False)
 @reports_user_errors
 def show(flow_file: str, fmt: str, with_: str | None) -> None:
     """Steps, edges, compute target and decorators per step, and the limits report."""
+    from sfn_compiler.compile import CompileOptions, compile_file
+
     from .. import render
 
-    flow = check_flow_file(flow_file)
-    compiled = compile_checked(flow, with_batch=with_ == "batch")
+    compiled = compile_file(flow_file, CompileOptions(with_batch=with_ == "batch"))
+    graph = compiled.graph
     compute = compiled.model.compute_labels()
     limits = compiled.limits.lines()
     if fmt == "mermaid":
-        click.echo(render.to_mermaid(flow.graph, compute))
+        click.echo(render.to_mermaid(graph, compute))
     elif fmt == "dot":
-        click.echo(render.to_dot(flow.graph, compute))
+        click.echo(render.to_dot(graph, compute))
     elif fmt == "json":
-        click.echo(render.to_json(flow.graph, compute, limits))
+        click.echo(render.to_json(graph, compute, limits))
     else:
-        click.echo(render.to_text(flow.graph, compute, limits))
+        click.echo(render.to_text(graph, compute, limits))
 
 
 @click.command(name="compile")
@@ -41,10 +42,9 @@ def show(flow_file: str, fmt: str, with_: str | None) -> None:
 @reports_user_errors
 def compile_command(flow_file: str, output: str | None, with_: str | None) -> None:
     """The Amazon States Language definition that will be deployed (deterministic)."""
-    from sfn_compiler.compile import asl_json
+    from sfn_compiler.compile import CompileOptions, compile_file
 
-    flow = check_flow_file(flow_file)
-    text = asl_json(compile_checked(flow, with_batch=with_ == "batch").asl)
+    text = compile_file(flow_file, CompileOptions(with_batch=with_ == "batch")).asl_text
     if output:
         with open(output, "w", encoding="utf-8") as fh:
             fh.write(text + "\n")

@@ -7,7 +7,6 @@ from typing import Any
 import click
 
 from .errors import UserError, reports_user_errors
-from .flowfile import CheckedFlow, check_flow_file, compile_checked
 from .params import check_required, parse_parameter_args
 
 RUN_SETTINGS = {"ignore_unknown_options": True, "allow_extra_args": True, "allow_interspersed_args": True}
@@ -27,10 +26,12 @@ RUN_SETTINGS = {"ignore_unknown_options": True, "allow_extra_args": True, "allow
 def run(ctx: click.Context, flow_file: str, max_workers: int | None, tags: tuple[str, ...], root: str | None,
         with_: str | None) -> None:
     """Run FLOW_FILE locally; flow parameters go after it as --name value."""
-    flow = check_flow_file(flow_file)
-    parameters = parse_parameter_args(flow.graph.parameters, ctx.args)
-    check_required(flow.graph.parameters, parameters)
-    _execute(flow, parameters, root=root, max_workers=max_workers, tags=tags, with_batch=with_ == "batch")
+    from sfn_compiler.compile import CompileOptions, compile_file
+
+    compiled = compile_file(flow_file, CompileOptions(with_batch=with_ == "batch"))
+    parameters = parse_parameter_args(compiled.graph.parameters, ctx.args)
+    check_required(compiled.graph.parameters, parameters)
+    _execute(flow_file, compiled, parameters, root=root, max_workers=max_workers, tags=tags)
 
 
 @click.command()
@@ -45,28 +46,29 @@ def run(ctx: click.Context, flow_file: str, max_workers: int | None, tags: tuple
 def resume(run_id: str | None, from_step: str | None, flow_file: str | None, max_workers: int | None,
            tags: tuple[str, ...], root: str | None) -> None:
     """Start a new run that reuses the successful tasks of RUN_ID before the failed (or --from) step."""
+    from sfn_compiler.compile import compile_file
+
     from ..resume import plan_resume
 
     plan = plan_resume(run_id, from_step=from_step, flow_file=flow_file, root=root)
-    flow = check_flow_file(plan.flow_file)
-    plan = plan.for_graph(flow.graph)
+    compiled = compile_file(plan.flow_file)
+    plan = plan.for_graph(compiled.graph)
     click.echo(f"Resuming {plan.flow}/{plan.origin_run_id} from step '{plan.from_step}'; "
                f"reusing {', '.join(plan.reuse_steps) or 'nothing'}.", err=True)
-    _execute(flow, plan.parameters, root=plan.root, max_workers=max_workers, tags=tags,
+    _execute(plan.flow_file, compiled, plan.parameters, root=plan.root, max_workers=max_workers, tags=tags,
              origin_run_id=plan.origin_run_id, resume_steps=plan.reuse_steps)
 
 
-def _execute(flow: CheckedFlow, parameters: dict[str, Any], *, root: str | None, max_workers: int | None,
-             tags: tuple[str, ...], with_batch: bool = False, origin_run_id: str | None = None,
+def _execute(flow_file: str, compiled: Any, parameters: dict[str, Any], *, root: str | None,
+             max_workers: int | None, tags: tuple[str, ...], origin_run_id: str | None = None,
              resume_steps: tuple[str, ...] = ()) -> None:
     from ..local_run import new_run_id, run_locally
     from .progress import Progress
     from .summary import print_summary
 
-    compiled = compile_checked(flow, with_batch=with_batch)
     run_id = new_run_id()
-    with Progress(flow.graph.name, run_id) as progress:
-        result = run_locally(flow.path, flow.graph, compiled, parameters, root=root, max_workers=max_workers,
+    with Progress(compiled.graph.name, run_id) as progress:
+        result = run_locally(flow_file, compiled.graph, compiled, parameters, root=root, max_workers=max_workers,
                              tags=tags, origin_run_id=origin_run_id, resume_steps=resume_steps,
                              on_event=progress.on_event, run_id=run_id)
     print_summary(result)

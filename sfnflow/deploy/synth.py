@@ -51,10 +51,13 @@ def synth_flow(config: Any, outdir: str | None = None, compiled: Any = None, pac
     require_cdk()
     from cdk.assembly import build_app
 
+    from .package import build_code_package
+
     start = time.perf_counter()
     outdir = outdir or tempfile.mkdtemp(prefix="sfnflow-cdk-")
     try:
-        built = build_app(config, outdir=outdir, compiled=compiled, package=package)
+        package = package or build_code_package(config.flow_file)
+        built = build_app(config, package, outdir=outdir, compiled=compiled)
     except (ValueError, FileNotFoundError) as exc:
         raise DeployError(str(exc)) from None
     assembly = built.app.synth()

@@ -14,7 +14,7 @@ import pytest
 
 from runtime import batch_main
 from runtime.lambda_handler import package_root
-from runtime.package import build_code_package, upload_code_package
+from sfnflow.deploy.package import build_code_package, upload_code_package
 from runtime.stores.artifacts import ArtifactStore
 from runtime.stores.dynamodb import DynamoMetadataStore
 from runtime.stores.s3 import S3BlobStore

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from runtime.package import build_code_package, code_key, local_module_files, upload_code_package
+from sfnflow.deploy.package import build_code_package, code_key, local_module_files, upload_code_package
 
 
 
@@ -58,7 +58,8 @@ def test_ships_flow_local_modules_runtime_and_cloudpickle(project: Path) -> None
     assert "runtime/lambda_handler.py" in pkg.files and "runtime/task.py" in pkg.files
     assert "sfn_compiler/contract/envelope.py" in pkg.files and "sfnflow/__init__.py" in pkg.files
     assert "cloudpickle/cloudpickle.py" in pkg.files
-    assert not [f for f in pkg.files if f.startswith(("sfnflow/cli/", "runtime/engine/", "tests/"))
+    assert not [f for f in pkg.files if f.startswith(("sfnflow/cli/", "sfnflow/deploy/", "sfnflow/emulate/",
+                                                       "runtime/engine/", "tests/"))
                 or "__pycache__" in f or f.endswith(".pyc")]
     archive = zipfile.ZipFile(io.BytesIO(pkg.data))
     assert archive.namelist() == sorted(archive.namelist())

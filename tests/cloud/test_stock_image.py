@@ -26,7 +26,7 @@ from typing import Any, Iterator
 import pytest
 
 from runtime.batch_main import STOCK_IMAGE_BOOTSTRAP
-from runtime.package import build_code_package, upload_code_package
+from sfnflow.deploy.package import build_code_package, upload_code_package
 from runtime.stores.artifacts import ArtifactStore
 from sfn_compiler.contract.table_layout import table_definition
 from runtime.stores.dynamodb import DynamoMetadataStore

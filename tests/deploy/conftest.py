@@ -44,6 +44,7 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     """All examples in one app, with cdk-nag's AwsSolutions pack attached (one synth for all)."""
     from cdk.assembly import build_app, silence_node_banner
     from cdk.config import DeployConfig
+    from sfnflow.deploy.package import build_code_package
 
     silence_node_banner()
     import aws_cdk as cdk
@@ -55,7 +56,7 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     stacks = {}
     datastore = None
     for path in EXAMPLES:
-        built = build_app(DeployConfig(flow_file=path), app=app)
+        built = build_app(DeployConfig(flow_file=path), build_code_package(path), app=app)
         stacks[os.path.splitext(os.path.basename(path))[0]] = built.flow
         datastore = built.datastore
     nag_error = None
@@ -69,7 +70,7 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 @pytest.fixture
 def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A patched moto server on 127.0.0.1 and clients' environment pointing at it."""
-    from runtime.engine.emulator import Emulator
+    from sfnflow.emulate.emulator import Emulator
 
     for name, value in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": REGION,
                         "AWS_DEFAULT_REGION": REGION, "AWS_EC2_METADATA_DISABLED": "true"}.items():

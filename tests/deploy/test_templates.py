@@ -73,7 +73,7 @@ def test_lambda_settings_follow_the_model_and_this_python(synthesized: Synthesiz
 
 
 def test_code_key_is_the_package_content_address(synthesized: Synthesized) -> None:
-    from runtime.package import code_key
+    from sfnflow.deploy.package import code_key
 
     stack = synthesized.stacks["linear"]
     assert stack.code_key == code_key(stack.package.sha256)

@@ -11,7 +11,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from sfnflow.cli.flowfile import check_flow_file, compile_checked
+from sfn_compiler.compile import compile_file
 from sfnflow.local_run import LocalRunResult, run_locally
 
 REPO = Path(__file__).resolve().parents[2]
@@ -23,8 +23,8 @@ WORKERS = 2  # CI machines have 2 cores; more workers would only compete for the
 def run_flow(path: str | Path, root: str | Path, parameters: dict[str, Any] | None = None,
              **kwargs: Any) -> LocalRunResult:
     """Load, check, compile and run a flow file locally, as `sfnflow run` does."""
-    flow = check_flow_file(str(path))
-    return run_locally(str(path), flow.graph, compile_checked(flow), dict(parameters or {}), root=str(root),
+    flow = compile_file(str(path))
+    return run_locally(str(path), flow.graph, flow, dict(parameters or {}), root=str(root),
                        max_workers=kwargs.pop("max_workers", WORKERS), **kwargs)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from localrun import WORKERS, write_flow
 
 from sfnflow import client
-from sfnflow.cli.flowfile import check_flow_file, compile_checked
+from sfn_compiler.compile import compile_file
 from sfnflow.local_run import run_locally
 
 THRESHOLD = "States.ExceedToleratedFailureThreshold"
@@ -62,8 +62,8 @@ def _with_inline_max(compiled: Any, limit: int) -> Any:
 
 def test_failing_item_fails_the_run_at_its_step(tmp_path: Path, store_root: Path) -> None:
     path = write_flow(tmp_path, FLOW)
-    checked = check_flow_file(str(path))
-    compiled = _with_inline_max(compile_checked(checked), 2)
+    checked = compile_file(str(path))
+    compiled = _with_inline_max(checked, 2)
     events: list[tuple[str, str, str]] = []
     result = run_locally(str(path), checked.graph, compiled, {}, root=str(store_root), max_workers=WORKERS,
                          on_event=lambda kind, step, task, **info: events.append((kind, step, task)))

@@ -13,7 +13,7 @@ import pytest
 from localrun import EXAMPLES, run_flow
 
 from sfnflow import Flow, Run, client
-from sfnflow.cli.flowfile import check_flow_file, compile_checked
+from sfn_compiler.compile import compile_file
 from sfnflow.cli.params import parse_parameter_args
 from sfnflow.local_run import LocalRunResult
 
@@ -48,7 +48,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     done = Runs(tmp_path_factory.mktemp("examples") / "store")
     for path in EXAMPLE_FILES:
         done.run(path.stem, path)
-    params = check_flow_file(str(EXAMPLES / "parameters.py")).graph.parameters
+    params = compile_file(str(EXAMPLES / "parameters.py")).graph.parameters
     done.run("parameters_given", EXAMPLES / "parameters.py", parse_parameter_args(params, GIVEN))
     done.run("timeout_sleep_5", EXAMPLES / "timeout.py", {"sleep": 5})
     return done
@@ -68,7 +68,7 @@ def test_example_succeeds_with_every_task_finished(runs: Runs, stem: str) -> Non
     run = runs[stem]
     assert run.successful and run.finished and run.finished_at >= run.created_at
     assert result.run_id in [r.id for r in Flow(result.flow).runs() if r.successful]
-    flow = check_flow_file(str(EXAMPLES / f"{stem}.py"))
+    flow = compile_file(str(EXAMPLES / f"{stem}.py"))
     assert {s.id for s in run} == {node.name for node in flow.graph}  # every step ran
     for step in run:
         assert all(task.successful for task in step), step
@@ -189,7 +189,7 @@ def test_retry_is_the_state_machines_retry(runs: Runs) -> None:
     assert [(k, s) for k, s, _t, _i in runs.events["retry"] if s == "flaky"] == [
         ("started", "flaky"), ("failed", "flaky"), ("started", "flaky"), ("succeeded", "flaky")]
     # ... because the compiled state has a Retry for it.
-    asl = compile_checked(check_flow_file(str(EXAMPLES / "retry.py"))).asl
+    asl = compile_file(str(EXAMPLES / "retry.py")).asl
     retriers = asl["States"]["flaky"]["Retry"]
     assert any(r["ErrorEquals"] == ["States.ALL"] and r["MaxAttempts"] == 2 for r in retriers)
 

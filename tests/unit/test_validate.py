@@ -12,7 +12,8 @@ import pytest
 
 from sfn_compiler.diagnostics import Diagnostic, FlowDefinitionError
 from sfn_compiler.graph.checks.schedule import cron_problem, rate_problem
-from sfn_compiler.graph.validate import CHECK_NAMES, check_flow
+from sfn_compiler.compile import check_file
+from sfn_compiler.graph.validate import CHECK_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]
 INVALID = sorted(p for p in (ROOT / "tests" / "invalid").glob("*.py") if p.name != "conftest.py")
@@ -42,7 +43,7 @@ def assert_well_formed(diags: list[Diagnostic]) -> None:
 def test_invalid_flow_reports_its_problem(path: Path) -> None:
     expected = expectations(path)
     assert expected, f"{path.name} must start with `# expect: <line>: <message>`"
-    graph, diags = check_flow(str(path))
+    graph, diags = check_file(str(path))
     rendered = [(d.line, str(d)) for d in diags]
     for line, text in expected:
         assert any(l == line and text in r for l, r in rendered), f"missing {line}: {text}\ngot: {rendered}"
@@ -62,7 +63,7 @@ def test_every_check_has_an_invalid_flow() -> None:
     ids=lambda p: getattr(p, "stem", "none"),
 )
 def test_example_is_clean(path: Path) -> None:
-    _, diags = check_flow(str(path))
+    _, diags = check_file(str(path))
     assert [str(d) for d in diags] == []
 
 
@@ -100,7 +101,7 @@ MANY_PROBLEMS = """\
 
 
 def test_all_problems_reported_at_once(tmp_path: Path) -> None:
-    _, diags = check_flow(write(tmp_path, "many", MANY_PROBLEMS))
+    _, diags = check_file(write(tmp_path, "many", MANY_PROBLEMS))
     found = {(d.check, d.line, d.step) for d in diags}
     assert found == {
         ("schedule-expression", 3, None),
@@ -116,7 +117,7 @@ def test_all_problems_reported_at_once(tmp_path: Path) -> None:
 
 
 def test_rendering_is_what_where_fix(tmp_path: Path) -> None:
-    _, diags = check_flow(write(tmp_path, "render", """\
+    _, diags = check_file(write(tmp_path, "render", """\
         from sfnflow import FlowSpec, step
 
         class Render(FlowSpec):
@@ -185,7 +186,7 @@ LIMITS = """\
 ])
 def test_limits(tmp_path: Path, decorators: str, check: str | None) -> None:
     source = textwrap.dedent(LIMITS).format(decorators=decorators.replace("|", "\n    "))
-    _, diags = check_flow(write(tmp_path, "limits", source))
+    _, diags = check_file(write(tmp_path, "limits", source))
     assert [d.check for d in diags] == ([check] if check else []), [str(d) for d in diags]
 
 
@@ -211,7 +212,7 @@ def test_unix_cron_hint_converts_it() -> None:
 
 
 def test_cycle_through_a_split_ends_and_is_reported(tmp_path: Path) -> None:
-    _, diags = check_flow(write(tmp_path, "loop", """\
+    _, diags = check_file(write(tmp_path, "loop", """\
         from sfnflow import FlowSpec, step
 
         class Loop(FlowSpec):
@@ -257,13 +258,13 @@ def test_wide_and_deep_flow_validates_fast(tmp_path: Path) -> None:
     path = tmp_path / "validate_deep.py"
     path.write_text("\n".join(lines))
     began = time.perf_counter()
-    _, diags = check_flow(str(path))
+    _, diags = check_file(str(path))
     assert time.perf_counter() - began < 2.0
     assert [str(d) for d in diags] == []
 
 
 def test_load_errors_propagate(tmp_path: Path) -> None:
     with pytest.raises(FlowDefinitionError, match="no flow file"):
-        check_flow(str(tmp_path / "missing.py"))
+        check_file(str(tmp_path / "missing.py"))
     with pytest.raises(FlowDefinitionError, match="syntax error"):
-        check_flow(write(tmp_path, "syntax", "class Broken(:\n"))
+        check_file(write(tmp_path, "syntax", "class Broken(:\n"))

@@ -1,12 +1,16 @@
 """The code package: one deterministic zip holding everything a task needs to run.
 
+Deploy-time code (it runs on the deployer's machine, never in a task), so it lives with
+the deployer and does not ship itself.
+
 Contents (archive paths relative to the package root, which Lambda unpacks to /var/task):
 
 - the flow file, at its own name;
 - the local modules it imports: modules whose files live under the flow file's folder,
   at their paths relative to it;
-- sfnflow's own packages: `sfnflow` (less `sfnflow/cli`), `sfn_compiler`, `runtime`
-  (less the local engine, `runtime/engine`);
+- sfnflow's own packages: `sfnflow` (less `sfnflow/cli`, `sfnflow/deploy` and the AWS
+  emulation `sfnflow/emulate`), `sfn_compiler`, `runtime` (less the local engine,
+  `runtime/engine`);
 - `cloudpickle`, vendored from the installed package (the Lambda Python runtime has boto3
   but not cloudpickle).
 
@@ -38,7 +42,7 @@ __all__ = ["CodePackage", "build_code_package", "code_key", "local_module_files"
 
 # Our packages and the subfolders that must not ship (CLI needs click; the engine needs moto).
 _SHIPPED_PACKAGES: dict[str, tuple[str, ...]] = {
-    "sfnflow": ("cli", "deploy"),  # the CLI and the deployer never run in Lambda or Batch
+    "sfnflow": ("cli", "deploy", "emulate"),  # the CLI, the deployer and the emulation never run in Lambda or Batch
     "sfn_compiler": (),
     "runtime": ("engine",),
 }
@@ -48,7 +52,8 @@ _SKIP_SUFFIXES = (".pyc", ".pyo", ".so.tmp")
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip can hold
 _FILE_MODE = 0o100644 << 16  # regular file, rw-r--r--: Lambda needs world-readable files
 _COMPRESS_LEVEL = 9
-_HERE = os.path.dirname(os.path.abspath(__file__))  # the runtime package
+# sfnflow/deploy/package.py -> the folder holding sfnflow, sfn_compiler and runtime
+_DISTRIBUTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 @dataclass(frozen=True)
@@ -210,15 +215,15 @@ def _included(folder: str, patterns: Iterable[str]) -> list[str]:
 def _package_dir(name: str) -> str:
     """Where a shipped package's files are.
 
-    sfnflow's three packages are one distribution, so they sit beside this file's own
-    package: found by location, not by import, because a folder of the same name on
+    sfnflow's three packages are one distribution, so they sit side by side, above this
+    file's own package: found by location, not by import, because a folder of the same name on
     sys.path (say `tests/runtime/`) can make `runtime` resolve to a namespace package.
     """
     if name in _SHIPPED_PACKAGES:
-        top = os.path.join(os.path.dirname(_HERE), name)
+        top = os.path.join(_DISTRIBUTION_ROOT, name)
         if os.path.isfile(os.path.join(top, "__init__.py")):
             return top
-        raise ValueError(f"cannot find sfnflow's package '{name}' beside {_HERE}; reinstall sfnflow")
+        raise ValueError(f"cannot find sfnflow's package '{name}' in {_DISTRIBUTION_ROOT}; reinstall sfnflow")
     module = importlib.import_module(name)
     if not getattr(module, "__file__", None):
         raise ValueError(f"cannot find the installed package '{name}' to ship with the flow")
