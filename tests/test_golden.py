@@ -3,14 +3,15 @@
 examples/<stem>.py -> tests/golden/<stem>.asl.json, compared as dicts;
 `pytest --update-golden` rewrites them. The moto tests create every golden state
 machine, and execute the Lambda-only examples with a fake task runtime that speaks the
-envelope contract (sfn_compiler/contract/envelope.py), so the ASL's routing is checked end to end:
-Parallel, inline and Distributed Maps, Retry, Catch.
+envelope contract (sfn_compiler/contract/envelope.py), so the ASL's routing is checked end
+to end: Parallel, inline and Distributed Maps, Retry, Catch. moto's interpreter runs
+unpatched here (it is the oracle) but for the registry's SPEED and COMPUTE groups: moto's
+Lambda service calls the fake runtime, and Retry intervals do not sleep.
 """
 from __future__ import annotations
 
 import io
 import json
-import logging
 import shutil
 import subprocess
 import threading
@@ -24,6 +25,7 @@ import pytest
 from sfn_compiler.contract import envelope
 from sfn_compiler.asl import arns
 from sfn_compiler.compile import CompiledFlow, asl_json, compile_flow
+from sfn_compiler.contract.placeholders import ResourceNames, fill_definition
 from sfn_compiler.graph.builder import build_graph
 from sfn_compiler.graph.model import FlowGraph
 from sfn_compiler.loader import load_flow
@@ -87,32 +89,37 @@ def test_golden_files_pass_asl_validator() -> None:
 
 
 # -- moto --------------------------------------------------------------------------------
-def _fake_values(compiled_flow: CompiledFlow) -> dict[str, str]:
-    values = {}
-    for p in compiled_flow.model.placeholders:
-        if p.kind == arns.KIND_BUCKET:
-            values[p.name] = BUCKET
-        elif p.kind == arns.KIND_TABLE:
-            values[p.name] = TABLE
-        elif p.kind == arns.KIND_LAMBDA_FUNCTION:
-            values[p.name] = arns.lambda_function_arn(REGION, "123456789012", f"fn-{p.ref}")
-        elif p.kind == arns.KIND_JOB_QUEUE:
-            values[p.name] = arns.job_queue_arn(REGION, "123456789012", f"q-{p.ref}")
-        else:
-            values[p.name] = arns.job_definition_arn(REGION, "123456789012", f"jd-{p.ref}")
-    return values
+ACCOUNT = "123456789012"
+
+
+def _fake_names(compiled_flow: CompiledFlow, functions: dict[str, str] | None = None) -> ResourceNames:
+    """Made-up resource ARNs for every resource of the flow (`functions`: real Lambda ARNs instead)."""
+    model = compiled_flow.model
+    return ResourceNames(
+        bucket=BUCKET, table=TABLE,
+        functions=functions or {f.key: arns.lambda_function_arn(REGION, ACCOUNT, f"fn-{f.key}") for f in model.functions},
+        job_queues={j.queue: arns.job_queue_arn(REGION, ACCOUNT, f"q-{j.queue}") for j in model.job_definitions},
+        job_definitions={j.key: arns.job_definition_arn(REGION, ACCOUNT, f"jd-{j.key}") for j in model.job_definitions})
 
 
 def test_moto_accepts_every_golden(aws_credentials: None) -> None:
-    boto3 = pytest.importorskip("boto3")
-    moto = pytest.importorskip("moto")
+    import boto3
+    import moto
+
     with moto.mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         sfn = boto3.client("stepfunctions", region_name=REGION)
+        created = {}
         for path in EXAMPLES:
             flow = _compile(path)[1]
-            text = arns.substitute(asl_json(flow.asl), _fake_values(flow))
-            sfn.create_state_machine(name=flow.model.flow_name, definition=text,
-                                     roleArn="arn:aws:iam::123456789012:role/sfn")
+            text = fill_definition(asl_json(flow.asl), flow.model.placeholders, _fake_names(flow))
+            arn = sfn.create_state_machine(name=flow.model.flow_name, definition=text,
+                                           roleArn=f"arn:aws:iam::{ACCOUNT}:role/sfn")["stateMachineArn"]
+            created[arn] = text
+        # moto parsed each definition and kept it as given: every placeholder filled, nothing lost.
+        for arn, text in created.items():
+            kept = sfn.describe_state_machine(stateMachineArn=arn)["definition"]
+            assert json.loads(kept) == json.loads(text) and "${" not in kept
+    assert len(created) == len(EXAMPLES)
 
 
 class FakeRuntime:
@@ -149,22 +156,19 @@ class FakeRuntime:
         return json.dumps({"n": max(n, env.inline_max + 1), "items": None}), False, ""
 
 
-def _execute(monkeypatch: pytest.MonkeyPatch, path: Path, fanout: dict[str, int] | None = None,
-             fail: dict[str, int] | None = None, force_distributed: bool = False) -> tuple[dict[str, Any], FakeRuntime, list[dict[str, Any]]]:
-    boto3 = pytest.importorskip("boto3")
-    moto = pytest.importorskip("moto")
-    import moto.awslambda.models as lambda_models
-    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+def _execute(path: Path, fanout: dict[str, int] | None = None, fail: dict[str, int] | None = None,
+             force_distributed: bool = False) -> tuple[dict[str, Any], FakeRuntime, list[dict[str, Any]]]:
+    import boto3
+    import moto
 
-    logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
+    from runtime.engine.patches import REGISTRY, SPEED, PatchHooks
+    from sfnflow.emulate.moto_services import COMPUTE
+
     graph, flow = _compile(path)
     runtime = FakeRuntime(graph, fanout or {}, fail or {}, force_distributed)
-    monkeypatch.setattr(lambda_models.LambdaFunction, "_invoke_lambda",
-                        lambda self, event=None: runtime.invoke(event))
-    # Retry intervals are real sleeps in moto; make them instant.
-    monkeypatch.setattr(retrier_decl, "time", type("T", (), {"sleep": staticmethod(lambda s: None),
-                                                             "time": staticmethod(time.time)}))
-    with moto.mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+    hooks = PatchHooks(lambda_runner=lambda fn, event: runtime.invoke(event), fast_retries=True)
+    with REGISTRY.install(runtime, hooks, (SPEED, COMPUTE)), \
+            moto.mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         iam = boto3.client("iam", region_name=REGION)
         role = iam.create_role(RoleName="sfn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
         boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
@@ -176,18 +180,18 @@ def _execute(monkeypatch: pytest.MonkeyPatch, path: Path, fanout: dict[str, int]
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w") as z:
             z.writestr("h.py", "def h(e, c):\n    return {}\n")
-        values = _fake_values(flow)
-        for fn in flow.model.functions:
-            values[arns.function_placeholder(fn.key).name] = lam.create_function(
-                FunctionName=f"{graph.name}-{fn.key}", Runtime="python3.11", Role=role, Handler="h.h",
-                Code={"ZipFile": buf.getvalue()})["FunctionArn"]
+        functions = {fn.key: lam.create_function(
+            FunctionName=f"{graph.name}-{fn.key}", Runtime="python3.11", Role=role, Handler="h.h",
+            Code={"ZipFile": buf.getvalue()})["FunctionArn"] for fn in flow.model.functions}
+        definition = fill_definition(asl_json(flow.asl), flow.model.placeholders, _fake_names(flow, functions))
         sfn = boto3.client("stepfunctions", region_name=REGION)
-        machine = sfn.create_state_machine(name=graph.name, roleArn=role,
-                                           definition=arns.substitute(asl_json(flow.asl), values))
+        machine = sfn.create_state_machine(name=graph.name, roleArn=role, definition=definition)
         arn = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], name="run1",
                                   input=json.dumps({"parameters": {}}))["executionArn"]
-        deadline = time.time() + 60
-        while (desc := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING" and time.time() < deadline:
+        # A guard against a hang, not a speed check: these executions end in well under a second.
+        hung = time.monotonic() + 600
+        while (desc := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
+            assert time.monotonic() < hung, f"the execution of {path.name} never ended"
             time.sleep(0.01)
         history = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
     return desc, runtime, history
@@ -198,8 +202,8 @@ def _steps(runtime: FakeRuntime, mode: str = envelope.MODE_STEP) -> list[tuple[s
 
 
 @pytest.mark.parametrize("stem", ["linear", "branch", "parameters", "timeout"])
-def test_simple_examples_run_every_step_once(monkeypatch: pytest.MonkeyPatch, aws_credentials: None, stem: str) -> None:
-    desc, runtime, _ = _execute(monkeypatch, ROOT / "examples" / f"{stem}.py")
+def test_simple_examples_run_every_step_once(aws_credentials: None, stem: str) -> None:
+    desc, runtime, _ = _execute(ROOT / "examples" / f"{stem}.py")
     assert desc["status"] == "SUCCEEDED", desc.get("cause")
     graph = _compile(ROOT / "examples" / f"{stem}.py")[0]
     assert _steps(runtime) == sorted((n.name, "0") for n in graph.steps)
@@ -208,8 +212,8 @@ def test_simple_examples_run_every_step_once(monkeypatch: pytest.MonkeyPatch, aw
 
 
 @pytest.mark.parametrize("distributed", [False, True], ids=["inline", "distributed"])
-def test_nested_foreach_task_ids(monkeypatch: pytest.MonkeyPatch, aws_credentials: None, distributed: bool) -> None:
-    desc, runtime, history = _execute(monkeypatch, ROOT / "examples/nested_foreach.py",
+def test_nested_foreach_task_ids(aws_credentials: None, distributed: bool) -> None:
+    desc, runtime, history = _execute(ROOT / "examples/nested_foreach.py",
                                       fanout={"start": 2, "per_model": 3}, force_distributed=distributed)
     assert desc["status"] == "SUCCEEDED", desc.get("cause")
     fits = [t for s, t in _steps(runtime) if s == "fit"]
@@ -223,39 +227,39 @@ def test_nested_foreach_task_ids(monkeypatch: pytest.MonkeyPatch, aws_credential
 
 @pytest.mark.parametrize("stem,body", [("branch_in_foreach", {"length", "upper", "combine"}),
                                        ("foreach_in_branch", {"cube"})])
-def test_composed_shapes(monkeypatch: pytest.MonkeyPatch, aws_credentials: None, stem: str, body: set[str]) -> None:
-    desc, runtime, _ = _execute(monkeypatch, ROOT / "examples" / f"{stem}.py")
+def test_composed_shapes(aws_credentials: None, stem: str, body: set[str]) -> None:
+    desc, runtime, _ = _execute(ROOT / "examples" / f"{stem}.py")
     assert desc["status"] == "SUCCEEDED", desc.get("cause")
     ran = _steps(runtime)
     for step in body:
         assert [t for s, t in ran if s == step] == ["0", "1"]
 
 
-def test_retry_reruns_the_failed_attempt(monkeypatch: pytest.MonkeyPatch, aws_credentials: None) -> None:
-    desc, runtime, _ = _execute(monkeypatch, ROOT / "examples/retry.py", fail={"flaky": 1})
+def test_retry_reruns_the_failed_attempt(aws_credentials: None) -> None:
+    desc, runtime, _ = _execute(ROOT / "examples/retry.py", fail={"flaky": 1})
     assert desc["status"] == "SUCCEEDED", desc.get("cause")
     assert [(s, a) for s, _, _, _, a in runtime.calls if s == "flaky"] == [("flaky", 0), ("flaky", 1)]
 
 
-def test_catch_runs_catch_task_and_finishes(monkeypatch: pytest.MonkeyPatch, aws_credentials: None) -> None:
-    desc, runtime, _ = _execute(monkeypatch, ROOT / "examples/catch.py", fail={"divide": -1})
+def test_catch_runs_catch_task_and_finishes(aws_credentials: None) -> None:
+    desc, runtime, _ = _execute(ROOT / "examples/catch.py", fail={"divide": -1})
     assert desc["status"] == "SUCCEEDED", desc.get("cause")
     assert _steps(runtime, envelope.MODE_CATCH) == [("divide", "0")]
     assert ("end", "0") in _steps(runtime)
     assert json.loads(desc["output"]) == {"run": "run1", "p": "0"}  # `error` dropped
 
 
-def test_uncaught_failure_fails_the_execution(monkeypatch: pytest.MonkeyPatch, aws_credentials: None) -> None:
-    desc, _, _ = _execute(monkeypatch, ROOT / "examples/linear.py", fail={"square": -1})
+def test_uncaught_failure_fails_the_execution(aws_credentials: None) -> None:
+    desc, _, _ = _execute(ROOT / "examples/linear.py", fail={"square": -1})
     assert desc["status"] == "FAILED"
     assert desc.get("error") == envelope.USER_CODE_ERROR
 
 
-def test_history_estimate_matches_moto(monkeypatch: pytest.MonkeyPatch, aws_credentials: None) -> None:
+def test_history_estimate_matches_moto(aws_credentials: None) -> None:
     """The inline_max sizing rests on per-state event counts; check them against moto's history."""
     from sfn_compiler.asl import limits, status
 
-    desc, _, history = _execute(monkeypatch, ROOT / "examples/foreach.py", fanout={"start": 10})
+    desc, _, history = _execute(ROOT / "examples/foreach.py", fanout={"start": 10})
     assert desc["status"] == "SUCCEEDED", desc.get("cause")
     plan = _compile(ROOT / "examples/foreach.py")[1].limits.foreach[0]
     # execution + start + Choice + Map + 10 iterations + join + end + the run's status write
