@@ -14,6 +14,7 @@ import click
 from .cmd_compile import compile_command, show
 from .cmd_deploy import deploy, destroy, emulator, synth
 from .cmd_inspect import logs, runs
+from .cmd_report import report
 from .cmd_run import resume, run
 
 
@@ -29,6 +30,7 @@ main.add_command(run)
 main.add_command(resume)
 main.add_command(runs)
 main.add_command(logs)
+main.add_command(report)
 main.add_command(synth)
 main.add_command(deploy)
 main.add_command(destroy)
