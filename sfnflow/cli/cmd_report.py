@@ -44,10 +44,10 @@ def _graph_of(flow_file: str | None) -> tuple[Any, dict[str, str]]:
     """The flow's graph from the file the run started from; (None, {}) if that is gone or broken."""
     if not flow_file or not os.path.exists(flow_file):
         return None, {}
-    from .flowfile import check_flow_file, compile_checked
+    from sfn_compiler.compile import compile_file
 
     try:
-        flow = check_flow_file(flow_file)
-        return flow.graph, compile_checked(flow).model.compute_labels()
+        compiled = compile_file(flow_file)
+        return compiled.graph, compiled.model.compute_labels()
     except Exception:  # the file changed since the run: the report is still worth having
         return None, {}
