@@ -10,11 +10,14 @@ FLOW_FILE = click.Path(exists=True, dir_okay=False)
 
 @click.command()
 @click.argument("flow_file", type=FLOW_FILE)
-@click.option("--format", "fmt", type=click.Choice(["text", "mermaid", "dot", "json"]), default="text",
-              show_default=True, help="text for people, mermaid/dot for diagrams, json for tools.")
+@click.option("--format", "fmt", type=click.Choice(["text", "mermaid", "dot", "json", "svg", "html", "png"]),
+              default="text", show_default=True,
+              help="text for people, mermaid/dot for diagrams, json for tools, svg/html/png for a picture.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write to this file (needed for png).")
 @click.option("--with", "with_", type=click.Choice(["batch"]), default=None, help="Put every step on AWS Batch.")
 @reports_user_errors
-def show(flow_file: str, fmt: str, with_: str | None) -> None:
+def show(flow_file: str, fmt: str, output: str | None, with_: str | None) -> None:
     """Steps, edges, compute target and decorators per step, and the limits report."""
     from sfn_compiler.compile import CompileOptions, compile_file
 
@@ -24,14 +27,41 @@ def show(flow_file: str, fmt: str, with_: str | None) -> None:
     graph = compiled.graph
     compute = compiled.model.compute_labels()
     limits = compiled.limits.lines()
+    if fmt == "png":
+        _png(graph, compute, output)
+        return
     if fmt == "mermaid":
-        click.echo(render.to_mermaid(graph, compute))
+        text = render.to_mermaid(graph, compute)
     elif fmt == "dot":
-        click.echo(render.to_dot(graph, compute))
+        text = render.to_dot(graph, compute)
     elif fmt == "json":
-        click.echo(render.to_json(graph, compute, limits))
+        text = render.to_json(graph, compute, limits)
+    elif fmt in ("svg", "html"):
+        from ..report import graph_svg
+        from ..report.picture import flow_html
+
+        text = graph_svg(graph, compute) if fmt == "svg" else flow_html(graph, compute)
     else:
-        click.echo(render.to_text(graph, compute, limits))
+        text = render.to_text(graph, compute, limits)
+    if output:
+        with open(output, "w", encoding="utf-8") as out:
+            out.write(text + "\n")
+        click.echo(f"Wrote {output}")
+    else:
+        click.echo(text)
+
+
+def _png(graph: object, compute: dict, output: str | None) -> None:
+    from ..report.picture import NoBrowser, flow_png
+    from .errors import UserError
+
+    if not output:
+        raise UserError("--format png writes a file: add -o flow.png.")
+    try:
+        flow_png(graph, compute, output)
+    except NoBrowser as exc:
+        raise UserError(str(exc)) from None
+    click.echo(f"Wrote {output}")
 
 
 @click.command(name="compile")

@@ -42,3 +42,20 @@ def test_overlapping_tasks_get_separate_lanes_and_wide_fanouts_share_a_bounded_n
     assert max(pack_lanes(wide, 1.0)) == MAX_LANES - 1
     root = ET.fromstring(timeline_svg(wide, ["s"], 0.0, 1.0))
     assert len(root.findall(f"{SVG}rect")) == 1000 + 1  # the bars and the band
+
+
+def test_show_draws_the_flow_as_svg_html_and_png(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from sfnflow.cli import main
+
+    runner = CliRunner()
+    svg = runner.invoke(main, ["show", str(EXAMPLES / "branch.py"), "--format", "svg"])
+    assert svg.exit_code == 0 and ET.fromstring(svg.output).tag == f"{SVG}svg"
+    html = runner.invoke(main, ["show", str(EXAMPLES / "branch.py"), "--format", "html", "-o", str(tmp_path / "f.html")])
+    assert html.exit_code == 0 and "<svg" in (tmp_path / "f.html").read_text()
+    no_file = runner.invoke(main, ["show", str(EXAMPLES / "branch.py"), "--format", "png"])
+    assert no_file.exit_code != 0 and "add -o flow.png" in no_file.output
+    png = runner.invoke(main, ["show", str(EXAMPLES / "branch.py"), "--format", "png", "-o", str(tmp_path / "f.png")])
+    assert png.exit_code == 0, png.output
+    assert (tmp_path / "f.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
