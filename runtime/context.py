@@ -19,7 +19,7 @@ from sfn_compiler.graph.model import FlowGraph, StepNode
 
 from . import serialize as ser
 from .errors import MergeArtifactsError, PlatformError, UserCodeError
-from .stores.artifacts import ArtifactStore
+from .stores.artifacts import ArtifactLoadError, ArtifactStore
 from .stores.base import TaskIndex
 
 __all__ = ["FlowPlan", "InputView", "Inputs", "TaskContext"]
@@ -96,7 +96,7 @@ class InputView:
         _store, _flow, _run, step, _task = self._view
         if sha is None:
             raise AttributeError(f"input {self._sfnflow_pathspec} has no artifact '{name}'")
-        value = self._view[0].load(self._view[1], sha)
+        value = self._view[0].load(self._view[1], sha, name)
         self.__dict__[name] = value
         return value
 
@@ -164,7 +164,9 @@ class TaskContext:
 
     def _load(self, sha: str, name: str) -> Any:
         try:
-            return self.store.load(self.flow, sha)
+            return self.store.load(self.flow, sha, name)
+        except ArtifactLoadError as exc:
+            raise UserCodeError(f"step '{self.step}': {exc}", step=self.step, task=self.task) from None
         except (KeyError, OSError) as exc:  # the store lost or cannot serve a blob: not the user's fault
             raise PlatformError(f"artifact '{name}' ({sha[:12]}) of {self.flow}/{self.run} cannot be read: "
                                 f"{type(exc).__name__}: {exc}", step=self.step, task=self.task) from exc
@@ -214,7 +216,7 @@ class TaskContext:
         position = int(self.task.split(".")[level])
         index = self._index_of(foreach_step, self.plan.enclosing_task(self.step, self.task, level))
         var = index.meta.get("foreach_var") or self.plan.graph[foreach_step].foreach_var
-        values = self.store.load(self.flow, index.artifacts[var])
+        values = self.store.load(self.flow, index.artifacts[var], var)
         return position, int(index.meta.get("foreach_n", len(values))), values[position]
 
     def _missing_message(self, name: str) -> str:

@@ -14,6 +14,7 @@ on); a resumed run's reused step (copy the origin task's index by reference).
 from __future__ import annotations
 
 import os
+import platform
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -38,7 +39,9 @@ from .stores.base import (
     MetadataStore, RunExistsError, RunRecord,
 )
 
-__all__ = ["FlowCache", "LoadedFlow", "TaskEnvironment", "run_task"]
+__all__ = ["ENV_ENVIRONMENT", "FlowCache", "LoadedFlow", "TaskEnvironment", "run_task"]
+
+ENV_ENVIRONMENT = "SFNFLOW_ENVIRONMENT"  # the step environment's hash, set where one is used
 
 
 @dataclass(frozen=True)
@@ -126,7 +129,7 @@ def _run_step(envelope: TaskEnvelope, env: TaskEnvironment, loaded: LoadedFlow, 
             finally:
                 current._clear()
             _check_next(ctx, node)
-            meta = {"attempt": attempt, "status": ATTEMPT_SUCCEEDED}
+            meta = {"attempt": attempt, "status": ATTEMPT_SUCCEEDED, **_environment_meta()}
             if node.is_foreach:
                 meta.update(_foreach_meta(obj, ctx, node))
             index, blobs = ctx.collect_index()
@@ -237,6 +240,16 @@ def _foreach_result(envelope: TaskEnvelope, env: TaskEnvironment, meta: dict[str
     # Too wide for the state (256 KiB cap): the Distributed Map reads the ids from the store.
     env.artifacts.put_json(foreach_items_key(envelope.flow, envelope.run, envelope.step, envelope.task), items)
     return {"n": n, "items": None}
+
+
+def _environment_meta() -> dict[str, str]:
+    """Which Python (and step environment, if any) the task ran in: the portability of its
+    artifacts depends on it (runtime.serialize)."""
+    meta = {"python": platform.python_version()}
+    env = os.environ.get(ENV_ENVIRONMENT)
+    if env:
+        meta["environment"] = env
+    return meta
 
 
 # -- failures ---------------------------------------------------------------------------

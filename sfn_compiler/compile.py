@@ -18,6 +18,7 @@ from .deploy_model import (
     DeploymentModel,
     placeholders_for,
     resolve_compute,
+    resolve_environments,
     schedules_of,
 )
 from .diagnostics import Diagnostic, FlowDefinitionError
@@ -50,7 +51,8 @@ class CompiledFlow:
 
 def compile_flow(graph: FlowGraph, options: CompileOptions = CompileOptions()) -> CompiledFlow:
     """Compile a flow graph that `validate` found no problems in."""
-    functions, jobs, compute_pairs = resolve_compute(graph, options.with_batch)
+    environments = resolve_environments(graph)
+    functions, jobs, compute_pairs = resolve_compute(graph, options.with_batch, environments)
     compute = dict(compute_pairs)
     plans, worst_events = plan_foreach(graph, compute)
     asl = emit_asl(graph, compute, {p.step: p.inline_max for p in plans})
@@ -74,6 +76,7 @@ def compile_flow(graph: FlowGraph, options: CompileOptions = CompileOptions()) -
         parameters=graph.parameters,
         compute=compute_pairs,
         placeholders=placeholders_for(text, functions, jobs),
+        environments=environments,
     )
     return CompiledFlow(asl=asl, model=model, limits=limits, graph=graph)
 

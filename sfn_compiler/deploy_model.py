@@ -12,6 +12,7 @@ from typing import Any
 from .asl import arns
 from .dsl.specs import ParameterSpec
 from .compute import LAMBDA_MAX_MEMORY_MB, LAMBDA_MAX_TIMEOUT_S, LAMBDA_MIN_MEMORY_MB, goes_to_batch
+from .environments import EnvironmentRequest, step_environment
 from .graph.model import FlowGraph, StepNode
 
 
@@ -27,13 +28,24 @@ COMPUTE_BATCH = "batch"
 
 
 @dataclass(frozen=True)
+class StepEnvironment:
+    """One distinct @pypi/@conda request and the steps that share it (one venv, function, bundle)."""
+
+    key: str  # "py312_1": the request's Python and its ordinal in the flow
+    request: EnvironmentRequest
+    steps: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class LambdaFunction:
-    key: str  # stable and readable: "default", "mem3008_t600", "mem2048_arm64_env1"
+    key: str  # stable and readable: "default", "mem3008_t600", "mem2048_arm64_env1", "py311_2"
     memory_mb: int
     timeout_s: int
     architecture: str
     environment: tuple[tuple[str, str], ...]
     steps: tuple[str, ...]
+    python_env: str | None = None  # StepEnvironment.key; None: the deploying interpreter, no packages
+    python: str | None = None  # the Lambda runtime's Python ("3.11"); None: the deploying interpreter's
 
 
 @dataclass(frozen=True)
@@ -47,6 +59,8 @@ class BatchJobDefinition:
     queue_override: str | None  # a queue the user named with @batch(queue=...)
     environment: tuple[tuple[str, str], ...]
     steps: tuple[str, ...]
+    python_env: str | None = None  # StepEnvironment.key, unpacked at task start (see runtime)
+    python: str | None = None  # the image's Python; None: the deploying interpreter's
 
 
 @dataclass(frozen=True)
@@ -73,6 +87,13 @@ class DeploymentModel:
     parameters: tuple[ParameterSpec, ...]
     compute: tuple[tuple[str, ComputeTarget], ...]  # (step, target), in source order
     placeholders: tuple[arns.Placeholder, ...]  # every ${...} in the ASL, sorted by name
+    environments: tuple[StepEnvironment, ...] = ()  # in first-use order
+
+    def environment_of(self, step: str) -> StepEnvironment | None:
+        return next((e for e in self.environments if step in e.steps), None)
+
+    def python_environment(self, key: str) -> StepEnvironment:
+        return next(e for e in self.environments if e.key == key)
 
     def target(self, step: str) -> ComputeTarget:
         for name, target in self.compute:
@@ -118,7 +139,7 @@ def _environment(node: StepNode) -> tuple[tuple[str, str], ...]:
     return tuple(env.vars) if env is not None else ()
 
 
-def _lambda_config(node: StepNode) -> tuple[int, int, str, tuple[tuple[str, str], ...]]:
+def _lambda_config(node: StepNode, env_key: str | None) -> tuple[Any, ...]:
     lam, res, tmo = node.decorator("aws_lambda"), node.decorator("resources"), node.decorator("timeout")
     memory = (lam.memory if lam and lam.memory else None) or (res.memory if res and res.memory else None)
     memory = min(LAMBDA_MAX_MEMORY_MB, max(LAMBDA_MIN_MEMORY_MB, int(memory or LAMBDA_DEFAULT_MEMORY_MB)))
@@ -126,10 +147,10 @@ def _lambda_config(node: StepNode) -> tuple[int, int, str, tuple[tuple[str, str]
     timeout = (lam.timeout if lam and lam.timeout else None) or (tmo.seconds if tmo and tmo.seconds else None)
     timeout = min(LAMBDA_MAX_TIMEOUT_S, max(1, int(timeout or LAMBDA_DEFAULT_TIMEOUT_S)))
     arch = lam.architecture if lam else LAMBDA_DEFAULT_ARCH
-    return memory, timeout, arch, _environment(node)
+    return memory, timeout, arch, _environment(node), env_key
 
 
-def _batch_config(node: StepNode) -> tuple[float, int, int, str | None, str | None, tuple[tuple[str, str], ...]]:
+def _batch_config(node: StepNode, env_key: str | None) -> tuple[Any, ...]:
     bat, res = node.decorator("batch"), node.decorator("resources")
 
     def pick(attr: str) -> Any:
@@ -142,38 +163,58 @@ def _batch_config(node: StepNode) -> tuple[float, int, int, str | None, str | No
     gpu = int(pick("gpu") or 0)
     image = bat.image if bat else None
     queue = bat.queue if bat else None
-    return cpu, memory, gpu, image, queue, _environment(node)
+    return cpu, memory, gpu, image, queue, _environment(node), env_key
 
 
 def _num(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value).replace(".", "p")
 
 
-def resolve_compute(graph: FlowGraph, with_batch: bool) -> tuple[
+def resolve_environments(graph: FlowGraph) -> tuple[StepEnvironment, ...]:
+    """Equal @pypi/@conda requests share one environment; keys number them in step order."""
+    by_request: dict[EnvironmentRequest, list[str]] = {}
+    for node in graph.steps:
+        request = step_environment(graph, node)
+        if request is not None:
+            by_request.setdefault(request, []).append(node.name)
+    envs = []
+    for n, (request, steps) in enumerate(by_request.items(), start=1):
+        minor = request.python_minor
+        key = f"py{minor.replace('.', '')}_{n}" if minor else f"pyenv_{n}"
+        envs.append(StepEnvironment(key, request, tuple(steps)))
+    return tuple(envs)
+
+
+def resolve_compute(graph: FlowGraph, with_batch: bool, environments: tuple[StepEnvironment, ...] = ()) -> tuple[
     tuple[LambdaFunction, ...], tuple[BatchJobDefinition, ...], tuple[tuple[str, ComputeTarget], ...]
 ]:
-    """One Lambda function per distinct runtime config, one job definition per Batch shape."""
+    """One Lambda function per distinct runtime config (environment included), one job
+    definition per Batch shape and environment."""
+    env_of = {step: env for env in environments for step in env.steps}
     lambda_cfgs: dict[tuple[Any, ...], list[str]] = {}
     batch_cfgs: dict[tuple[Any, ...], list[str]] = {}
     chosen: list[tuple[str, str, tuple[Any, ...]]] = []
     for node in graph.steps:
+        env = env_of.get(node.name)
+        env_key = env.key if env is not None else None
         if needs_batch(node, with_batch):
-            cfg = _batch_config(node)
+            cfg = _batch_config(node, env_key)
             batch_cfgs.setdefault(cfg, []).append(node.name)
             chosen.append((node.name, COMPUTE_BATCH, cfg))
         else:
-            cfg = _lambda_config(node)
+            cfg = _lambda_config(node, env_key)
             lambda_cfgs.setdefault(cfg, []).append(node.name)
             chosen.append((node.name, COMPUTE_LAMBDA, cfg))
+    python_of = {env.key: env.request.python_minor for env in environments}
 
-    env_ids = _ordinal_ids([c[-1] for c in list(lambda_cfgs) + list(batch_cfgs) if c[-1]], "env")
+    env_ids = _ordinal_ids([c[-2] for c in list(lambda_cfgs) + list(batch_cfgs) if c[-2]], "env")
     image_ids = _ordinal_ids([c[3] for c in batch_cfgs if c[3]], "img")
     queue_ids = _ordinal_ids([c[4] for c in batch_cfgs if c[4]], "q")
 
     lambda_keys: dict[tuple[Any, ...], str] = {}
     functions = []
     for cfg, steps in lambda_cfgs.items():
-        memory, timeout, arch, env = cfg
+        memory, timeout, arch, env, penv = cfg
         parts = []
         if memory != LAMBDA_DEFAULT_MEMORY_MB:
             parts.append(f"mem{memory}")
@@ -183,21 +224,25 @@ def resolve_compute(graph: FlowGraph, with_batch: bool) -> tuple[
             parts.append(arch)
         if env:
             parts.append(env_ids[env])
+        if penv:
+            parts.append(penv)
         key = "_".join(parts) or "default"
         lambda_keys[cfg] = key
-        functions.append(LambdaFunction(key, memory, timeout, arch, env, tuple(steps)))
+        functions.append(LambdaFunction(key, memory, timeout, arch, env, tuple(steps), penv, python_of.get(penv)))
 
     batch_keys: dict[tuple[Any, ...], str] = {}
     jobs = []
     for cfg, steps in batch_cfgs.items():
-        cpu, memory, gpu, image, queue, env = cfg
+        cpu, memory, gpu, image, queue, env, penv = cfg
         parts = [f"cpu{_num(cpu)}", f"mem{memory}"] + ([f"gpu{gpu}"] if gpu else [])
         parts += [image_ids[image]] if image else []
         parts += [queue_ids[queue]] if queue else []
         parts += [env_ids[env]] if env else []
+        parts += [penv] if penv else []
         key = "_".join(parts)
         batch_keys[cfg] = key
-        jobs.append(BatchJobDefinition(key, cpu, memory, gpu, image, "gpu" if gpu else "cpu", queue, env, tuple(steps)))
+        jobs.append(BatchJobDefinition(key, cpu, memory, gpu, image, "gpu" if gpu else "cpu", queue, env, tuple(steps),
+                                       penv, python_of.get(penv)))
 
     compute = tuple(
         (name, ComputeTarget(COMPUTE_LAMBDA, lambda_keys[cfg]) if kind == COMPUTE_LAMBDA

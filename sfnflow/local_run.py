@@ -54,7 +54,11 @@ def run_locally(
     resume_steps: Sequence[str] = (),
     on_event: Callable[..., None] | None = None,
     run_id: str | None = None,
+    environments: Sequence[Any] | None = None,
 ) -> LocalRunResult:
+    """Run a compiled flow locally; `environments` are the prepared step environments
+    (sfnflow.environments.local.prepare_local; prepared here when None)."""
+    from runtime.engine.env_pools import PoolEnvironment
     from runtime.engine.local import LocalEngine
     from runtime.stores.base import RUN_ABORTED, RUN_FAILED, RUN_RUNNING, RUN_SUCCEEDED, RunRecord
     from runtime.stores.blobs import resolve_local_root
@@ -62,6 +66,12 @@ def run_locally(
 
     flow_file = os.path.abspath(flow_file)
     root = resolve_local_root(flow_file=flow_file, root=root)
+    if environments is None:  # before the run is recorded: a refusal leaves nothing behind
+        from .environments.local import prepare_local
+
+        environments = prepare_local(graph.name, compiled.model, root)
+    pools = [PoolEnvironment(e.key, e.python, tuple(e.steps), e.pythonpath, e.lock.hash) for e in environments]
+    in_envs = {step for e in pools for step in e.steps}
     run_id = run_id or new_run_id()
     metadata = SqliteMetadataStore(root)
     metadata.create_run(RunRecord(
@@ -74,7 +84,8 @@ def run_locally(
     try:
         # Retry at once, as Metaflow's local runtime does; the deployed machine waits
         # minutes_between_retries.
-        with LocalEngine(flow_file=flow_file, root=root, max_workers=max_workers, fast_retries=True) as engine:
+        with LocalEngine(flow_file=flow_file, root=root, max_workers=max_workers, fast_retries=True,
+                         environments=pools, default_pool=any(n.name not in in_envs for n in graph.steps)) as engine:
             try:
                 outcome = engine.run(compiled, run_id=run_id, execution_input={"parameters": parameters},
                                      on_event=on_event)

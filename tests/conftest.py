@@ -1,7 +1,9 @@
 """Shared pytest options and fixtures."""
 from __future__ import annotations
 
+import os
 import signal
+from typing import Iterator
 
 import pytest
 
@@ -19,6 +21,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="rewrite tests/golden/*.asl.json from examples/*.py instead of comparing",
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def environment_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Step environments (@pypi venvs) are built once per session into one cache (uv's own
+    package cache makes a rebuild in a later session a copy); SFNFLOW_ENV_CACHE set by the
+    developer is kept, to reuse venvs across sessions."""
+    given = os.environ.get("SFNFLOW_ENV_CACHE")
+    if given:
+        yield given
+        return
+    folder = str(tmp_path_factory.mktemp("environments"))
+    os.environ["SFNFLOW_ENV_CACHE"] = folder
+    try:
+        yield folder
+    finally:
+        os.environ.pop("SFNFLOW_ENV_CACHE", None)
 
 
 @pytest.fixture

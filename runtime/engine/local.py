@@ -35,6 +35,7 @@ from sfn_compiler.contract import envelope as env_contract
 from sfn_compiler.asl import arns
 from sfn_compiler.contract.placeholders import ResourceNames, fill_definition
 
+from .env_pools import EnvironmentPools, PoolEnvironment
 from .workers import Cancelled, Executor, PoolClosed, RunTaskExecutor, WorkerCrashed, WorkerError, WorkerPool
 
 __all__ = ["EventCallback", "ExecutionResult", "LocalEngine", "TaskEvent"]
@@ -88,7 +89,8 @@ class LocalEngine:
     def __init__(self, executor: str | Executor | None = None, *, flow_file: str | None = None,
                  root: str | None = None, max_workers: int | None = None, preload: Sequence[str] = (),
                  artifact_root: str | None = None, fast_retries: bool = False, tee: bool = False,
-                 lean_history: bool = True, region: str = "us-east-1") -> None:
+                 lean_history: bool = True, region: str = "us-east-1",
+                 environments: Sequence[PoolEnvironment] = (), default_pool: bool = True) -> None:
         """
         Args:
             executor: what a worker calls with each task's envelope payload (a callable that
@@ -103,6 +105,9 @@ class LocalEngine:
             fast_retries: skip Retry IntervalSeconds sleeps (tests); real sleeps otherwise.
             lean_history: keep only failure/start/end events (sizes are still measured);
                 False keeps moto's full history (slower, for debugging).
+            environments: steps that run in their own interpreter (@pypi/@conda venvs), each
+                on its own pool of workers (env_pools.py); the other steps use `self.pool`.
+            default_pool: False when every step runs in one of `environments` (no zygote).
         """
         self.region = region
         self.artifact_root = artifact_root or root
@@ -116,6 +121,11 @@ class LocalEngine:
             executor, warm = default, default.warm
             preload.insert(0, "runtime.task")
         self.pool = WorkerPool(executor, max_workers, preload=preload, warm=warm)
+        if environments and (flow_file is None or root is None or not isinstance(executor, RunTaskExecutor)):
+            raise ValueError("LocalEngine runs step environments with the default executor only (flow_file and root)")
+        self.pools = EnvironmentPools(self.pool, environments, flow_file=os.path.abspath(flow_file or "."),
+                                      root=os.path.abspath(root or "."), tee=tee, max_workers=max_workers,
+                                      default_needed=default_pool or not environments)
         self._lambda_prefix = arns.lambda_function_arn(region, ACCOUNT, ROUTE_PREFIX)
         self._queue_prefix = arns.job_queue_arn(region, ACCOUNT, ROUTE_PREFIX)
         self._mock: Any = None
@@ -138,7 +148,7 @@ class LocalEngine:
 
     def start(self) -> None:
         # Workers first: fork while this process has no interpreter threads.
-        self.pool.start()
+        self.pools.start()
         try:
             self._start_moto()
         except BaseException:
@@ -195,7 +205,7 @@ class LocalEngine:
         execution = self._execution
         if execution is not None and _status(execution) == "RUNNING":
             self._stop_execution(execution)
-        self.pool.close()
+        self.pools.close()
 
     # -- running ------------------------------------------------------------------------------
     def run(self, asl: Any, *, run_id: str, execution_input: Mapping[str, Any] | None = None, model: Any = None,
@@ -311,13 +321,14 @@ class LocalEngine:
             raise TaskFailed(env_contract.PLATFORM_ERROR, f"bad task envelope: {exc}") from None
         step, task = str(payload.get("step", "?")), str(payload.get("task", "?"))
         info = {"attempt": payload.get("attempt", 0), "compute": kind}
-        handle = self.pool.handle()
+        pool = self.pools.pool_for(step)
+        handle = pool.handle()
         watch.bind(handle.cancel)
         t0 = time.perf_counter()
         with run.lock:
             run.tasks += 1
         try:
-            result = self.pool.call(payload, handle, on_start=lambda: _emit(run, "started", step, task, info))
+            result = pool.call(payload, handle, on_start=lambda: _emit(run, "started", step, task, info))
             if _writes_items_file(result):
                 self._publish_items(run, payload)
         except (Cancelled, PoolClosed):

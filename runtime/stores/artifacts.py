@@ -20,7 +20,11 @@ from typing import Any
 from .. import serialize as ser
 from .base import BlobStore, TaskIndex
 
-__all__ = ["ArtifactStore"]
+__all__ = ["ArtifactLoadError", "ArtifactStore"]
+
+
+class ArtifactLoadError(Exception):
+    """A stored value does not load in this interpreter (see runtime.serialize on portability)."""
 
 _BLOB_CACHE_BYTES = 64 * 1024 * 1024  # a warm Lambda reads the same parent artifacts for many tasks
 _INDEX_CACHE_ENTRIES = 4096
@@ -69,9 +73,30 @@ class ArtifactStore:
             self._known.clear()  # bounded memory in a worker that lives for many runs
         self._known.add(key)
 
-    def load(self, flow: str, sha: str) -> Any:
-        """The value with this sha; KeyError if it was never stored."""
-        return ser.deserialize(self._get_cached(self.data_key(flow, sha)))
+    def load(self, flow: str, sha: str, name: str | None = None) -> Any:
+        """The value with this sha; KeyError if it was never stored.
+
+        Raises:
+            ArtifactLoadError: the value cannot be rebuilt here (`name` is the artifact's,
+                for the message): code pickled on another Python minor, a missing library.
+        """
+        blob = self._get_cached(self.data_key(flow, sha))
+        what = f"artifact '{name}'" if name else f"artifact {sha[:12]}"
+        try:
+            return ser.deserialize(blob)
+        except ser.ArtifactNotPortable as exc:
+            raise ArtifactLoadError(
+                f"{what} was written on Python {exc.written_on} and holds code pickled by value (a function, "
+                f"lambda or class with methods defined where it cannot be imported by name), which Python "
+                f"{exc.read_on} cannot load; store plain data instead, or read it on Python {exc.written_on}."
+            ) from None
+        except Exception as exc:
+            import platform
+
+            raise ArtifactLoadError(
+                f"{what} cannot be loaded on Python {platform.python_version()}: {type(exc).__name__}: {exc} "
+                "(a library's objects load only where that library, at a compatible version, is installed)."
+            ) from exc
 
     def has(self, flow: str, sha: str) -> bool:
         key = self.data_key(flow, sha)

@@ -118,21 +118,40 @@ def _environment(vars: dict[str, str] | None = None) -> EnvironmentSpec:  # noqa
     return EnvironmentSpec(vars=tuple(sorted((str(k), str(v)) for k, v in (vars or {}).items())))
 
 
-def _packages(manager: str) -> Callable[..., PackagesSpec]:
-    def make(
-        packages: dict[str, str] | None = None,
-        libraries: dict[str, str] | None = None,
-        python: str | None = None,
-        disabled: bool = False,
-    ) -> PackagesSpec:
-        pkgs = {**(libraries or {}), **(packages or {})}
+def _packages(manager: str, name: str) -> Callable[..., PackagesSpec]:
+    """@pypi/@pypi_base/@conda/@conda_base: the same spec; `libraries=` is conda's spelling."""
+
+    def make(**kwargs: Any) -> PackagesSpec:
+        allowed = ("packages", "libraries", "python", "disabled")
+        unknown = [k for k in kwargs if k not in allowed]
+        if unknown:
+            why = (" (sfnflow resolves @conda libraries from PyPI, so conda channels do not apply)"
+                   if "channels" in unknown else "")
+            raise DecoratorUsageError(f"@{name} does not take {', '.join(unknown)}{why}; "
+                                      f"it takes {', '.join(allowed)}")
+        pkgs: dict[str, str] = {}
+        for arg in ("libraries", "packages"):
+            given = kwargs.get(arg)
+            if given is None:
+                continue
+            if not isinstance(given, dict):
+                raise DecoratorUsageError(f"@{name}({arg}=...) takes a dict of name -> version, "
+                                          f"e.g. {arg}={{'pandas': '2.2.3'}}")
+            pkgs.update({str(k): "" if v is None else str(v) for k, v in given.items()})
+        python = kwargs.get("python")
+        if python is not None and not isinstance(python, (str, int, float)):
+            raise DecoratorUsageError(f"@{name}(python=...) takes a version string, e.g. python='3.12'")
+        disabled = kwargs.get("disabled")
+        written = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
         return PackagesSpec(
             manager=manager,
-            packages=tuple(sorted((str(k), str(v)) for k, v in pkgs.items())),
-            python=python,
-            disabled=bool(disabled),
+            packages=tuple(pkgs.items()),
+            python=None if python is None else str(python),
+            disabled=None if disabled is None else bool(disabled),
+            source=f"@{name}({written})" if written else f"@{name}",
         )
 
+    make.__name__ = name
     return make
 
 
@@ -162,9 +181,9 @@ resources = _step_decorator("resources", _resources)
 batch = _step_decorator("batch", _batch)
 aws_lambda = _step_decorator("aws_lambda", _aws_lambda)
 environment = _step_decorator("environment", _environment)
-pypi = _step_decorator("pypi", _packages("pypi"))
-conda = _step_decorator("conda", _packages("conda"))
+pypi = _step_decorator("pypi", _packages("pypi", "pypi"))
+conda = _step_decorator("conda", _packages("conda", "conda"))
 
 schedule = _flow_decorator("schedule", _schedule)
-pypi_base = _flow_decorator("pypi_base", _packages("pypi"))
-conda_base = _flow_decorator("conda_base", _packages("conda"))
+pypi_base = _flow_decorator("pypi_base", _packages("pypi", "pypi_base"))
+conda_base = _flow_decorator("conda_base", _packages("conda", "conda_base"))

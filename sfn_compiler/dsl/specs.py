@@ -63,12 +63,17 @@ class EnvironmentSpec:
 
 @dataclass(frozen=True)
 class PackagesSpec:
-    """@pypi / @conda (and their flow-level *_base forms): recorded now, applied later."""
+    """@pypi / @conda (and their flow-level *_base forms): a Python version and packages.
 
-    manager: str = "pypi"
-    packages: tuple[tuple[str, str], ...] = ()
+    Both managers mean the same here: packages come from PyPI (sfn_compiler/environments.py
+    merges a step's spec over its flow's; sfnflow/environments/ resolves and builds them).
+    """
+
+    manager: str = "pypi"  # pypi | conda: which decorator family the user wrote
+    packages: tuple[tuple[str, str], ...] = ()  # (name as written, version spec as written)
     python: str | None = None
-    disabled: bool = False
+    disabled: bool | None = None  # None: not given (a step then follows its flow's)
+    source: str = ""  # the decorator as the user wrote it, for `show` and messages
     kind = "packages"
 
 

@@ -1,6 +1,7 @@
 """`sfnflow run` and `sfnflow resume`: local runs through the compiled state machine."""
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -62,15 +63,20 @@ def resume(run_id: str | None, from_step: str | None, flow_file: str | None, max
 def _execute(flow_file: str, compiled: Any, parameters: dict[str, Any], *, root: str | None,
              max_workers: int | None, tags: tuple[str, ...], origin_run_id: str | None = None,
              resume_steps: tuple[str, ...] = ()) -> None:
+    from runtime.stores.blobs import resolve_local_root
+
+    from ..environments.local import prepare_local
     from ..local_run import new_run_id, run_locally
     from .progress import Progress
     from .summary import print_summary
 
+    root = resolve_local_root(flow_file=os.path.abspath(flow_file), root=root)
+    environments = prepare_local(compiled.graph.name, compiled.model, root)  # refusals before the run starts
     run_id = new_run_id()
     with Progress(compiled.graph.name, run_id) as progress:
         result = run_locally(flow_file, compiled.graph, compiled, parameters, root=root, max_workers=max_workers,
                              tags=tags, origin_run_id=origin_run_id, resume_steps=resume_steps,
-                             on_event=progress.on_event, run_id=run_id)
+                             on_event=progress.on_event, run_id=run_id, environments=environments)
     print_summary(result)
     if result.status != "SUCCEEDED":
         sys.exit(1)

@@ -254,7 +254,7 @@ class DataView:
         if name not in self._shas:
             raise AttributeError(f"{self._owner} has no artifact '{name}' (it has: {', '.join(sorted(self._shas))})")
         if name not in self._loaded:
-            self._loaded[name] = get_stores().artifacts.load(self._flow, self._shas[name])
+            self._loaded[name] = get_stores().artifacts.load(self._flow, self._shas[name], name)
         return self._loaded[name]
 
     def __contains__(self, name: str) -> bool:
