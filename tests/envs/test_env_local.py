@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from runtime.stores.artifacts import ArtifactLoadError
 from sfnflow import Run, client
 from sfnflow.cli import main
-from sfnflow.cli.flowfile import check_flow_file, compile_checked
+from sfn_compiler.compile import compile_file
 from sfnflow.environments.interpreters import find_interpreters
 from sfnflow.environments.local import prepare_local
 from sfnflow.environments.progress import EnvironmentProgress
@@ -83,10 +83,9 @@ def write(folder: Path, source: str) -> Path:
 
 
 def run(path: Path, root: Path, progress: io.StringIO) -> object:
-    flow = check_flow_file(str(path))
-    compiled = compile_checked(flow)
-    envs = prepare_local(flow.graph.name, compiled.model, str(root), progress=EnvironmentProgress(progress))
-    return run_locally(str(path), flow.graph, compiled, {}, root=str(root), max_workers=1, environments=envs)
+    compiled = compile_file(str(path))
+    envs = prepare_local(compiled.graph.name, compiled.model, str(root), progress=EnvironmentProgress(progress))
+    return run_locally(str(path), compiled.graph, compiled, {}, root=str(root), max_workers=1, environments=envs)
 
 
 @pytest.fixture(scope="module")
