@@ -57,3 +57,11 @@ def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def synth_cache_in_scratch(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Synthesized assemblies are cached under the user's home by default: keep the suite's apart."""
+    import os
+
+    os.environ["SFNFLOW_CACHE_DIR"] = str(tmp_path_factory.mktemp("sfnflow-cache"))

@@ -62,13 +62,13 @@ def synth(flow_file: str, output: str | None, outdir: str | None, with_: str | N
     """The CloudFormation template of the flow's stack (offline; no AWS credentials needed)."""
     from ..deploy import synth_flow
 
-    result = synth_flow(_config(flow_file, with_, stack_name), outdir=outdir)
+    result = synth_flow(_config(flow_file, with_, stack_name), outdir=outdir, on_progress=_progress)
     text = json.dumps(result.flow.template(), indent=1, sort_keys=True)
     if output:
         with open(output, "w", encoding="utf-8") as fh:
             fh.write(text + "\n")
         click.echo(f"wrote {output}: stack {result.flow.name}, {len(text.encode())} bytes, "
-                   f"synthesized in {result.seconds:.1f} s", err=True)
+                   f"{_synth_took(result)}", err=True)
     else:
         click.echo(text)
 
@@ -94,8 +94,8 @@ def deploy(flow_file: str, region: str | None, profile: str | None, stack_name: 
     target = aws_session(region=region, profile=profile)  # fail fast, before the slow synth
     where = f"{target.endpoint} (AWS_ENDPOINT_URL)" if target.endpoint else f"account {target.account}"
     click.echo(f"deploying {flow_file} to {where}, {target.region}", err=True)
-    synth = synth_flow(config)
-    click.echo(f"synthesized stacks {synth.datastore.name} and {synth.flow.name} in {synth.seconds:.1f} s", err=True)
+    synth = synth_flow(config, on_progress=_progress)
+    click.echo(f"stacks {synth.datastore.name} and {synth.flow.name}: {_synth_took(synth)}", err=True)
     result = deploy_flow(config, target, synth=synth, on_event=lambda line: click.echo("  " + line, err=True))
     for asset in result.assets:
         click.echo(f"code package s3://{asset.bucket}/{asset.key}: "
@@ -176,3 +176,12 @@ def emulator(port: int) -> None:
     stopped.wait()
     emu.stop()
     click.echo("emulator stopped; its state is gone.", err=True)
+
+
+def _progress(line: str) -> None:
+    click.echo(line, err=True)
+
+
+def _synth_took(result: Any) -> str:
+    where = " (from the synth cache)" if result.extra.get("cached") else ""
+    return f"synthesized in {result.seconds:.1f} s{where}"

@@ -7,6 +7,7 @@ import tempfile
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import synth_cache
 from .errors import DeployError, require_cdk
 
 __all__ = ["StackArtifact", "SynthResult", "synth_flow"]
@@ -39,8 +40,12 @@ class SynthResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def synth_flow(config: Any, outdir: str | None = None, compiled: Any = None, package: Any = None) -> SynthResult:
+def synth_flow(config: Any, outdir: str | None = None, compiled: Any = None, package: Any = None,
+               use_cache: bool = True, on_progress: Any = None) -> SynthResult:
     """Compile, package and synthesize the datastore and flow stacks into `outdir` (a temp dir if None).
+
+    An assembly synthesized before from exactly the same inputs is copied from the
+    synth cache (sfnflow.deploy.synth_cache) instead: `extra["cached"]` says which.
 
     Raises:
         DeployError: the CDK is not installed, or the flow's code cannot be packaged.
@@ -57,10 +62,19 @@ def synth_flow(config: Any, outdir: str | None = None, compiled: Any = None, pac
     outdir = outdir or tempfile.mkdtemp(prefix="sfnflow-cdk-")
     try:
         package = package or build_code_package(config.flow_file)
+        if use_cache:
+            cached = _from_cache(config, compiled, package, outdir, start)
+            if cached is not None:
+                return cached
+        if on_progress is not None:
+            on_progress("synthesizing with the AWS CDK (its start-up takes 30-45 s; an unchanged flow "
+                        "is served from the synth cache next time)...")
         built = build_app(config, package, outdir=outdir, compiled=compiled)
     except (ValueError, FileNotFoundError) as exc:
         raise DeployError(str(exc)) from None
     assembly = built.app.synth()
+    if use_cache:
+        synth_cache.store(synth_cache.synth_key(built.config, built.compiled, built.package), outdir)
 
     def artifact(stack: Any) -> StackArtifact:
         art = assembly.get_stack_artifact(stack.artifact_id)
@@ -70,3 +84,34 @@ def synth_flow(config: Any, outdir: str | None = None, compiled: Any = None, pac
     return SynthResult(outdir=outdir, datastore=artifact(built.datastore), flow=artifact(built.flow),
                        config=built.config, compiled=built.compiled, package=built.package,
                        seconds=time.perf_counter() - start)
+
+
+def _from_cache(config: Any, compiled: Any, package: Any, outdir: str, start: float) -> SynthResult | None:
+    """The cached assembly for these inputs, without importing the CDK; None on a miss."""
+    import time
+
+    from sfn_compiler.compile import CompileOptions, compile_file
+
+    if not config.flow_file:
+        return None  # build_app says what is missing
+    compiled = compiled or compile_file(config.flow_file, CompileOptions(with_batch=config.with_batch))
+    config = config.for_flow(compiled.model.flow_name)  # as build_app names the stacks
+    key = synth_cache.synth_key(config, compiled, package)
+    if not synth_cache.restore(key, outdir):
+        return None
+    with open(os.path.join(outdir, "manifest.json"), encoding="utf-8") as fh:
+        manifest = json.load(fh)
+    stacks = {}
+    for artifact_id, art in manifest.get("artifacts", {}).items():
+        if art.get("type") == "aws:cloudformation:stack":
+            props = art.get("properties", {})
+            assets = os.path.join(outdir, f"{artifact_id}.assets.json")
+            stacks[props.get("stackName", artifact_id)] = StackArtifact(
+                props.get("stackName", artifact_id), os.path.join(outdir, props["templateFile"]),
+                assets if os.path.exists(assets) else None)
+    datastore = stacks.get(config.datastore_stack)
+    flow = stacks.get(config.stack_name)
+    if datastore is None or flow is None:
+        return None
+    return SynthResult(outdir=outdir, datastore=datastore, flow=flow, config=config, compiled=compiled,
+                       package=package, seconds=time.perf_counter() - start, extra={"cached": True})
