@@ -65,6 +65,7 @@ class Emulator:
         return self
 
     def _start(self) -> None:
+        _refuse_a_busy_port(self.host, self.port)
         from moto.core.config import default_user_config
         from moto.server import ThreadedMotoServer
 
@@ -124,3 +125,14 @@ class Emulator:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _refuse_a_busy_port(host: str, port: int) -> None:
+    """Raise OSError now if the port is taken: moto's server thread would only log it and hang."""
+    import socket
+
+    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        probe.bind((host, port))  # no SO_REUSEADDR: a listening socket there makes this fail
+    finally:
+        probe.close()
