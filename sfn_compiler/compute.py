@@ -16,6 +16,7 @@ LAMBDA_MIN_MEMORY_MB = 128
 LAMBDA_MAX_MEMORY_MB = 10_240
 LAMBDA_MAX_TIMEOUT_S = 900
 LAMBDA_MAX_VCPU = 6  # CPU scales with memory; 10,240 MB gives 6 vCPUs
+LAMBDA_MAX_EPHEMERAL_MB = 10_240  # /tmp
 LAMBDA_ARCHITECTURES = ("x86_64", "arm64")
 
 
@@ -34,7 +35,21 @@ def beyond_lambda(spec: Any) -> list[str]:
         asks.append(f"memory={spec.memory} (Lambda's most is {LAMBDA_MAX_MEMORY_MB} MB)")
     if (_number(spec.cpu) or 0) > LAMBDA_MAX_VCPU:
         asks.append(f"cpu={spec.cpu} (Lambda's most is {LAMBDA_MAX_VCPU} vCPUs)")
+    if (_number(getattr(spec, "disk", None)) or 0) > LAMBDA_MAX_EPHEMERAL_MB:
+        asks.append(f"disk={spec.disk} (Lambda's most is {LAMBDA_MAX_EPHEMERAL_MB} MB of /tmp)")
     return asks
+
+
+def compute_notes(graph: Any, with_batch: bool = False) -> list[str]:
+    """One line per step whose compute came from a decorator sfnflow reads differently (@kubernetes)."""
+    notes = []
+    for node in graph.steps:
+        spec = node.decorator("resources")
+        if spec is not None and getattr(spec, "source", "").startswith("@kubernetes"):
+            target = "AWS Batch" if goes_to_batch(node, with_batch) else "AWS Lambda"
+            notes.append(f"note: step '{node.name}': {spec.source} is read as a resource request; "
+                         f"sfnflow has no Kubernetes, so the step runs on {target}.")
+    return notes
 
 
 def goes_to_batch(node: StepNode, with_batch: bool = False) -> bool:

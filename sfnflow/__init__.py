@@ -19,6 +19,7 @@ from sfn_compiler.dsl import (
     conda_base,
     current,
     environment,
+    kubernetes,
     pypi,
     pypi_base,
     resources,
@@ -56,6 +57,6 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "FlowSpec", "JSONType", "Parameter", "aws_lambda", "batch", "catch", "conda", "conda_base",
-    "current", "environment", "pypi", "pypi_base", "resources", "retry", "schedule", "step",
+    "current", "environment", "kubernetes", "pypi", "pypi_base", "resources", "retry", "schedule", "step",
     "timeout", *_CLIENT_NAMES,
 ]

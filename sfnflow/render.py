@@ -14,8 +14,8 @@ def describe_decorator(spec: Any) -> str:
         return repr(spec)
     if spec.kind == "schedule":
         return f"@schedule {spec.expression}"
-    if spec.kind == "packages" and getattr(spec, "source", ""):
-        return spec.source  # @pypi(python='3.11', packages={...}): as the user wrote it
+    if getattr(spec, "source", ""):
+        return spec.source  # @pypi(python='3.11', ...), @kubernetes(cpu=4): as the user wrote it
     default = type(spec)()
     args = [
         f"{f.name}={getattr(spec, f.name)!r}"

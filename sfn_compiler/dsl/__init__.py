@@ -7,6 +7,7 @@ from .decorators import (
     conda,
     conda_base,
     environment,
+    kubernetes,
     pypi,
     pypi_base,
     resources,
@@ -20,5 +21,5 @@ from .parameters import JSONType, Parameter
 
 __all__ = [
     "FlowSpec", "JSONType", "Parameter", "aws_lambda", "batch", "catch", "conda", "conda_base",
-    "current", "environment", "pypi", "pypi_base", "resources", "retry", "schedule", "step", "timeout",
+    "current", "environment", "kubernetes", "pypi", "pypi_base", "resources", "retry", "schedule", "step", "timeout",
 ]

@@ -93,6 +93,17 @@ def _resources(cpu: float | None = None, memory: int | None = None, gpu: int | N
     return ResourcesSpec(cpu=cpu, memory=memory, gpu=gpu)
 
 
+def _kubernetes(cpu: float | None = None, memory: int | None = None, gpu: int | None = None,
+                disk: int | None = None, **others: Any) -> ResourcesSpec:
+    """Metaflow's @kubernetes, read as a resource request: sfnflow runs steps on Lambda or
+    Batch, and the compute rule picks one from these numbers. Options about pods (image,
+    namespace, node_selector, ...) have no meaning here and are only kept in the note."""
+    written = ", ".join(f"{k}={v!r}" for k, v in {"cpu": cpu, "memory": memory, "gpu": gpu, "disk": disk,
+                                                    **others}.items() if v is not None)
+    return ResourcesSpec(cpu=cpu, memory=memory, gpu=gpu, disk=disk,
+                         source=f"@kubernetes({written})" if written else "@kubernetes")
+
+
 def _batch(
     cpu: float | None = None,
     memory: int | None = None,
@@ -178,6 +189,7 @@ retry = _step_decorator("retry", _retry)
 catch = _step_decorator("catch", _catch)
 timeout = _step_decorator("timeout", _timeout)
 resources = _step_decorator("resources", _resources)
+kubernetes = _step_decorator("kubernetes", _kubernetes)
 batch = _step_decorator("batch", _batch)
 aws_lambda = _step_decorator("aws_lambda", _aws_lambda)
 environment = _step_decorator("environment", _environment)

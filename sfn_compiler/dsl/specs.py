@@ -34,6 +34,8 @@ class ResourcesSpec:
     cpu: float | None = None
     memory: int | None = None
     gpu: int | None = None
+    disk: int | None = None  # MB of scratch disk (@kubernetes' disk=)
+    source: str = ""  # as written, when another decorator asked for these resources (@kubernetes)
     kind = "resources"
 
 

@@ -42,7 +42,9 @@ def show(flow_file: str, fmt: str, output: str | None, with_: str | None) -> Non
 
         text = graph_svg(graph, compute) if fmt == "svg" else flow_html(graph, compute)
     else:
-        text = render.to_text(graph, compute, limits)
+        from sfn_compiler.compute import compute_notes
+
+        text = "\n".join([render.to_text(graph, compute, limits), *compute_notes(graph, with_ == "batch")])
     if output:
         with open(output, "w", encoding="utf-8") as out:
             out.write(text + "\n")

@@ -29,9 +29,13 @@ def run(ctx: click.Context, flow_file: str, max_workers: int | None, tags: tuple
     """Run FLOW_FILE locally; flow parameters go after it as --name value."""
     from sfn_compiler.compile import CompileOptions, compile_file
 
+    from sfn_compiler.compute import compute_notes
+
     compiled = compile_file(flow_file, CompileOptions(with_batch=with_ == "batch"))
     parameters = parse_parameter_args(compiled.graph.parameters, ctx.args)
     check_required(compiled.graph.parameters, parameters)
+    for note in compute_notes(compiled.graph, with_ == "batch"):
+        click.echo(note, err=True)
     _execute(flow_file, compiled, parameters, root=root, max_workers=max_workers, tags=tags)
 
 
