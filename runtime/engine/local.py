@@ -1,29 +1,32 @@
 """The embedded engine: run a compiled state machine locally, fast, with no AWS and no Docker.
 
-moto's Step Functions interpreter executes the ASL unchanged; Task states that invoke a
-Lambda function or submit a Batch job through one of the engine's routing ARNs run on a
-pool of warm local worker processes (runtime/engine/workers.py), through the patches in
-runtime/engine/patches/ (installed while the engine is open, removed when it closes).
-One engine per process at a time, one execution at a time per engine.
+Two interpreters run the same compiled ASL (placeholders filled with the engine's routing
+ARNs) behind one face; Task states on those ARNs go to a pool of warm local worker
+processes (runtime/engine/workers.py):
 
-    with LocalEngine(max_workers=2, flow_file="flow.py", artifact_root=".sfnflow") as engine:
+* "interp" (default): the small interpreter of the ASL subset the compiler emits
+  (runtime/engine/interp/, interp_engine.py). No moto, no boto3: starts in milliseconds.
+* "moto": moto's Step Functions interpreter with sfnflow's patches (moto_engine.py);
+  the oracle the interpreter is tested against, and a fallback for ASL it does not run.
+
+Pick one with `LocalEngine(engine="moto")` or the environment variable
+SFNFLOW_LOCAL_ENGINE=moto (also honoured by `sfnflow run` and `resume`).
+
+    with LocalEngine(max_workers=2, flow_file="flow.py", root=".sfnflow") as engine:
         result = engine.run(compiled.asl, model=compiled.model, run_id="r1",
                             execution_input={"parameters": {}}, on_event=print)
         result.status, result.error, result.history.max_input_bytes
 
 The ASL's `${...}` placeholders are filled with routing ARNs (functions, job queues, job
-definitions; none of them exists in moto, none needs to), the name of a moto S3
-bucket (`${ArtifactBucket}`) from which a Distributed Map's ItemReader reads the items a
-foreach task wrote to the local artifact store, and a routing table name
-(`${MetadataTable}`) for the state machine's own run-status writes
-(`dynamodb:updateItem`, sfn_compiler/asl/status.py). Those writes are routed here and
-dropped: no DynamoDB table exists (creating one would add ~0.1 s to every run), and a
-local run's true status is recorded in the local (SQLite) store by sfnflow/local_run.py.
-The emulation's MotoCloud (sfnflow/emulate/) runs the same writes against a real moto table.
+definitions), the artifact bucket `${ArtifactBucket}` (a Distributed Map's ItemReader
+reads the items a foreach task wrote to the local artifact store) and a routing table
+`${MetadataTable}` for the state machine's own run-status writes (`dynamodb:updateItem`,
+sfn_compiler/asl/status.py). Those writes are answered and dropped: a local run's true
+status is recorded in the local (SQLite) store by sfnflow/local_run.py. One execution
+runs at a time per engine.
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
@@ -31,25 +34,51 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
-from sfn_compiler.contract import envelope as env_contract
 from sfn_compiler.asl import arns
+from sfn_compiler.contract import envelope as env_contract
 from sfn_compiler.contract.placeholders import ResourceNames, fill_definition
 
 from .env_pools import EnvironmentPools, PoolEnvironment
 from .workers import Cancelled, Executor, PoolClosed, RunTaskExecutor, WorkerCrashed, WorkerError, WorkerPool
 
-__all__ = ["EventCallback", "ExecutionResult", "LocalEngine", "TaskEvent"]
+__all__ = ["ENGINES", "ENGINE_ENV", "EngineBase", "EventCallback", "ExecutionResult", "LocalEngine", "TaskEvent",
+           "engine_name"]
 
 LOG = logging.getLogger(__name__)
 
+ENGINE_ENV = "SFNFLOW_LOCAL_ENGINE"
+ENGINES = ("interp", "moto")
 ACCOUNT = "123456789012"  # moto's default account
 ROUTE_PREFIX = "sfnflow-local-"
 BUCKET = "sfnflow-local-artifacts"
 TABLE = "sfnflow-local-metadata"  # routed: status writes to it are dropped (see above)
-_POLL_S = 0.002  # execution-status poll; a status read is an attribute read, not an API call
 
 TaskEvent = str  # "started" | "succeeded" | "failed" | "cancelled"
 EventCallback = Callable[..., None]  # on_event(kind, step, task, **info)
+
+
+def engine_name(engine: str | None = None) -> str:
+    """`engine`, else $SFNFLOW_LOCAL_ENGINE, else "interp"; ValueError for an unknown name."""
+    name = (engine or os.environ.get(ENGINE_ENV) or "interp").strip().lower()
+    if name not in ENGINES:
+        source = "engine=" if engine else f"{ENGINE_ENV}="
+        raise ValueError(f"unknown local engine {source}{name!r}: use one of {', '.join(ENGINES)}")
+    return name
+
+
+def LocalEngine(executor: str | Executor | None = None, *, engine: str | None = None,  # noqa: N802 - the engine's name
+                **options: Any) -> "EngineBase":
+    """The embedded engine `engine_name(engine)` names; a context manager (see the module docstring).
+
+    Arguments are EngineBase's; the interpreter also takes `map_bound` and `trace`.
+    """
+    if engine_name(engine) == "moto":
+        from .moto_engine import MotoEngine
+
+        return MotoEngine(executor, **options)
+    from .interp_engine import InterpEngine
+
+    return InterpEngine(executor, **options)
 
 
 @dataclass
@@ -60,10 +89,10 @@ class ExecutionResult:
     error: str | None
     cause: str | None
     output: Any
-    duration: float  # seconds from start_execution to the end
+    duration: float  # seconds from the execution's start to its end
     run_id: str
     execution_arn: str
-    history: Any  # patches.HistoryStats: events, by_type, max_*_bytes, kept events
+    history: Any  # events, by_type, max_*_bytes, kept events (interp.History / patches.HistoryStats)
     tasks: int = 0  # task invocations routed to workers (attempts included)
     task_failures: int = 0
     interrupted: bool = False  # engine.stop() ended it
@@ -74,7 +103,9 @@ class ExecutionResult:
         return max(self.history.max_input_bytes, self.history.max_output_bytes)
 
 
-class _RunState:
+class RunState:
+    """One execution's routing state: its callback, where its items files are, counters."""
+
     __slots__ = ("on_event", "artifact_root", "tasks", "failures", "lock")
 
     def __init__(self, on_event: EventCallback | None, artifact_root: str | None) -> None:
@@ -83,8 +114,27 @@ class _RunState:
         self.lock = threading.Lock()
 
 
-class LocalEngine:
-    """Context manager owning moto (in-process), the patches and the warm worker pool."""
+class TaskError(Exception):
+    """A task failed on its worker: `name` is the Step Functions error, `message` the cause."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(f"{name}: {message}")
+        self.name, self.message = name, message
+
+
+class TaskStopped(Exception):
+    """A task was cancelled (timeout, stop, failed sibling): its worker was killed and replaced."""
+
+
+class ItemsMissing(Exception):
+    """A foreach said it wrote its items to the store, and the file is not there."""
+
+
+class EngineBase:
+    """What both engines share: the warm worker pool, the routing ARNs, filling the ASL's
+    placeholders, and running one task envelope on a worker with its events."""
+
+    engine = ""
 
     def __init__(self, executor: str | Executor | None = None, *, flow_file: str | None = None,
                  root: str | None = None, max_workers: int | None = None, preload: Sequence[str] = (),
@@ -102,9 +152,9 @@ class LocalEngine:
             preload: modules the workers import once, before any task.
             artifact_root: where foreach items files are read, if not `root`.
             tee: (default executor) also copy step output to the terminal.
-            fast_retries: skip Retry IntervalSeconds sleeps (tests); real sleeps otherwise.
+            fast_retries: skip Retry IntervalSeconds sleeps (tests, local runs); real sleeps otherwise.
             lean_history: keep only failure/start/end events (sizes are still measured);
-                False keeps moto's full history (slower, for debugging).
+                False keeps every event (slower, for debugging).
             environments: steps that run in their own interpreter (@pypi/@conda venvs), each
                 on its own pool of workers (env_pools.py); the other steps use `self.pool`.
             default_pool: False when every step runs in one of `environments` (no zygote).
@@ -128,18 +178,8 @@ class LocalEngine:
                                       default_needed=default_pool or not environments)
         self._lambda_prefix = arns.lambda_function_arn(region, ACCOUNT, ROUTE_PREFIX)
         self._queue_prefix = arns.job_queue_arn(region, ACCOUNT, ROUTE_PREFIX)
-        self._mock: Any = None
-        self._hooks: Any = None  # patches.PatchHooks while open
-        self._patches: Any = None  # the patches' Installation while open
-        self._saved_env: dict[str, str | None] = {}
-        self._run: _RunState | None = None
-        self._execution: Any = None
-        self._stopped = threading.Event()
-        self._counter = 0
-        self._s3: Any = None
 
-    # -- lifecycle ----------------------------------------------------------------------------
-    def __enter__(self) -> "LocalEngine":
+    def __enter__(self) -> "EngineBase":
         self.start()
         return self
 
@@ -147,126 +187,17 @@ class LocalEngine:
         self.close()
 
     def start(self) -> None:
-        # Workers first: fork while this process has no interpreter threads.
-        self.pools.start()
-        try:
-            self._start_moto()
-        except BaseException:
-            self.close()
-            raise
-
-    def _start_moto(self) -> None:
-        from .patches import ENGINE_GROUPS, REGISTRY, PatchHooks
-
-        fake = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
-                "AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region}
-        self._hooks = PatchHooks(router=self, fast_retries=self.fast_retries, lean_history=self.lean_history)
-        self._patches = REGISTRY.install(self, self._hooks, ENGINE_GROUPS)  # refuses a second engine
-        self._saved_env = {k: os.environ.get(k) for k in fake}
-        os.environ.update(fake)
-        from moto import mock_aws
-
-        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True},
-                                      "batch": {"use_docker": False}})
-        self._mock.start()
-        import boto3
-
-        self._s3 = boto3.client("s3", region_name=self.region)
-        self._s3.create_bucket(Bucket=BUCKET)
+        raise NotImplementedError
 
     def close(self) -> None:
-        """Stop any running execution, the workers and moto; remove the patches; restore the environment.
+        raise NotImplementedError
 
-        Each step runs whatever the one before raised, so a failing close leaves nothing set.
-        """
-        try:
-            self.stop()
-        finally:
-            try:
-                if self._hooks is not None:
-                    self._hooks.close()
-                if self._mock is not None:
-                    self._mock.stop()
-                    self._mock = None
-            finally:
-                if self._patches is not None:
-                    self._patches.uninstall()
-                    self._patches = None
-                for key, value in self._saved_env.items():
-                    if value is None:
-                        os.environ.pop(key, None)
-                    else:
-                        os.environ[key] = value
-                self._saved_env = {}
-
-    def stop(self) -> None:
-        """Abort the running execution (ABORTED) and terminate the workers; safe from any thread."""
-        self._stopped.set()
-        execution = self._execution
-        if execution is not None and _status(execution) == "RUNNING":
-            self._stop_execution(execution)
-        self.pools.close()
-
-    # -- running ------------------------------------------------------------------------------
-    def run(self, asl: Any, *, run_id: str, execution_input: Mapping[str, Any] | None = None, model: Any = None,
-            on_event: EventCallback | None = None, artifact_root: str | None = None) -> ExecutionResult:
-        """Run one execution named `run_id` to its end and return how it ended.
-
-        `asl` is an ASL dict or text with its DeploymentModel `model`, or a CompiledFlow (its
-        .asl and .model are used).
-
-        Ctrl-C while it runs aborts the execution (ABORTED), terminates the workers and
-        re-raises KeyboardInterrupt; `stop()` from another thread makes it return a result
-        with status ABORTED and `interrupted=True`. Either way the engine is done afterwards.
-        """
-        if self._mock is None or self._stopped.is_set():
-            raise RuntimeError("the LocalEngine is not running (use it as a context manager)")
-        from moto.stepfunctions.responses import get_backend
-
-        from .patches import HistoryStats
-
-        if hasattr(asl, "asl") and hasattr(asl, "model"):
-            asl, model = asl.asl, model or asl.model
-        definition = self.fill_placeholders(asl, model)
-        backend = get_backend(ACCOUNT, self.region)
-        self._counter += 1
-        machine = backend.create_state_machine(name=f"{ROUTE_PREFIX}{self._counter}", definition=definition,
-                                               roleArn=f"arn:aws:iam::{ACCOUNT}:role/{ROUTE_PREFIX}role")
-        stats = HistoryStats()
-        self._run = _RunState(on_event, artifact_root or self.artifact_root)
-        self._hooks.stats = stats
-        started = time.perf_counter()
-        execution = backend.start_execution(machine.arn, name=run_id,
-                                            execution_input=json.dumps(dict(execution_input or {})))
-        self._execution = execution
-        interrupted = False
-        try:
-            while _status(execution) == "RUNNING" and not self._stopped.is_set():
-                time.sleep(_POLL_S)
-        except KeyboardInterrupt:
-            # Ctrl-C: abort the execution, kill the workers, let the caller see the interrupt.
-            self.stop()
-            self._wait_ended(execution, 2.0)
-            self._run, self._execution = None, None
-            self._hooks.stats = None
-            raise
-        if self._stopped.is_set():
-            interrupted = True
-            self._wait_ended(execution, 2.0)
-        duration = time.perf_counter() - started
-        run = self._run
-        self._run, self._execution = None, None
-        self._hooks.stats = None
-        status = _status(execution)
-        return ExecutionResult(
-            status=status, error=execution.error, cause=execution.cause,
-            output=execution.output if status == "SUCCEEDED" else None, duration=duration, run_id=run_id,
-            execution_arn=execution.exec_arn, history=stats, tasks=run.tasks, task_failures=run.failures,
-            interrupted=interrupted)
-
+    # -- the definition -------------------------------------------------------------------------
     def fill_placeholders(self, asl: Mapping[str, Any] | str, model: Any) -> str:
         """The ASL text with every `${...}` of `model` (a DeploymentModel) filled with a routing
         ARN, the artifact bucket or the routed table (sfn_compiler.contract.placeholders)."""
+        import json
+
         text = asl if isinstance(asl, str) else json.dumps(asl)
         if model is None:
             raise ValueError("the local engine needs the flow's deployment model to fill the ASL's placeholders "
@@ -284,100 +215,67 @@ class LocalEngine:
             job_queues={j.queue: route(arns.job_queue_arn, j.queue) for j in model.job_definitions},
             job_definitions={j.key: route(arns.job_definition_arn, j.key) for j in model.job_definitions})
 
-    def put_object(self, key: str, body: bytes) -> None:
-        """Write into the artifact bucket in moto (tests, or items the runtime did not write)."""
-        self._s3.put_object(Bucket=BUCKET, Key=key, Body=body)
-
-    def _stop_execution(self, execution: Any) -> None:
-        import datetime
-
-        try:
-            execution.stop(stop_date=datetime.datetime.now(tz=datetime.timezone.utc), error=None, cause=None)
-        except Exception:  # already ended between the check and the stop
-            LOG.debug("stop_execution failed", exc_info=True)
-
-    @staticmethod
-    def _wait_ended(execution: Any, limit: float) -> None:
-        deadline = time.monotonic() + limit
-        while _status(execution) == "RUNNING" and time.monotonic() < deadline:
-            time.sleep(_POLL_S)
-
-    # -- TaskRouter (called from moto's interpreter threads) ----------------------------------
     def is_routed(self, kind: str, target: str) -> bool:
+        """Whether a Task's target is the engine's: kind lambda (FunctionName), batch (JobQueue), dynamodb (TableName)."""
         if kind == "dynamodb":
             return target == TABLE
-        return target.startswith(self._lambda_prefix if kind == "lambda" else self._queue_prefix)
+        return str(target).startswith(self._lambda_prefix if kind == "lambda" else self._queue_prefix)
 
-    def route(self, kind: str, target: str, parameters: dict[str, Any], watch: Any) -> Any:
-        """Run one routed task on a worker; raise TaskFailed / TaskCancelled for the interpreter."""
-        from .patches import TaskCancelled, TaskFailed
+    # -- one task on a worker ---------------------------------------------------------------------
+    def handle_for(self, payload: dict[str, Any]) -> Any:
+        """A cancellable place for this task in the pool of its step's environment."""
+        return self.pools.pool_for(str(payload.get("step", "?"))).handle()
 
-        run = self._run
-        if run is None:
-            raise TaskCancelled("no execution is running")
-        try:
-            payload = self._payload(kind, parameters)
-        except (ValueError, KeyError, TypeError) as exc:
-            raise TaskFailed(env_contract.PLATFORM_ERROR, f"bad task envelope: {exc}") from None
+    def run_on_worker(self, run: RunState, kind: str, payload: dict[str, Any], handle: Any,
+                      on_started: Callable[[], None] | None = None) -> Any:
+        """Run one task envelope on its step's pool and report it (on_event); return its result.
+
+        `handle` is handle_for(payload). Raises TaskError (the step raised, its worker
+        crashed, its items file is missing) or TaskStopped (`handle` was cancelled, or the
+        pool closed). `on_started` runs once a worker has taken the task.
+        """
         step, task = str(payload.get("step", "?")), str(payload.get("task", "?"))
-        info = {"attempt": payload.get("attempt", 0), "compute": kind}
         pool = self.pools.pool_for(step)
-        handle = pool.handle()
-        watch.bind(handle.cancel)
+        info = {"attempt": payload.get("attempt", 0), "compute": kind}
+
+        def on_start() -> None:
+            _emit(run, "started", step, task, info)
+            if on_started is not None:
+                on_started()
+
         t0 = time.perf_counter()
         with run.lock:
             run.tasks += 1
         try:
-            result = pool.call(payload, handle, on_start=lambda: _emit(run, "started", step, task, info))
+            result = pool.call(payload, handle, on_start=on_start)
             if _writes_items_file(result):
-                self._publish_items(run, payload)
+                self.items_written(run, env_contract.foreach_items_key(
+                    str(payload["flow"]), str(payload["run"]), str(payload["step"]), str(payload["task"])))
         except (Cancelled, PoolClosed):
             _emit(run, "cancelled", step, task, info)
-            raise TaskCancelled(f"{step}/{task}") from None
-        except (WorkerError, WorkerCrashed, _ItemsMissing) as exc:
+            raise TaskStopped(f"{step}/{task}") from None
+        except (WorkerError, WorkerCrashed, ItemsMissing) as exc:
             name = exc.name if isinstance(exc, WorkerError) else env_contract.PLATFORM_ERROR
             message = exc.message if isinstance(exc, WorkerError) else str(exc)
             with run.lock:
                 run.failures += 1
             _emit(run, "failed", step, task, {**info, "error": name, "cause": message,
                                               "seconds": time.perf_counter() - t0})
-            raise TaskFailed(name, message) from None
+            raise TaskError(name, message) from None
         _emit(run, "succeeded", step, task, {**info, "seconds": time.perf_counter() - t0})
         return result
 
-    def _publish_items(self, run: _RunState, payload: dict[str, Any]) -> None:
-        """Copy a foreach's items file from the local artifact store into moto S3 (ItemReader)."""
-        key = env_contract.foreach_items_key(str(payload["flow"]), str(payload["run"]), str(payload["step"]),
-                                             str(payload["task"]))
+    def items_written(self, run: RunState, key: str) -> None:
+        """A foreach wrote its items to `key` of the artifact store: make them readable by
+        the Distributed Map's ItemReader; ItemsMissing if the file is not there."""
+        raise NotImplementedError
+
+    @staticmethod
+    def items_path(run: RunState, key: str) -> str:
         if run.artifact_root is None:
-            raise _ItemsMissing(f"foreach step wrote its items to the artifact store, but the engine has no "
-                                f"artifact_root to read {key} from")
-        path = os.path.join(run.artifact_root, key)
-        try:
-            with open(path, "rb") as f:
-                body = f.read()
-        except OSError as exc:
-            raise _ItemsMissing(f"foreach items file {path} is missing: {exc}") from None
-        self.put_object(key, body)
-
-    def _payload(self, kind: str, parameters: dict[str, Any]) -> dict[str, Any]:
-        if kind == "lambda":
-            payload = parameters.get("Payload")
-            if isinstance(payload, (bytes, str)):
-                payload = json.loads(payload)
-            return dict(payload or {})
-        command = list((parameters.get("ContainerOverrides") or {}).get("Command") or [])
-        # ["python", "-m", "runtime.batch_main", "--flow", ...]: the envelope is argv[3:]
-        return env_contract.envelope_from_batch_args(command[3:]).to_payload()
-
-
-def _status(execution: Any) -> str:
-    status = execution.exec_status
-    return str(getattr(status, "value", status))
-
-
-class _ItemsMissing(Exception):
-    pass
+            raise ItemsMissing(f"foreach step wrote its items to the artifact store, but the engine has no "
+                               f"artifact_root to read {key} from")
+        return os.path.join(run.artifact_root, key)
 
 
 def _writes_items_file(result: Any) -> bool:
@@ -385,7 +283,7 @@ def _writes_items_file(result: Any) -> bool:
     return isinstance(result, dict) and "n" in result and "items" in result and result["items"] is None
 
 
-def _emit(run: _RunState, kind: str, step: str, task: str, info: dict[str, Any]) -> None:
+def _emit(run: RunState, kind: str, step: str, task: str, info: dict[str, Any]) -> None:
     if run.on_event is None:
         return
     try:

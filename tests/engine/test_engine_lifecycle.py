@@ -44,7 +44,7 @@ def test_fake_credentials_live_only_as_long_as_the_engine(monkeypatch: pytest.Mo
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAUSERSOWNKEY")
     monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-3")
-    with LocalEngine("tasks:echo", max_workers=1, preload=["tasks"]):
+    with LocalEngine("tasks:echo", max_workers=1, preload=["tasks"], engine="moto"):
         assert os.environ["AWS_ACCESS_KEY_ID"] != "AKIAUSERSOWNKEY"  # moto's or ours, never the user's
         assert os.environ["AWS_DEFAULT_REGION"] == "us-east-1"
     assert os.environ["AWS_ACCESS_KEY_ID"] == "AKIAUSERSOWNKEY"
@@ -62,12 +62,22 @@ def test_wrong_moto_version_fails_with_a_clear_message(monkeypatch: pytest.Monke
         REGISTRY.check()
 
 
-def test_full_history_mode_keeps_moto_history() -> None:
-    with LocalEngine("tasks:behave", max_workers=1, preload=["tasks"], lean_history=False) as eng:
+def test_the_interpreter_leaves_the_aws_environment_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAUSERSOWNKEY")
+    with LocalEngine("tasks:echo", max_workers=1, preload=["tasks"], engine="interp") as eng:
+        assert eng.engine == "interp"
+        assert os.environ["AWS_ACCESS_KEY_ID"] == "AKIAUSERSOWNKEY"  # nothing AWS-shaped runs
+
+
+@pytest.mark.parametrize("engine", ["moto", "interp"])
+def test_full_history_mode_keeps_every_event(engine: str) -> None:
+    with LocalEngine("tasks:behave", max_workers=1, preload=["tasks"], lean_history=False, engine=engine) as eng:
         result = eng.run(foreach("split3", body_one()), model=MODEL, run_id="full1", execution_input={"parameters": {}})
         assert result.status == "SUCCEEDED", result.cause
         assert result.history.by_type["MapIterationSucceeded"] == 3
         assert result.history.max_input_bytes > 0
+        if engine == "interp":  # moto keeps its own history then; the interpreter keeps it here
+            assert sum(1 for e in result.history.kept if e["type"] == "MapIterationSucceeded") == 3
 
 
 def test_two_thousand_way_fanout_keeps_every_state_under_8_kib(artifacts: str) -> None:

@@ -26,7 +26,7 @@ TraceKey = tuple[str, tuple[int, ...]]  # (branch id, Map item indices from the 
 class History:
     """Thread-safe; one per execution. `trace` is None unless tracing was asked for."""
 
-    def __init__(self, trace: bool = False) -> None:
+    def __init__(self, trace: bool = False, keep_all: bool = False) -> None:
         self.events = 0
         self.by_type: dict[str, int] = {}
         self.max_input_bytes = 0
@@ -35,14 +35,15 @@ class History:
         self.max_output_state = ""
         self.kept: list[dict[str, Any]] = []
         self.trace: list[tuple[TraceKey, str, str, str]] | None = [] if trace else None
+        self._keep_all = keep_all  # every event, not only those worth reading (debugging)
         self._lock = threading.Lock()
 
     def add(self, event_type: str, details: dict[str, Any] | None = None) -> None:
         with self._lock:
             self.events += 1
             self.by_type[event_type] = self.by_type.get(event_type, 0) + 1
-            if details is not None or event_type in _KEPT_TYPES:
-                if event_type in _KEPT_TYPES or event_type.endswith(_KEPT_SUFFIXES):
+            if details is not None or event_type in _KEPT_TYPES or self._keep_all:
+                if self._keep_all or event_type in _KEPT_TYPES or event_type.endswith(_KEPT_SUFFIXES):
                     event = {"type": event_type, "id": self.events, "timestamp": time.time()}
                     if details:
                         event.update(details)
@@ -55,6 +56,8 @@ class History:
             by_type = self.by_type
             for t in event_types:
                 by_type[t] = by_type.get(t, 0) + 1
+                if self._keep_all:
+                    self.kept.append({"type": t, "id": self.events, "timestamp": time.time()})
 
     def measure_input(self, state: str, value: Any) -> None:
         size = _size(value)

@@ -16,7 +16,7 @@ import json
 import time
 from typing import Any, Protocol
 
-from sfn_compiler import envelope as env_contract
+from sfn_compiler.contract import envelope as env_contract
 
 from .definition import BATCH_SUBMIT_SYNC, DYNAMODB_PREFIX, LAMBDA_INVOKE, State
 from .errors import ITEM_READER_FAILED, TASK_FAILED, StatesError

@@ -15,6 +15,7 @@ import json
 import time as _time
 from typing import Any, Callable, Protocol
 
+from ..interp.services import job_description  # one spelling of the .sync output, shared with the interpreter
 from .frames import FrameWatch
 from .registry import REGISTRY
 from .semantics import ROUTED_MARK
@@ -175,11 +176,11 @@ def _batch_sync(original: Callable[..., Any], hooks: Any) -> Callable[..., Any]:
             except TaskFailed as exc:
                 # AWS: a failed job fails a .sync state with States.TaskFailed and the job
                 # description as the cause; the container's own error is in StatusReason.
-                job = _job_description(submission, None, failure=f"{exc.error}: {exc.cause}")
+                job = job_description(submission, None, failure=f"{exc.error}: {exc.cause}")
                 raise _failure(self, env, "States.TaskFailed", json.dumps(job)) from None
             if result is _CANCELLED:
                 return None  # the .sync loop sees the frame ended and stops polling
-            return _job_description(submission, result)
+            return job_description(submission, result)
 
         return resolve
 
@@ -195,23 +196,6 @@ def _batch_parameters(original: Callable[..., None], hooks: Any) -> Callable[...
         original(self, parameters, boto_service_name, service_action_name)
 
     return _normalise_parameters
-
-
-def _job_description(submission: dict[str, Any], result: Any, failure: str | None = None) -> dict[str, Any]:
-    """A DescribeJobs-like record, the output AWS gives a `batch:submitJob.sync` state."""
-    params = submission["__params__"]
-    overrides = params.get("ContainerOverrides") or {}
-    now = int(_time.time() * 1000)
-    return {
-        "JobArn": submission["JobArn"], "JobId": submission["JobId"], "JobName": submission["JobName"],
-        "JobQueue": submission["__queue__"], "JobDefinition": params.get("JobDefinition", ""),
-        "Status": "FAILED" if failure else "SUCCEEDED",
-        "StatusReason": failure or "Essential container in task exited",
-        "StartedAt": now, "StoppedAt": now,
-        "Container": {"Command": list(overrides.get("Command") or []), "ExitCode": 1 if failure else 0},
-        "Attempts": [{"Container": {"ExitCode": 1 if failure else 0}}],
-        "Result": result,  # not in AWS's record: lets local tests read what the task returned
-    }
 
 
 # -- DynamoDB (the run-status writes) --------------------------------------------------------------

@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable
 
+from ..interp.map_run import exceeds_tolerated_failures, threshold_cause
 from .registry import REGISTRY
 
 __all__ = ["SEMANTICS", "ROUTED_MARK", "exceeds_tolerated_failures"]
@@ -110,8 +111,7 @@ REGISTRY.relies_on(SEMANTICS, f"{_SFN}.component.common.error_name.states_error_
 
 
 # -- Distributed Map: failed child executions fail the Map Run ------------------------------------
-# AWS caps an error's Cause at 32,768 characters.
-_CAUSE_MAX = 32768
+# The threshold and its error's cause are the interpreter's (interp/map_run.py), spelled once.
 _map_run_lock = threading.Lock()
 
 
@@ -148,10 +148,8 @@ def _map_run_eval_job(original: Callable[..., None], hooks: Any) -> Callable[...
         percentage = float(record.tolerated_failure_percentage or 0.0)
         if exceeds_tolerated_failures(failed, total, count, percentage):
             error, cause = failure
-            detail = (f" [the child execution of item {job.job_index} of Map state '{self._work_name}' failed: "
-                      f"{failed} of {total} child executions failed or timed out; "
-                      f"{_tolerance_text(count, percentage)}]")
-            job.job_output = _threshold_exceeded(self._env, error, cause, detail)
+            job.job_output = _threshold_exceeded(self._env, threshold_cause(
+                self._work_name, job.job_index, failed, total, count, percentage, error, cause))
 
     return _eval_job
 
@@ -181,27 +179,6 @@ REGISTRY.relies_on(SEMANTICS, f"{_SFN}.component.common.error_name.failure_event
 REGISTRY.relies_on(SEMANTICS, "moto.stepfunctions.parser.api", "ExecutionFailedEventDetails", "HistoryEventType")
 
 
-def exceeds_tolerated_failures(failed: int, total: int, count: int, percentage: float) -> bool:
-    """Whether `failed` (failed or timed-out) of `total` items exceed a Map Run's thresholds.
-
-    moto stores an absent ToleratedFailureCount / Percentage as 0, so 0 reads as "not set":
-    with neither set any failure exceeds (AWS's default); with both set, exceeding either does.
-    """
-    if count <= 0 and percentage <= 0:
-        return failed > 0
-    if count > 0 and failed > count:
-        return True
-    return percentage > 0 and total > 0 and failed * 100.0 > percentage * total
-
-
-def _tolerance_text(count: int, percentage: float) -> str:
-    if count <= 0 and percentage <= 0:
-        return "no failure is tolerated"
-    limits = ([f"ToleratedFailureCount {count}"] if count > 0 else []) + (
-        [f"ToleratedFailurePercentage {percentage:g}"] if percentage > 0 else [])
-    return "tolerated: " + ", ".join(limits)
-
-
 def _child_failure(env: Any) -> tuple[str, str] | None:
     """(error, cause) of a child execution that failed or timed out; None if it succeeded or was stopped."""
     from moto.stepfunctions.parser.asl.eval.program_state import ProgramError, ProgramRunning, ProgramTimedOut
@@ -219,7 +196,7 @@ def _child_failure(env: Any) -> tuple[str, str] | None:
     return None  # ProgramEnded (succeeded) or ProgramStopped (aborted: not a failure)
 
 
-def _threshold_exceeded(map_env: Any, error: str, cause: str, detail: str) -> Exception:
+def _threshold_exceeded(map_env: Any, cause: str) -> Exception:
     from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, HistoryEventType
     from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
         FailureEvent,
@@ -231,11 +208,7 @@ def _threshold_exceeded(map_env: Any, error: str, cause: str, detail: str) -> Ex
     )
 
     typ = StatesErrorNameType.StatesExceedToleratedFailureThreshold
-    head = f"{error}: " if error else ""
-    room = _CAUSE_MAX - len(head) - len(detail)
-    if len(cause) > room:
-        cause = cause[:max(room - 3, 0)] + "..."
-    details = ExecutionFailedEventDetails(error=typ.to_name(), cause=f"{head}{cause}{detail}")
+    details = ExecutionFailedEventDetails(error=typ.to_name(), cause=cause)
     return FailureEventException(failure_event=FailureEvent(
         env=map_env, error_name=StatesErrorName(typ=typ), event_type=HistoryEventType.MapStateFailed,
         event_details={"executionFailedEventDetails": details}))
