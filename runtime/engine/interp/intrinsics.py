@@ -26,10 +26,11 @@ def is_intrinsic(text: Any) -> bool:
 
 
 class _Literal:
-    __slots__ = ("value",)
+    __slots__ = ("value", "template")
 
-    def __init__(self, value: Any) -> None:
-        self.value = value
+    def __init__(self, value: Any, template: str | None = None) -> None:
+        # `template`: a string literal as States.Format reads it, escaped braces marked
+        self.value, self.template = value, template
 
     def eval(self, value: Any, ctx: Any) -> Any:
         return self.value
@@ -58,6 +59,8 @@ class Intrinsic:
 
     def eval(self, value: Any, ctx: Any) -> Any:
         args = [a.eval(value, ctx) for a in self.args]
+        if self.fn is _format and self.args and getattr(self.args[0], "template", None) is not None:
+            args[0] = _Template(self.args[0].template)
         try:
             return self.fn(*args)
         except StatesError:
@@ -121,7 +124,8 @@ class _Parser:
     def argument(self) -> Any:
         c = self.peek()
         if c == "'":
-            return _Literal(self.string())
+            value, template = self.string()
+            return _Literal(value, template)
         if c == "$":
             return _PathArg(self.path_text())
         if self.text.startswith("States.", self.i):
@@ -137,19 +141,23 @@ class _Parser:
             return _Literal(float(number) if m.group(1) or m.group(2) else int(number))
         raise self.fail("expected an argument")
 
-    def string(self) -> str:
-        out = []
+    def string(self) -> tuple[str, str]:
+        """(the literal's value, the same with escaped braces marked, for States.Format)."""
+        out, template = [], []
         self.i += 1  # opening quote
         while self.i < len(self.text):
             c = self.text[self.i]
             if c == "\\" and self.i + 1 < len(self.text):
-                out.append(self.text[self.i + 1])
+                escaped = self.text[self.i + 1]
+                out.append(escaped)
+                template.append(_ESCAPED.get(escaped, escaped))
                 self.i += 2
                 continue
             if c == "'":
                 self.i += 1
-                return "".join(out)
+                return "".join(out), "".join(template)
             out.append(c)
+            template.append(c)
             self.i += 1
         raise self.fail("unclosed string")
 
@@ -179,17 +187,30 @@ def _format_value(value: Any) -> str:
     return json.dumps(value)
 
 
+# Escaped braces in a States.Format template are text, not placeholders.
+_ESCAPED = {"{": "\x00(", "}": "\x00)"}
+
+
+class _Template(str):
+    """A States.Format template whose escaped braces are marked (see _ESCAPED)."""
+
+
 def _format(template: str, *values: Any) -> str:
     if not isinstance(template, str):
         raise TypeError("the first argument must be a string")
     parts = template.split("{}")
     if len(parts) - 1 != len(values):
         raise ValueError(f"{len(parts) - 1} placeholder(s) but {len(values)} argument(s)")
-    out = [parts[0]]
+    marked = isinstance(template, _Template)
+    out = [_unmark(parts[0]) if marked else parts[0]]
     for value, part in zip(values, parts[1:]):
         out.append(_format_value(value))
-        out.append(part)
+        out.append(_unmark(part) if marked else part)
     return "".join(out)
+
+
+def _unmark(text: str) -> str:
+    return text.replace(_ESCAPED["{"], "{").replace(_ESCAPED["}"], "}")
 
 
 def _string_to_json(text: str) -> Any:
