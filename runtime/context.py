@@ -12,13 +12,13 @@ flow per process.
 """
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple
 
-from sfn_compiler.contract.envelope import child_task_id
-from sfn_compiler.graph.model import FlowGraph, StepNode
+from sfn_compiler.graph.model import FlowGraph, FrameKind, StepNode
 
 from . import serialize as ser
 from .errors import MergeArtifactsError, PlatformError, UserCodeError
+from .positions import Positions, parent_pointer_key
 from .stores.artifacts import ArtifactLoadError, ArtifactStore
 from .stores.base import TaskIndex
 
@@ -33,39 +33,75 @@ class FlowPlan:
     def __init__(self, graph: FlowGraph) -> None:
         self.graph = graph
         self.param_attrs = frozenset(spec.attribute or spec.name for spec in graph.parameters)
-        # Enclosing foreach steps of each step, outermost first; a task id has one part per entry.
-        self.foreach_chain: dict[str, tuple[str, ...]] = {
-            node.name: tuple(p for p in node.split_parents if graph[p].is_foreach) for node in graph
+        self.positions = Positions(graph)
+        # Enclosing foreach steps of each step, outermost first, with the task-id part each one indexes.
+        self.foreach_chain: dict[str, tuple[tuple[int, str], ...]] = {
+            node.name: tuple((i, f.step) for i, f in enumerate(node.frames) if f.kind == FrameKind.FOREACH)
+            for node in graph
         }
 
     def depth(self, step: str) -> int:
-        return len(self.foreach_chain[step])
+        """Parts in the step's task ids (foreaches and loops around it)."""
+        return self.graph[step].depth
 
-    def enclosing_task(self, step: str, task: str, level: int) -> str:
-        """Task id of the foreach at `level` (0 = outermost) around `step`'s task `task`."""
-        parts = task.split(".")[: self.depth(step)]
-        return ".".join(parts[:level]) or "0"
-
-    def parent_task(self, node: StepNode, task: str) -> tuple[str, str]:
+    def parent_task(self, node: StepNode, task: str, store: ArtifactStore, flow: str, run: str) -> tuple[str, str]:
         """(step, task) whose artifacts a non-join step inherits."""
-        parent = node.in_edges[0]
-        if self.graph[parent].is_foreach and self.depth(node.name) > self.depth(parent):
-            # The first step of a foreach body: its parent is the foreach step's own task.
-            return parent, self.enclosing_task(node.name, task, self.depth(node.name) - 1)
-        return parent, task
+        candidates = self.positions.parent_candidates(node, task)
+        if len(candidates) == 1 and candidates[0].task is not None:
+            return candidates[0].step, candidates[0].task
+        if any(c.task is None for c in candidates):
+            pointer = _read_pointer(store, flow, run, node.name, task)
+            if pointer is not None:
+                return pointer
+        for candidate in candidates:
+            if candidate.task is not None and store.get_index(flow, run, candidate.step, candidate.task) is not None:
+                return candidate.step, candidate.task
+        tried = ", ".join(f"{c.step}/{c.task or '?'}" for c in candidates)
+        raise PlatformError(f"task {flow}/{run}/{node.name}/{task}: none of the steps before it ran ({tried})")
 
     def join_inputs(self, node: StepNode, task: str, store: ArtifactStore, flow: str, run: str) -> list[tuple[str, str]]:
-        """(step, task) of each input of a join, in order."""
-        last = self.graph[node.in_edges[0]]
-        split = last.split_parents[-1] if last.split_parents else None
-        if split is None or not self.graph[split].is_foreach:
-            return [(edge, task) for edge in node.in_edges]
-        # A foreach join: one input per iteration; the split's stored cardinality says how many.
-        index = store.get_index(flow, run, split, task)
-        if index is None or "foreach_n" not in index.meta:
-            raise PlatformError(f"join '{node.name}': foreach step {flow}/{run}/{split}/{task} has no index")
-        top_level = self.depth(node.name) == 0
-        return [(last.name, child_task_id(task, i, top_level)) for i in range(int(index.meta["foreach_n"]))]
+        """(step, task) of each input of a join, in order: the branches or iterations that ran."""
+
+        def foreach_n(split: str, split_task: str) -> int:
+            index = store.get_index(flow, run, split, split_task)
+            if index is None or "foreach_n" not in index.meta:
+                raise PlatformError(f"join '{node.name}': foreach step {flow}/{run}/{split}/{split_task} has no index")
+            return int(index.meta["foreach_n"])
+
+        inputs, probe = self.positions.join_candidates(node, task, foreach_n)
+        if not probe:
+            return [(c.step, c.task or task) for group in inputs for c in group]
+        found = []
+        for group in inputs:
+            ran = [(c.step, c.task) for c in group if c.task and store.get_index(flow, run, c.step, c.task) is not None]
+            found.extend(ran)
+        return found
+
+
+def _read_pointer(store: ArtifactStore, flow: str, run: str, step: str, task: str) -> tuple[str, str] | None:
+    try:
+        data = store.get_json(parent_pointer_key(flow, run, step, task))
+    except KeyError:
+        return None
+    return str(data["step"]), str(data["task"])
+
+
+class NextRecord(NamedTuple):
+    """One `self.next(...)` call as the step made it."""
+
+    targets: tuple[str, ...]
+    foreach: str | None
+    cases: tuple[tuple[Any, str], ...] = ()
+    condition: str | None = None
+    num_parallel: int | None = None
+
+
+def _same_key(key: Any, value: Any) -> bool:
+    """Dict-key equality, as `value in {key: ...}` decides it (True == 1, but not "1")."""
+    try:
+        return bool(key == value) and hash(key) == hash(value)
+    except TypeError:  # an unhashable value is never a case
+        return False
 
 
 class InputView:
@@ -136,7 +172,8 @@ class TaskContext:
         self.store, self.plan, self.node = store, plan, node
         self.flow, self.run, self.step, self.task = flow, run, node.name, task
         self.obj: Any = None
-        self.next_calls: list[tuple[tuple[str, ...], str | None]] = []
+        self.next_calls: list[NextRecord] = []
+        self.switch_choice: tuple[Any, str] | None = None  # (case value as written, target step)
         self.reads: dict[str, tuple[str, Any]] = {}  # name -> (sha it had, value object handed out)
         self.param_values: dict[str, Any] = {}
         self.merged: dict[str, str] = {}
@@ -145,8 +182,23 @@ class TaskContext:
         self._stack: list[tuple[int, int, Any]] | None = None
 
     # -- called by FlowSpec -----------------------------------------------------------
-    def record_next(self, targets: tuple[str, ...], foreach: str | None) -> None:
-        self.next_calls.append((targets, foreach))
+    def record_next(self, targets: tuple[str, ...], foreach: str | None, num_parallel: int | None = None) -> None:
+        self.next_calls.append(NextRecord(targets, foreach, num_parallel=num_parallel))
+
+    def record_switch(self, cases: tuple[tuple[Any, str], ...], condition: str) -> None:
+        """A switch: find the case equal to self.<condition> now, as Metaflow does in self.next()."""
+        self.next_calls.append(NextRecord(tuple(dict.fromkeys(t for _k, t in cases)), None, cases, condition))
+        try:
+            value = getattr(self.obj, condition)
+        except AttributeError:
+            raise AttributeError(f"step '{self.step}': self.next(..., condition={condition!r}), but "
+                                 f"self.{condition} is not set. Set it in this step before self.next().") from None
+        for key, target in cases:
+            if _same_key(key, value):
+                self.switch_choice = (key, target)
+                return
+        raise RuntimeError(f"Switch condition variable '{condition}' has value {value!r} which is not in the "
+                           f"available cases: {[key for key, _t in cases]}")
 
     def read_artifact(self, name: str) -> Any:
         if name in self.param_values:
@@ -181,7 +233,7 @@ class TaskContext:
 
     def foreach_stack(self) -> list[tuple[int, int, Any]]:
         if self._stack is None:
-            self._stack = [self._foreach_frame(level) for level in range(self.plan.depth(self.step))]
+            self._stack = [self._foreach_frame(part, step) for part, step in self.plan.foreach_chain[self.step]]
         return list(self._stack)
 
     def merge_artifacts(self, obj: Any, inputs: list[Any], exclude: set[str], include: set[str]) -> None:
@@ -195,7 +247,7 @@ class TaskContext:
                 first = self.join_inputs()[0]._artifacts() if len(self.join_inputs()) else {}
                 self._inherited = {k: v for k, v in first.items() if k in self.plan.param_attrs}
             else:
-                step, task = self.plan.parent_task(self.node, self.task)
+                step, task = self.plan.parent_task(self.node, self.task, self.store, self.flow, self.run)
                 self._inherited = dict(self._index_of(step, task).artifacts)
         return self._inherited
 
@@ -211,10 +263,10 @@ class TaskContext:
             raise PlatformError(f"task {self.flow}/{self.run}/{step}/{task} has no index; it has not finished")
         return index
 
-    def _foreach_frame(self, level: int) -> tuple[int, int, Any]:
-        foreach_step = self.plan.foreach_chain[self.step][level]
-        position = int(self.task.split(".")[level])
-        index = self._index_of(foreach_step, self.plan.enclosing_task(self.step, self.task, level))
+    def _foreach_frame(self, part: int, foreach_step: str) -> tuple[int, int, Any]:
+        parts = self.task.split(".")
+        position = int(parts[part])
+        index = self._index_of(foreach_step, ".".join(parts[:part]) or "0")
         var = index.meta.get("foreach_var") or self.plan.graph[foreach_step].foreach_var
         values = self.store.load(self.flow, index.artifacts[var], var)
         return position, int(index.meta.get("foreach_n", len(values))), values[position]

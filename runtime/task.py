@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
+from sfn_compiler.asl.limits import HISTORY_LIMIT
 from sfn_compiler.diagnostics import FlowDefinitionError
 from sfn_compiler.dsl.current import current
 from sfn_compiler.contract.envelope import MODE_CATCH, MODE_STEP, TaskEnvelope, child_task_id, foreach_items_key
@@ -33,6 +34,7 @@ from .errors import (
     CaughtException, PlatformError, TaskError, UserCodeError, caught_from_envelope, error_record, user_location,
 )
 from .logs import Captured, capture_output
+from .positions import parent_pointer_key
 from .stores.artifacts import ArtifactStore
 from .stores.base import (
     ATTEMPT_CAUGHT, ATTEMPT_FAILED, ATTEMPT_REUSED, ATTEMPT_RUNNING, ATTEMPT_SUCCEEDED, AttemptRecord,
@@ -132,6 +134,8 @@ def _run_step(envelope: TaskEnvelope, env: TaskEnvironment, loaded: LoadedFlow, 
             meta = {"attempt": attempt, "status": ATTEMPT_SUCCEEDED, **_environment_meta()}
             if node.is_foreach:
                 meta.update(_foreach_meta(obj, ctx, node))
+            if node.is_switch:
+                meta.update(_switch_meta(envelope, ctx, node))
             index, blobs = ctx.collect_index()
         except KeyboardInterrupt as exc:
             _fail(envelope, env, captured, exc)
@@ -148,6 +152,8 @@ def _succeed(envelope: TaskEnvelope, env: TaskEnvironment, captured: Captured, n
     for sha, blob in blobs.items():
         store.put_packed(envelope.flow, sha, blob)
     result = _foreach_result(envelope, env, meta) if node.is_foreach else {}
+    if node.is_switch:
+        result = _switch_result(envelope, env, node, meta)
     store.put_index(envelope.flow, envelope.run, envelope.step, envelope.task, index, meta)
     _write_logs(envelope, env, captured, envelope.attempt)
     env.metadata.finish_attempt(envelope.flow, envelope.run, envelope.step, envelope.task, envelope.attempt,
@@ -203,12 +209,56 @@ def _check_next(ctx: TaskContext, node: StepNode) -> None:
         raise UserCodeError(f"{where} finished without calling self.next(...). End the step with self.next(self.<step>).")
     if len(ctx.next_calls) > 1:
         raise UserCodeError(f"{where} called self.next() {len(ctx.next_calls)} times; call it once, as the last line.")
-    targets, foreach = ctx.next_calls[0]
-    if tuple(targets) != tuple(node.out_edges) or foreach != node.foreach_var:
-        said = ", ".join(f"self.{t}" for t in targets) + (f", foreach={foreach!r}" if foreach else "")
-        want = ", ".join(f"self.{t}" for t in node.out_edges) + (f", foreach={node.foreach_var!r}" if node.foreach_var else "")
+    call = ctx.next_calls[0]
+    if node.is_switch:
+        if call.condition != node.condition or tuple(call.cases) != tuple(node.switch_cases):
+            said = "{" + ", ".join(f"{k!r}: self.{t}" for k, t in call.cases) + "}" if call.cases else "..."
+            want = "{" + ", ".join(f"{k!r}: self.{t}" for k, t in node.switch_cases) + "}"
+            raise UserCodeError(f"{where} called self.next({said}, condition={call.condition!r}) but the compiled flow "
+                                f"expects self.next({want}, condition={node.condition!r}). "
+                                "Transitions must be fixed in the source; recompile after changing them.")
+        return
+    if (tuple(call.targets) != tuple(node.out_edges) or call.foreach != node.foreach_var
+            or call.num_parallel != node.num_parallel or call.condition is not None):
+        said = _next_text(call.targets, call.foreach, call.num_parallel)
+        want = _next_text(node.out_edges, node.foreach_var, node.num_parallel)
+        if call.condition is not None:
+            said = "{...}, condition=" + repr(call.condition)
         raise UserCodeError(f"{where} called self.next({said}) but the compiled flow expects self.next({want}). "
                             "Transitions must be fixed in the source; recompile after changing them.")
+
+
+def _next_text(targets: tuple[str, ...], foreach: str | None, num_parallel: int | None) -> str:
+    return (", ".join(f"self.{t}" for t in targets) + (f", foreach={foreach!r}" if foreach else "")
+            + (f", num_parallel={num_parallel}" if num_parallel is not None else ""))
+
+
+def _switch_meta(envelope: TaskEnvelope, ctx: TaskContext, node: StepNode) -> dict[str, Any]:
+    """The chosen case, and the refusal to start a loop iteration the history cannot hold."""
+    assert ctx.switch_choice is not None
+    key, target = ctx.switch_choice
+    if target in node.loops_back_to:
+        nxt = ctx.plan.positions.next_task(node, envelope.task, target)
+        iteration = int(nxt.split(".")[-1])
+        limit = (envelope.loop_max or {}).get(target)
+        if limit is not None and iteration >= limit:
+            raise UserCodeError(
+                f"step '{node.name}' would start iteration {iteration + 1:,} of the loop at '{target}', but one "
+                f"Step Functions execution holds at most {limit:,} of them (its {HISTORY_LIMIT:,}-event history; "
+                "`sfnflow show` lists the limits). End the loop sooner, or repeat the work with a foreach.",
+                step=node.name, task=envelope.task)
+    return {"case": key, "branch": target}
+
+
+def _switch_result(envelope: TaskEnvelope, env: TaskEnvironment, node: StepNode, meta: dict[str, Any]) -> dict[str, Any]:
+    """The next state: the case for the Choice, and the task id the chosen step runs as."""
+    plan = env.cache.get(env.flow_file).plan
+    target = str(meta["branch"])
+    nxt = plan.positions.next_task(node, envelope.task, target)
+    if plan.positions.needs_pointer(node, target):
+        env.artifacts.put_json(parent_pointer_key(envelope.flow, envelope.run, target, nxt),
+                               {"step": node.name, "task": envelope.task})
+    return {"run": envelope.run, "p": nxt, "case": meta["case"]}
 
 
 def _foreach_meta(obj: Any, ctx: TaskContext, node: StepNode) -> dict[str, Any]:
@@ -345,7 +395,7 @@ def _reuse(envelope: TaskEnvelope, env: TaskEnvironment, node: StepNode, run: Ru
     """Copy the origin run's task by reference; None if it has nothing to reuse."""
     assert run.origin_run_id is not None
     origin = env.artifacts.get_index(envelope.flow, run.origin_run_id, envelope.step, envelope.task)
-    if origin is None:
+    if origin is None or (node.is_switch and "branch" not in origin.meta):
         return None  # it never succeeded in the origin run: run it for real
     now = time.time()
     meta = dict(origin.meta, status=ATTEMPT_REUSED, attempt=envelope.attempt,
@@ -353,6 +403,8 @@ def _reuse(envelope: TaskEnvelope, env: TaskEnvironment, node: StepNode, run: Ru
     env.metadata.start_attempt(AttemptRecord(envelope.flow, envelope.run, envelope.step, envelope.task,
                                              envelope.attempt, ATTEMPT_RUNNING, now, compute=env.compute))
     result = _foreach_result(envelope, env, meta) if node.is_foreach else {}
+    if node.is_switch:
+        result = _switch_result(envelope, env, node, meta)
     env.artifacts.put_index(envelope.flow, envelope.run, envelope.step, envelope.task, origin.artifacts, meta)
     env.metadata.finish_attempt(envelope.flow, envelope.run, envelope.step, envelope.task, envelope.attempt,
                                 ATTEMPT_REUSED)

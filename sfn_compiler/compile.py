@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .asl.emit import asl_json, emit_asl
-from .asl.limits import LimitsReport, limits_report, plan_foreach, state_names
+from .asl.limits import LimitsReport, limits_report, plan_history, state_names
 from .asl.status import STATUS_EVENTS
 from .deploy_model import (
     COMPUTE_LAMBDA,
@@ -54,8 +54,8 @@ def compile_flow(graph: FlowGraph, options: CompileOptions = CompileOptions()) -
     environments = resolve_environments(graph)
     functions, jobs, compute_pairs = resolve_compute(graph, options.with_batch, environments)
     compute = dict(compute_pairs)
-    plans, worst_events = plan_foreach(graph, compute)
-    asl = emit_asl(graph, compute, {p.step: p.inline_max for p in plans})
+    plans, loops, worst_events = plan_history(graph, compute)
+    asl = emit_asl(graph, compute, {p.step: p.inline_max for p in plans}, {p.head: p.max_iterations for p in loops})
     text = asl_json(asl)
     timeouts = {}
     for step, target in compute_pairs:
@@ -65,7 +65,7 @@ def compile_flow(graph: FlowGraph, options: CompileOptions = CompileOptions()) -
         else:  # Batch: unbounded unless @timeout says otherwise
             tmo = node.decorator("timeout")
             timeouts[step] = tmo.seconds if tmo is not None and tmo.seconds else 10**9
-    limits = limits_report(graph, compute, timeouts, text, state_names(asl), plans, worst_events + STATUS_EVENTS)
+    limits = limits_report(graph, compute, timeouts, text, state_names(asl), plans, worst_events + STATUS_EVENTS, loops)
     model = DeploymentModel(
         flow_name=graph.name,
         workflow_type=WORKFLOW_STANDARD,

@@ -8,6 +8,14 @@ same bytes. State names are step names; helper states are few and readable:
     <step>.map                    inline Map over $.fe.items
     <step>.map.distributed        Distributed Map reading the items from S3
     <step>.catch, <step>.catch.done   @catch: record the failure, rebuild the clean state
+    <step>.switch                 Choice on the case a switch step returned (its `condition=` value)
+    <step>.done                   Succeed: a switch case that goes straight to the end of its branch
+    <step>.loop                   Pass: the first iteration's task id, entering a loop inside a
+                                  foreach or another loop (`3` -> `3.0`)
+
+A loop (a switch case going back) is just a Choice rule pointing at an earlier state of
+the same block; the switch's task returns the next task id, so the iteration counter
+never needs arithmetic in the ASL.
 
 Step Functions wants state names unique across the whole definition, and the inline and
 distributed Maps carry the same body, so the distributed copy's states are suffixed with
@@ -21,13 +29,16 @@ from typing import Any
 
 from ..contract import envelope
 from ..deploy_model import COMPUTE_LAMBDA, ComputeTarget
-from ..graph.model import FlowGraph, StepKind, StepNode
+from ..graph.model import FlowGraph, FrameKind, StepKind, StepNode
 from . import arns
 from . import states as S
 from .status import add_run_status
 
 FE_SELECTOR = {"n.$": "$.Payload.n", "items.$": "$.Payload.items"}
 START_SELECTOR = {"run.$": "$$.Execution.Name", "p": "0"}
+# A switch step's task returns the whole next state: the run, the next step's task id
+# (a loop's next iteration, or the id outside the loop) and the case it chose.
+SWITCH_SELECTOR = {"run.$": "$.Payload.run", "p.$": "$.Payload.p", "case.$": "$.Payload.case"}
 
 
 def asl_json(asl: dict[str, Any]) -> str:
@@ -35,18 +46,19 @@ def asl_json(asl: dict[str, Any]) -> str:
     return json.dumps(asl, indent=2, sort_keys=True)
 
 
-def emit_asl(graph: FlowGraph, compute: dict[str, ComputeTarget], inline_max: dict[str, int]) -> dict[str, Any]:
+def emit_asl(graph: FlowGraph, compute: dict[str, ComputeTarget], inline_max: dict[str, int],
+             loop_max: dict[str, int] | None = None) -> dict[str, Any]:
     """The state machine definition of a (validated) flow graph.
 
     The flow's own states, wrapped at the top level by the run-status writes of
     asl/status.py (SUCCEEDED after the last step; FAILED, then a re-raise, on any
     uncaught error).
     """
-    emitter = _Emitter(graph, compute, inline_max)
+    emitter = _Emitter(graph, compute, inline_max, loop_max or {})
     return {
         "Comment": f"{graph.name}: compiled by sfnflow from {os.path.basename(graph.source_file)}",
         "StartAt": "start",
-        "States": add_run_status(emitter.chain("start", None, ""), graph.name),
+        "States": add_run_status(emitter.chain("start", None, "")[1], graph.name),
     }
 
 
@@ -59,53 +71,99 @@ def results_prefix(flow: str, step: str) -> str:
 
 
 class _Emitter:
-    def __init__(self, graph: FlowGraph, compute: dict[str, ComputeTarget], inline_max: dict[str, int]) -> None:
+    def __init__(self, graph: FlowGraph, compute: dict[str, ComputeTarget], inline_max: dict[str, int],
+                 loop_max: dict[str, int]) -> None:
         self.graph = graph
         self.compute = compute
         self.inline_max = inline_max
+        self.loop_max = loop_max
+        # loop head -> the steps of its body (a loop frame names its head)
+        self.loop_body: dict[str, set[str]] = {}
+        for node in graph:
+            for frame in node.frames:
+                if frame.kind == FrameKind.LOOP:
+                    self.loop_body.setdefault(frame.step, set()).add(node.name)
 
     # -- chains -----------------------------------------------------------------------
-    def chain(self, first: str, stop: str | None, suffix: str) -> dict[str, S.State]:
-        """States for the steps from `first` up to (not including) `stop`."""
-        out: dict[str, S.State] = {}
-        current: str | None = first
-        while current is not None and current != stop:
-            current = self._step(self.graph[current], stop, suffix, out)
-        return out
+    def chain(self, first: str, stop: str | None, suffix: str) -> tuple[str, dict[str, S.State]]:
+        """(StartAt, states) of one block: the steps from `first` up to (not including) `stop`.
 
-    def _step(self, node: StepNode, stop: str | None, suffix: str, out: dict[str, S.State]) -> str | None:
-        """Emit one step (and its split/foreach machinery); return the step to continue at."""
+        A block is a States map: the top level, a Parallel branch or a Map iteration.
+        Every step of it is emitted once; a switch's cases continue the same block.
+        """
+        out: dict[str, S.State] = {}
+        start = self._goto(None, first, stop, suffix, out)
+        todo: list[str] = [first]
+        seen: set[str] = set()
+        while todo:
+            current = todo.pop(0)
+            if current == stop or current in seen:
+                continue
+            seen.add(current)
+            todo.extend(self._step(self.graph[current], stop, suffix, out))
+        assert start is not None, f"block starting at {first!r} is empty"
+        return start, out
+
+    def _step(self, node: StepNode, stop: str | None, suffix: str, out: dict[str, S.State]) -> list[str]:
+        """Emit one step (and its split/foreach/switch machinery); return the steps to continue at."""
         name = node.name + suffix
-        after, resume = self._successor(node, stop, suffix)
+        after, resume = self._successor(node, stop, suffix, out)
         out[name] = S.transition(self._task(node, envelope.MODE_STEP), after)
         self._decorate(node, out[name])
         if node.decorator("catch") is not None:
             out[name]["Catch"] = [S.catcher(f"{name}.catch")]
             self._catch_states(node, name, after, out)
-        if node.is_split and not node.is_foreach:
+        if node.is_switch:
+            self._switch(node, name, stop, suffix, out)
+        elif node.is_split and not node.is_foreach:
             join = self._join_of(node)
-            branches = [(t + suffix, self.chain(t, join, suffix)) for t in node.out_edges]
-            out[f"{name}.split"] = S.transition(S.parallel(branches), self._next_name(join, stop, suffix))
+            branches = [self.chain(t, join, suffix) for t in node.out_edges]
+            out[f"{name}.split"] = S.transition(S.parallel(branches), self._goto(node, join, stop, suffix, out))
         elif node.is_foreach:
             self._foreach(node, name, stop, suffix, out)
         return resume
 
-    def _successor(self, node: StepNode, stop: str | None, suffix: str) -> tuple[str | None, str | None]:
-        """(state after this step's task, step the chain continues at)."""
+    def _successor(self, node: StepNode, stop: str | None, suffix: str,
+                   out: dict[str, S.State]) -> tuple[str | None, list[str]]:
+        """(state after this step's task, steps the block continues at)."""
         name = node.name + suffix
         if node.kind == StepKind.END or not node.out_edges:
-            return None, None
+            return None, []
+        if node.is_switch:
+            return name + ".switch", list(node.out_edges)
         if node.is_foreach:
             helper = ".fanout" if self._is_lambda(node) else ".map.distributed"
-            return name + helper, self._join_of(node)
+            return name + helper, [self._join_of(node)]
         if node.is_split:
-            return name + ".split", self._join_of(node)
+            return name + ".split", [self._join_of(node)]
         target = node.out_edges[0]
-        return self._next_name(target, stop, suffix), target
+        return self._goto(node, target, stop, suffix, out), [target]
 
-    def _next_name(self, target: str, stop: str | None, suffix: str) -> str | None:
+    def _goto(self, source: StepNode | None, target: str, stop: str | None, suffix: str,
+              out: dict[str, S.State]) -> str | None:
+        """The state that a plain transition from `source` (None: the block's start) to `target` enters."""
         # Reaching the enclosing join ends the branch / iteration.
-        return None if target == stop else target + suffix
+        if target == stop:
+            return None
+        node = self.graph[target]
+        body = self.loop_body.get(target)
+        entering = body is not None and (source is None or source.name not in body)
+        if entering and len(node.frames) > 1:
+            # First iteration of a loop nested in a foreach or loop: append its iteration part.
+            out[f"{target}.loop{suffix}"] = S.transition(S.loop_entry_pass(), target + suffix)
+            return f"{target}.loop{suffix}"
+        return target + suffix
+
+    def _switch(self, node: StepNode, name: str, stop: str | None, suffix: str, out: dict[str, S.State]) -> None:
+        rules = []
+        for value, target in node.switch_cases:
+            # The switch's task set the next task id itself: go straight to the case's step.
+            goto = None if target == stop else target + suffix
+            if goto is None:
+                goto = f"{name}.done"
+                out[goto] = {"Type": "Succeed"}
+            rules.append((value, goto))
+        out[f"{name}.switch"] = S.switch_choice("$.case", rules)
 
     def _join_of(self, node: StepNode) -> str:
         if node.matching_join is None:
@@ -115,20 +173,19 @@ class _Emitter:
     # -- foreach ----------------------------------------------------------------------
     def _foreach(self, node: StepNode, name: str, stop: str | None, suffix: str, out: dict[str, S.State]) -> None:
         body, join = node.out_edges[0], self._join_of(node)
-        after_join = self._next_name(join, stop, suffix)
+        after_join = self._goto(node, join, stop, suffix, out)
         inner_suffix = f"{suffix}@{node.name}"
         distributed = S.distributed_map(
             arns.artifact_bucket_placeholder().token,
             envelope.foreach_items_key_asl(self.graph.name, node.name),
             results_prefix(self.graph.name, node.name),
-            body + inner_suffix,
-            self.chain(body, join, inner_suffix),
+            *self.chain(body, join, inner_suffix),
         )
         if self._is_lambda(node):
             # A Lambda foreach step returns its items when they fit (n <= inline_max).
             limit = self.inline_max.get(node.name, 0)
             out[f"{name}.fanout"] = S.fanout_choice(limit, f"{name}.map", f"{name}.map.distributed")
-            inline = S.inline_map("$.fe.items", body + suffix, self.chain(body, join, suffix))
+            inline = S.inline_map("$.fe.items", *self.chain(body, join, suffix))
             out[f"{name}.map"] = S.transition(inline, after_join)
         # A Batch foreach step can't return data (.sync returns the job): always distributed.
         out[f"{name}.map.distributed"] = S.transition(distributed, after_join)
@@ -143,7 +200,9 @@ class _Emitter:
         flow, step = self.graph.name, node.name
         if target.kind == COMPUTE_LAMBDA:
             limit = self.inline_max.get(step, 0) if node.is_foreach else 0
-            payload = envelope.envelope_template(flow, step, is_start=is_start, mode=mode, inline_max=limit)
+            loops = {h: self.loop_max[h] for h in node.loops_back_to if h in self.loop_max} if mode == envelope.MODE_STEP else {}
+            payload = envelope.envelope_template(flow, step, is_start=is_start, mode=mode, inline_max=limit,
+                                                 loop_max=loops or None)
             state = S.lambda_task(arns.function_placeholder(target.key).token, payload)
             fe = node.is_foreach
         else:
@@ -159,7 +218,9 @@ class _Emitter:
                 command,
             )
             fe = False  # the runtime wrote the items file; .sync can't carry them back
-        if is_start:
+        if node.is_switch and mode == envelope.MODE_STEP:
+            state["ResultSelector"], state["ResultPath"] = dict(SWITCH_SELECTOR), "$"
+        elif is_start:
             # The start step replaces the execution input ({"parameters": ...}) with the
             # state payload; the run id is the execution name.
             selector: dict[str, Any] = dict(START_SELECTOR)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..deploy_model import COMPUTE_LAMBDA, ComputeTarget
-from ..graph.model import FlowGraph, StepKind, StepNode
+from ..graph.model import FlowGraph, FrameKind, PositionFrame, StepKind, StepNode
 
 HISTORY_LIMIT = 25_000
 HISTORY_BUDGET = 20_000  # keep 20 % for transient retries and estimate error
@@ -53,6 +53,14 @@ class ForeachPlan:
 
 
 @dataclass(frozen=True)
+class LoopPlan:
+    head: str  # the loop's first step
+    max_iterations: int  # the switch going back fails the task rather than start one more
+    events_per_iteration: int
+    history_budget: int
+
+
+@dataclass(frozen=True)
 class LimitsReport:
     definition_bytes: int
     foreach: tuple[ForeachPlan, ...]
@@ -60,6 +68,7 @@ class LimitsReport:
     express_eligible: bool
     express_blockers: tuple[str, ...]
     long_names: tuple[str, ...]
+    loops: tuple[LoopPlan, ...] = ()
 
     @property
     def errors(self) -> tuple[str, ...]:
@@ -83,6 +92,12 @@ class LimitsReport:
                     f"(~{plan.events_per_iteration} events per item, payload cap {plan.payload_cap:,}); "
                     "Distributed Map beyond"
                 )
+        for loop in self.loops:
+            out.append(
+                f"loop at '{loop.head}': up to {loop.max_iterations:,} iterations "
+                f"(~{loop.events_per_iteration} events each, of {HISTORY_LIMIT:,} per execution); "
+                "the run fails with an error before one more"
+            )
         if self.express_eligible:
             out.append("workflow type: STANDARD (EXPRESS-eligible)")
         else:
@@ -91,52 +106,76 @@ class LimitsReport:
         return out
 
 
-# -- foreach planning ---------------------------------------------------------------------
+# -- foreach and loop planning --------------------------------------------------------------
 def plan_foreach(graph: FlowGraph, compute: dict[str, ComputeTarget]) -> tuple[tuple[ForeachPlan, ...], int]:
     """(a plan per foreach step in source order, the top level's worst-case event count)."""
+    plans, _loops, total = plan_history(graph, compute)
+    return plans, total
+
+
+def plan_history(graph: FlowGraph, compute: dict[str, ComputeTarget]
+                 ) -> tuple[tuple[ForeachPlan, ...], tuple[LoopPlan, ...], int]:
+    """Plans for every foreach and loop (source order), and the top level's worst-case events."""
     planner = _Planner(graph, compute)
-    total = 2 + planner.chain_cost("start", None, HISTORY_BUDGET)  # + execution started/succeeded
+    total = 2 + planner.region_cost((), HISTORY_BUDGET)  # + execution started/succeeded
     order = {n.name: i for i, n in enumerate(graph.steps)}
-    return tuple(sorted(planner.plans.values(), key=lambda p: order[p.step])), total
+    foreach = tuple(sorted(planner.plans.values(), key=lambda p: order[p.step]))
+    loops = tuple(sorted(planner.loops.values(), key=lambda p: order[p.head]))
+    return foreach, loops, total
 
 
 class _Planner:
+    """Sizes each region of the flow to fit the history budget it is given.
+
+    A region is the set of steps whose task ids have the same frames (the top level, a
+    foreach body, a loop body). Its fixed events are every step's worst case (switch
+    cases all counted, an upper bound), plus the helper states; the rest of its budget
+    is shared equally by the foreaches and loops directly in it. A foreach runs inline
+    up to what its share allows; a loop may repeat as often as its share allows.
+    """
+
     def __init__(self, graph: FlowGraph, compute: dict[str, ComputeTarget]) -> None:
         self.graph, self.compute = graph, compute
         self.plans: dict[str, ForeachPlan] = {}
+        self.loops: dict[str, LoopPlan] = {}
 
-    def chain_cost(self, first: str, stop: str | None, budget: int) -> int:
-        """Worst-case events of a chain; sizes the foreaches in it to fit `budget`."""
-        fixed, foreaches = self._walk(first, stop)
-        share = max(0, budget - fixed) // max(1, len(foreaches))
+    def region_cost(self, frames: tuple[PositionFrame, ...], budget: int) -> int:
+        fixed = 0
+        children: list[PositionFrame] = []
+        for node in self.graph:
+            if node.frames == frames:
+                fixed += step_events(node) + self._helper_events(node)
+            elif len(node.frames) > len(frames) and node.frames[:len(frames)] == frames:
+                child = node.frames[len(frames)]
+                if child not in children:
+                    children.append(child)
+        share = max(0, budget - fixed) // max(1, len(children))
         total = fixed
-        for node in foreaches:
-            total += self._size(node, share)
+        for child in children:
+            total += self._size(frames, child, share)
         return total
 
-    def _walk(self, first: str, stop: str | None) -> tuple[int, list[StepNode]]:
-        """Fixed events of the chain (branches included) and its own foreach steps."""
-        fixed, foreaches, pending = 0, [], [(first, stop)]
-        while pending:
-            current, end = pending.pop()
-            while current is not None and current != end:
-                node = self.graph[current]
-                fixed += step_events(node)
-                if node.is_foreach:
-                    foreaches.append(node)
-                    fixed += CHOICE_EVENTS + MAP_EVENTS
-                    current = node.matching_join
-                elif node.is_split:
-                    fixed += PARALLEL_EVENTS
-                    pending += [(t, node.matching_join) for t in node.out_edges]
-                    current = node.matching_join
-                else:
-                    current = node.out_edges[0] if node.out_edges and node.kind != StepKind.END else None
-        return fixed, foreaches
+    def _helper_events(self, node: StepNode) -> int:
+        events = 0
+        if node.is_foreach:
+            events += CHOICE_EVENTS + MAP_EVENTS
+        elif node.is_split:
+            events += PARALLEL_EVENTS
+        if node.is_switch:
+            events += CHOICE_EVENTS
+        if node.frames and node.frames[-1] == PositionFrame(FrameKind.LOOP, node.name) and len(node.frames) > 1:
+            events += PASS_EVENTS  # the loop's entry Pass
+        return events
 
-    def _size(self, node: StepNode, share: int) -> int:
-        body, join = node.out_edges[0], node.matching_join
-        body_cost = self.chain_cost(body, join, share // OUTER_SHARE)
+    def _size(self, outer: tuple[PositionFrame, ...], frame: PositionFrame, share: int) -> int:
+        inner = outer + (frame,)
+        body_cost = self.region_cost(inner, share // OUTER_SHARE)
+        if frame.kind == FrameKind.LOOP:
+            iteration = max(1, body_cost)
+            most = max(1, share // iteration)
+            self.loops[frame.step] = LoopPlan(frame.step, most, iteration, share)
+            return most * iteration
+        node = self.graph[frame.step]
         per_item = MAP_ITERATION_EVENTS + body_cost
         cap = payload_cap(self._depth(node))
         if self.compute[node.name].kind != COMPUTE_LAMBDA:
@@ -147,8 +186,8 @@ class _Planner:
         return max(DISTRIBUTED_MAP_EVENTS, inline_max * per_item)
 
     def _depth(self, node: StepNode) -> int:
-        """How many foreaches enclose this one (its children's ids are that much longer)."""
-        return sum(1 for p in node.split_parents if p in self.graph and self.graph[p].is_foreach)
+        """How many frames enclose this foreach (its children's ids are that much longer)."""
+        return len(node.frames)
 
 
 def step_events(node: StepNode) -> int:
@@ -181,6 +220,7 @@ def limits_report(
     state_names: list[str],
     plans: tuple[ForeachPlan, ...],
     worst_case_events: int,
+    loops: tuple[LoopPlan, ...] = (),
 ) -> LimitsReport:
     """`timeouts`: each step's longest possible single attempt, in seconds."""
     blockers = express_blockers(graph, compute, timeouts)
@@ -192,6 +232,7 @@ def limits_report(
         express_eligible=not blockers,
         express_blockers=tuple(blockers),
         long_names=tuple(sorted({n for n in names if len(n) > NAME_LIMIT})),
+        loops=loops,
     )
 
 
@@ -204,6 +245,9 @@ def express_blockers(graph: FlowGraph, compute: dict[str, ComputeTarget], timeou
     foreach = [n.name for n in graph.steps if n.is_foreach]
     if foreach:
         found.append(f"foreach steps ({', '.join(foreach)}) may run a Distributed Map")
+    loops = sorted({f.step for n in graph.steps for f in n.frames if f.kind == FrameKind.LOOP})
+    if loops:
+        found.append(f"loops (at {', '.join(loops)}) repeat steps an unknown number of times")
     total, untimed = 0, []
     for node in graph.steps:
         if compute[node.name].kind != COMPUTE_LAMBDA:

@@ -150,3 +150,26 @@ def clean_state_pass(keep_fe: bool) -> State:
     if keep_fe:
         params["fe.$"] = "$.fe"
     return {"Type": "Pass", "Parameters": params}
+
+
+def switch_choice(variable: str, rules: list[tuple[Any, str]]) -> State:
+    """A switch: one rule per case value, compared by the value's JSON type.
+
+    No Default: the task already refused a value that is none of the cases (as Metaflow
+    does), so an unmatched value can only be a platform fault (States.NoChoiceMatched).
+    """
+    choices = []
+    for value, next_state in rules:
+        if isinstance(value, bool):
+            test = "BooleanEquals"
+        elif isinstance(value, (int, float)):
+            test = "NumericEquals"
+        else:
+            test = "StringEquals"
+        choices.append({"Variable": variable, test: value, "Next": next_state})
+    return {"Type": "Choice", "Choices": choices}
+
+
+def loop_entry_pass() -> State:
+    """The first iteration of a nested loop: task id `<outer id>.0`."""
+    return {"Type": "Pass", "Parameters": {"run.$": "$.run", "p.$": "States.Format('{}.0', $.p)"}}

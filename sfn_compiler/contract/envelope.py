@@ -18,7 +18,9 @@ its context object) and how it is typed. The three spellings derive from that ta
 `Command.$`, `--name value` pairs) and `envelope_from_batch_args` (its parser). Adding a
 field is one line in `TaskEnvelope`.
 
-Task result: what the runtime returns. `{}` for most steps; for a foreach step
+Task result: what the runtime returns. `{}` for most steps; for a switch step the next
+state `{"run", "p": <next step's task id>, "case": <the case value>}` (the case is one of
+the literal values in the source, never the user's object); for a foreach step
 `{"n": N, "items": [child task ids] or None}`: the items travel in the state only when the
 inline Map will be used (N <= inline_max), otherwise the runtime has written them as a JSON
 array to `foreach_items_key(...)` in the artifact store and the Distributed Map reads them.
@@ -54,6 +56,7 @@ class TaskState:
     is_start: bool
     mode: str
     inline_max: int
+    loop_max: tuple[tuple[str, int], ...] = ()  # switch steps going back: (loop head, most iterations)
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,10 @@ class TaskEnvelope:
         INTEGER, lambda s: Const(0) if s.mode == MODE_CATCH else Path("$$.State.RetryCount"), default=0)
     # Foreach steps: the widest fan-out kept in the state (inline Map).
     inline_max: int = wire_field(INTEGER, lambda s: Const(s.inline_max) if s.inline_max else None, default=0)
+    # Switch steps with a case going back: loop head -> the most iterations that fit one
+    # execution's history (the task fails rather than start one more).
+    loop_max: dict[str, int] | None = wire_field(
+        JSON, lambda s: Const(dict(s.loop_max)) if s.loop_max else None, default=None)
     tags: list[str] = field(default_factory=list)  # never written by the state machine
     v: int = ENVELOPE_VERSION
 
@@ -147,9 +154,10 @@ def _values(fields: Sequence[EnvelopeField], state: TaskState) -> list[tuple[Env
 
 
 def envelope_template(flow: str, step: str, *, is_start: bool = False, mode: str = MODE_STEP,
-                      inline_max: int = 0, fields: Sequence[EnvelopeField] | None = None) -> dict[str, Any]:
+                      inline_max: int = 0, fields: Sequence[EnvelopeField] | None = None,
+                      loop_max: dict[str, int] | None = None) -> dict[str, Any]:
     """The ASL `Payload` that builds a TaskEnvelope at run time."""
-    state = TaskState(flow, step, is_start, mode, inline_max)
+    state = TaskState(flow, step, is_start, mode, inline_max, tuple(sorted((loop_max or {}).items())))
     template: dict[str, Any] = {"v": ENVELOPE_VERSION}
     for f, source in _values(wire_fields() if fields is None else fields, state):
         if isinstance(source, Path):

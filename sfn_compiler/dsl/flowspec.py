@@ -41,14 +41,34 @@ class FlowSpec:
         return type(self).__name__
 
     # -- transitions ----------------------------------------------------------------
-    def next(self, *targets: Callable[..., Any], foreach: str | None = None, **kwargs: Any) -> None:
-        """Name the step(s) that run after this one (read statically by the compiler)."""
+    def next(self, *targets: Any, foreach: str | None = None, condition: str | None = None,
+             num_parallel: int | None = None, **kwargs: Any) -> None:
+        """Name the step(s) that run after this one (read statically by the compiler).
+
+        `self.next(self.a)`, `self.next(self.a, self.b)` (branches),
+        `self.next(self.body, foreach="items")`, `self.next(self.train, num_parallel=4)`, or a
+        switch: `self.next({"fast": self.fast, "slow": self.slow}, condition="mode")` runs the
+        step whose case equals `self.mode`.
+        """
         if kwargs:
             raise InvalidNextError(f"self.next() got unsupported arguments: {', '.join(sorted(kwargs))}")
-        names = tuple(getattr(t, "__name__", str(t)) for t in targets)
         ctx = self.__dict__.get("_sfnflow_ctx")
+        if condition is not None:
+            if len(targets) != 1 or not isinstance(targets[0], dict) or not targets[0]:
+                raise InvalidNextError("with condition=, self.next() takes one non-empty dict mapping values to steps")
+            if not isinstance(condition, str):
+                raise InvalidNextError("condition= must name an artifact, as a string")
+            if foreach is not None or num_parallel is not None:
+                raise InvalidNextError("a switch (condition=) cannot also use foreach= or num_parallel=")
+            cases = tuple((key, getattr(target, "__name__", str(target))) for key, target in targets[0].items())
+            if ctx is not None:
+                ctx.record_switch(cases, condition)
+            return
+        if len(targets) == 1 and isinstance(targets[0], dict):
+            raise InvalidNextError("a dict of cases in self.next() needs condition=\"<artifact>\"")
+        names = tuple(getattr(t, "__name__", str(t)) for t in targets)
         if ctx is not None:
-            ctx.record_next(names, foreach)
+            ctx.record_next(names, foreach, num_parallel)
 
     # -- foreach --------------------------------------------------------------------
     @property

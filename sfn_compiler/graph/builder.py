@@ -14,6 +14,7 @@ from typing import Any
 from ..dsl.decorators import FLOW_SPECS_ATTR, STEP_SPECS_ATTR
 from ..dsl.parameters import Parameter
 from ..dsl.specs import ParameterSpec
+from .loops import find_loops, position_frames
 from .model import FlowGraph, NextCall, StepKind, StepNode
 
 
@@ -29,6 +30,12 @@ def build_graph(flow_cls: type) -> FlowGraph:
                 in_edges[target].append(name)
     kinds = {name: _kind(name, p) for name, p in parsed.items()}
     split_parents, matching_join = _split_structure(out_edges, kinds, parsed)
+    switches = [name for name, p in parsed.items() if p["next"].condition is not None]
+    roots = ["start"] + sorted(n for n in parsed if n != "start")
+    loops = find_loops(out_edges, switches, roots)
+    fanouts = [name for name, p in parsed.items() if p["next"].foreach or p["next"].num_parallel is not None]
+    frames = position_frames(parsed, split_parents, fanouts, loops)
+    loops_back = {name: tuple(h for h, loop in loops.items() if name in loop.back_sources) for name in parsed}
 
     steps = []
     for name, p in sorted(parsed.items(), key=lambda item: item[1]["line"]):
@@ -48,6 +55,11 @@ def build_graph(flow_cls: type) -> FlowGraph:
                 matching_join=matching_join.get(name),
                 doc=inspect.getdoc(functions[name]),
                 artifact_writes=p["writes"],
+                switch_cases=p["next"].cases,
+                condition=p["next"].condition,
+                frames=frames.get(name, ()),
+                loops_back_to=loops_back[name],
+                num_parallel=p["next"].num_parallel,
             )
         )
     return FlowGraph(
@@ -131,6 +143,8 @@ def _read_next(fdef: ast.FunctionDef | ast.AsyncFunctionDef, offset: int, name: 
     line = call.lineno + offset
     if name == "end":
         return NextCall(line=line, problem="in_end")
+    if call.args and isinstance(call.args[0], ast.Dict) or any(kw.arg == "condition" for kw in call.keywords):
+        return _read_switch(call, line)
     targets = []
     for arg in call.args:
         if isinstance(arg, ast.Attribute) and isinstance(arg.value, ast.Name) and arg.value.id == "self":
@@ -138,17 +152,51 @@ def _read_next(fdef: ast.FunctionDef | ast.AsyncFunctionDef, offset: int, name: 
         else:
             return NextCall(targets=tuple(targets), line=line, problem="bad_target")
     foreach = None
+    num_parallel = None
     for kw in call.keywords:
         if kw.arg == "foreach":
             if isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str):
                 foreach = kw.value.value
             else:
                 return NextCall(targets=tuple(targets), line=line, problem="bad_foreach")
+        elif kw.arg == "num_parallel":
+            value = kw.value.value if isinstance(kw.value, ast.Constant) else None
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1 or len(targets) != 1:
+                return NextCall(targets=tuple(targets), line=line, problem="bad_num_parallel")
+            num_parallel = value
         else:
             return NextCall(targets=tuple(targets), line=line, problem="bad_keyword")
     if not targets:
         return NextCall(line=line, problem="bad_target")
-    return NextCall(targets=tuple(targets), foreach=foreach, line=line)
+    if foreach is not None and num_parallel is not None:
+        return NextCall(targets=tuple(targets), line=line, problem="bad_num_parallel")
+    return NextCall(targets=tuple(targets), foreach=foreach, line=line, num_parallel=num_parallel)
+
+
+_CASE_TYPES = (str, int, float, bool)
+
+
+def _read_switch(call: ast.Call, line: int) -> NextCall:
+    """`self.next({"a": self.a, "b": self.b}, condition="attr")`: literal keys, step values."""
+    bad = NextCall(line=line, problem="bad_switch")
+    if len(call.args) != 1 or not isinstance(call.args[0], ast.Dict) or not call.args[0].keys:
+        return bad
+    condition = None
+    for kw in call.keywords:
+        if kw.arg != "condition" or not (isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str)):
+            return bad
+        condition = kw.value.value
+    if condition is None:
+        return bad
+    cases = []
+    for key, value in zip(call.args[0].keys, call.args[0].values):
+        if not (isinstance(key, ast.Constant) and isinstance(key.value, _CASE_TYPES)):
+            return bad
+        if not (isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) and value.value.id == "self"):
+            return bad
+        cases.append((key.value, value.attr))
+    targets = tuple(dict.fromkeys(target for _key, target in cases))
+    return NextCall(targets=targets, line=line, cases=tuple(cases), condition=condition)
 
 
 def _kind(name: str, parsed: dict[str, Any]) -> StepKind:
@@ -159,7 +207,9 @@ def _kind(name: str, parsed: dict[str, Any]) -> StepKind:
         return StepKind.START
     if parsed["num_args"] > 1:
         return StepKind.JOIN
-    if nxt.foreach is not None:
+    if nxt.condition is not None:
+        return StepKind.SWITCH
+    if nxt.foreach is not None or nxt.num_parallel is not None:
         return StepKind.FOREACH
     if len(nxt.targets) > 1:
         return StepKind.SPLIT
@@ -188,7 +238,9 @@ def _split_structure(
             parents = parents[:-1]
         split_parents[name] = parents
         node_next: NextCall = parsed[name]["next"]
-        child_parents = parents + (name,) if (node_next.foreach or len(out_edges[name]) > 1) else parents
+        opens = node_next.foreach or node_next.num_parallel is not None or (
+            len(out_edges[name]) > 1 and node_next.condition is None)
+        child_parents = parents + (name,) if opens else parents
         for target in reversed(out_edges[name]):
             stack.append((target, child_parents))
     return split_parents, matching_join

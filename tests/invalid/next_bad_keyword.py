@@ -5,7 +5,7 @@ from sfnflow import FlowSpec, step
 class NextBadKeywordFlow(FlowSpec):
     @step
     def start(self):
-        self.next(self.end, condition="x")
+        self.next(self.end, when="x")
 
     @step
     def end(self):

@@ -288,6 +288,13 @@ class Driver:
                     self._walk(run, node.out_edges[0], child, node.matching_join, parameters)
                 step = node.matching_join if items is not None else node.out_edges[0]
                 continue
+            if node.is_switch:
+                # The switch's result is the next state: its case and the next task id.
+                step = next(t for k, t in node.switch_cases if k == result["case"] and type(k) is type(result["case"]))
+                task = result["p"]
+                if step == stop_at:
+                    return
+                continue
             if node.is_split:
                 for branch in node.out_edges:
                     self._walk(run, branch, task, node.matching_join, parameters)
@@ -295,7 +302,8 @@ class Driver:
                 continue
             if node.out_edges[0] == stop_at:
                 return
-            step = node.out_edges[0]
+            # Entering a nested loop appends its first iteration to the id (the ASL's `<head>.loop` Pass).
+            step, task = node.out_edges[0], self.plan.positions.next_task(node, task, node.out_edges[0])
 
     def task(self, run: str, step: str, task: str, parameters: dict[str, Any] | None = None) -> dict[str, Any]:
         node = self.plan.graph[step]

@@ -2,11 +2,11 @@
 function (graph, analysis) -> findings; `ALL_CHECKS` is the registry, in report order."""
 from __future__ import annotations
 
-from . import compute, environments, names, schedule, structure, transitions
+from . import compute, environments, names, schedule, structure, switches, transitions
 from .base import Analysis, Check, Finding, analyze
 
 ALL_CHECKS: tuple[Check, ...] = (
-    *transitions.CHECKS, *structure.CHECKS, *names.CHECKS, *compute.CHECKS, *environments.CHECKS, *schedule.CHECKS,
+    *transitions.CHECKS, *structure.CHECKS, *switches.CHECKS, *names.CHECKS, *compute.CHECKS, *environments.CHECKS, *schedule.CHECKS,
 )
 
 __all__ = ["ALL_CHECKS", "Analysis", "Check", "Finding", "analyze"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, NamedTuple
 
+from ..loops import Loop, back_edges as find_back_edges, find_loops
 from ..model import FlowGraph, StepNode
 
 # Stop the split/join walk past this many (step, stack) states: a flow that large is
@@ -47,19 +48,33 @@ class Analysis:
     back_edges: list[tuple[str, str]]  # (from, to) closing a cycle, in source order
     preds: dict[str, tuple[str, ...]]  # reachable predecessors, back edges left out
     walk: Walk
+    # Loops made by a switch case going back (head -> Loop); other back edges are errors.
+    loops: dict[str, Loop] = field(default_factory=dict)
+    # split -> steps that two of its branches both lead to (where they must be joined)
+    meeting: dict[str, set[str]] = field(default_factory=dict)
 
     @property
     def incomplete(self) -> bool:
         """Some reachable step's successors are unknown (its `self.next` is unreadable)."""
         return any(
-            self.nodes[n].next_call.problem in ("missing", "not_last", "bad_target")
+            self.nodes[n].next_call.problem in ("missing", "not_last", "bad_target", "bad_switch")
             or len(self.edges[n]) < len(set(self.nodes[n].out_edges))
             for n in self.reachable
         )
 
     def is_joinlike(self, name: str) -> bool:
-        """A join, or a step where paths meet (so it ought to be one)."""
-        return self.nodes[name].takes_inputs or len(self.preds[name]) > 1
+        """A join, or a step where branches of a static split meet (so it ought to be one).
+
+        The cases of a switch are alternatives, so the step where they meet is not join-like.
+        """
+        if self.nodes[name].takes_inputs:
+            return True
+        return len(self.preds[name]) > 1 and any(name in steps for steps in self.meeting.values())
+
+    @property
+    def loop_edges(self) -> set[tuple[str, str]]:
+        """The back edges that are a switch's case into a loop head (allowed)."""
+        return {(source, head) for head, loop in self.loops.items() for source in loop.back_sources}
 
 
 Check = Callable[[FlowGraph, Analysis], Iterable[Finding]]
@@ -80,6 +95,9 @@ def analyze(graph: FlowGraph) -> Analysis:
     forward = {
         name: tuple(t for t in targets if (name, t) not in back_edges) for name, targets in edges.items()
     }
+    roots = ["start"] if "start" in edges else []
+    roots += [node.name for node in graph.steps if node.name != "start"]
+    loops = find_loops(edges, [n.name for n in graph.steps if n.is_switch], roots)
     preds: dict[str, list[str]] = {name: [] for name in nodes}
     for name in sorted(reachable, key=lambda n: nodes[n].source_line):
         for target in forward[name]:
@@ -92,6 +110,8 @@ def analyze(graph: FlowGraph) -> Analysis:
         back_edges=back_edges,
         preds={name: tuple(p) for name, p in preds.items()},
         walk=Walk(),
+        loops=loops,
+        meeting=_meeting_points(graph, forward),
     )
     if "start" in nodes:
         analysis.walk = _walk(analysis, forward)
@@ -112,29 +132,23 @@ def _reachable(edges: dict[str, tuple[str, ...]], root: str) -> set[str]:
 def _back_edges(graph: FlowGraph, edges: dict[str, tuple[str, ...]]) -> list[tuple[str, str]]:
     """Edges that close a cycle, found by depth-first search from 'start', then from
     every other step in source order (so cycles among unreachable steps count too)."""
-    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
-    found: list[tuple[str, str]] = []
     roots = ["start"] if "start" in edges else []
     roots += [node.name for node in graph.steps if node.name != "start"]
-    for root in roots:
-        if root in state:
+    return find_back_edges(edges, roots)
+
+
+def _meeting_points(graph: FlowGraph, forward: dict[str, tuple[str, ...]]) -> dict[str, set[str]]:
+    """For each static split: the steps that at least two of its branches lead to."""
+    found: dict[str, set[str]] = {}
+    for node in graph.steps:
+        if not node.is_split:
             continue
-        state[root] = 1
-        path: list[tuple[str, int]] = [(root, 0)]
-        while path:
-            name, i = path[-1]
-            targets = edges[name]
-            if i == len(targets):
-                state[name] = 2
-                path.pop()
-                continue
-            path[-1] = (name, i + 1)
-            target = targets[i]
-            if state.get(target) == 1:
-                found.append((name, target))
-            elif target not in state:
-                state[target] = 1
-                path.append((target, 0))
+        reach = [_reachable(forward, t) for t in dict.fromkeys(node.out_edges) if t in forward]
+        meet: set[str] = set()
+        for i, first in enumerate(reach):
+            for other in reach[i + 1:]:
+                meet |= first & other
+        found[node.name] = meet
     return found
 
 
@@ -154,16 +168,17 @@ def _walk(analysis: Analysis, forward: dict[str, tuple[str, ...]]) -> Walk:
         seen.add(state)
         name, stack, pred = state
         walk.arrivals.setdefault(name, set()).add((stack, pred))
-        if analysis.is_joinlike(name) and stack:
+        node = analysis.nodes[name]
+        if stack and (node.takes_inputs or (len(analysis.preds[name]) > 1
+                                            and name in analysis.meeting.get(stack[-1][0], ()))):
             split, branch = stack[-1]
             walk.closes.setdefault(split, {}).setdefault(branch, set()).add(name)
             stack = stack[:-1]
         if name == "end":
             for split, branch in stack:
                 walk.closes.setdefault(split, {}).setdefault(branch, set()).add(END_OPEN)
-        node = analysis.nodes[name]
         # An unreadable `foreach=` still opens a foreach: its join should not be blamed.
-        opens = node.is_split or node.is_foreach or node.next_call.problem == "bad_foreach"
+        opens = node.is_split or node.is_foreach or node.next_call.problem in ("bad_foreach", "bad_num_parallel")
         for target in reversed(forward[name]):
             todo.append((target, stack + ((name, target),) if opens else stack, name))
     return walk

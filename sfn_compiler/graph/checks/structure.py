@@ -19,11 +19,15 @@ def check_unreachable(graph: FlowGraph, analysis: Analysis) -> Iterator[Finding]
 
 
 def check_cycle(graph: FlowGraph, analysis: Analysis) -> Iterator[Finding]:
+    allowed = analysis.loop_edges
     for source, target in analysis.back_edges:
+        if (source, target) in allowed:
+            continue  # a switch case going back: a loop (checks/loops.py looks at its shape)
         loop = " -> ".join(_path(analysis, target, source) + [target])
         yield Finding(analysis.nodes[source].next_call.line, source,
                       f"`self.next` goes back to '{target}', making a loop ({loop}).",
-                      "A flow must not loop; remove that transition, or repeat work with a foreach.")
+                      "Only a switch may go back (`self.next({...}, condition=...)`); "
+                      "remove that transition, or repeat work with a foreach.")
 
 
 def _path(analysis: Analysis, start: str, goal: str) -> list[str]:

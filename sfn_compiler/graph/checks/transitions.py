@@ -45,7 +45,8 @@ def _next_problem_check(problem: str, message: str, hint: str) -> Check:
 
 check_next_not_last = _next_problem_check(
     "not_last", "calls `self.next(...)`, but not as its last statement.",
-    "Move one unconditional `self.next(...)` to the end of the step (branching on a value is not supported).")
+    "Move one `self.next(...)` to the end of the step; to choose the next step by a value, use "
+    "`self.next({\"a\": self.a, \"b\": self.b}, condition=\"attr\")`.")
 check_next_bad_target = _next_problem_check(
     "bad_target", "`self.next(...)` must name steps as `self.<step>`.",
     "Write e.g. `self.next(self.train)`; names in variables or strings cannot be read before the run.")
@@ -53,8 +54,14 @@ check_next_bad_foreach = _next_problem_check(
     "bad_foreach", "`foreach=` must be a string literal naming an artifact.",
     "Write e.g. `self.next(self.body, foreach=\"items\")` after setting `self.items`.")
 check_next_bad_keyword = _next_problem_check(
-    "bad_keyword", "`self.next(...)` takes only step targets and `foreach=`.",
+    "bad_keyword", "`self.next(...)` takes only step targets and `foreach=`, `num_parallel=` or `condition=`.",
     "Remove the other keyword arguments.")
+check_next_bad_switch = _next_problem_check(
+    "bad_switch", "a conditional `self.next` must map literal values to steps and name its artifact in `condition=`.",
+    "Write e.g. `self.next({\"fast\": self.fast, \"slow\": self.slow}, condition=\"mode\")` after setting `self.mode`.")
+check_next_bad_num_parallel = _next_problem_check(
+    "bad_num_parallel", "`num_parallel=` must be a positive integer literal, with exactly one target step.",
+    "Write e.g. `self.next(self.train, num_parallel=4)`.")
 check_next_in_end = _next_problem_check(
     "in_end", "the end step calls `self.next(...)`.",
     "Remove it: a run finishes when 'end' returns.")
@@ -128,6 +135,7 @@ def check_step_args(graph: FlowGraph, analysis: Analysis) -> Iterator[Finding]:
 
 CHECKS = (
     check_no_start, check_no_end, check_next_missing, check_next_not_last, check_next_bad_target,
-    check_next_bad_foreach, check_next_bad_keyword, check_next_in_end, check_unknown_target,
+    check_next_bad_foreach, check_next_bad_keyword, check_next_bad_switch, check_next_bad_num_parallel,
+    check_next_in_end, check_unknown_target,
     check_duplicate_target, check_foreach_targets, check_foreach_var, check_step_args,
 )
