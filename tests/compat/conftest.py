@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from sfnflow import Run, client
-from sfnflow.cli.flowfile import check_flow_file, compile_checked
+from sfn_compiler.compile import compile_file
 from sfnflow.local_run import run_locally
 
 FLOWS = Path(__file__).resolve().parent / "flows"
@@ -35,8 +35,8 @@ def run_compat(compat_root: Path) -> Callable[..., Run]:
         key = (name, tuple(sorted(parameters.items())))
         if key not in done:
             path = FLOWS / f"{name}.py"
-            flow = check_flow_file(str(path))
-            result = run_locally(str(path), flow.graph, compile_checked(flow), parameters, root=str(compat_root),
+            flow = compile_file(str(path))
+            result = run_locally(str(path), flow.graph, flow, parameters, root=str(compat_root),
                                  max_workers=WORKERS)
             done[key] = Run(f"{result.flow}/{result.run_id}")
         return done[key]

@@ -6,11 +6,11 @@ import pytest
 from conftest import FLOWS
 
 from sfn_compiler.asl.limits import HISTORY_BUDGET
-from sfnflow.cli.flowfile import check_flow_file, compile_checked
+from sfn_compiler.compile import compile_file
 
 
 def _compiled(name: str):
-    return compile_checked(check_flow_file(str(FLOWS / f"{name}.py")))
+    return compile_file(str(FLOWS / f"{name}.py"))
 
 
 def test_limits_report_says_how_many_iterations_fit() -> None:

@@ -69,7 +69,8 @@ def test_example_succeeds_with_every_task_finished(runs: Runs, stem: str) -> Non
     assert run.successful and run.finished and run.finished_at >= run.created_at
     assert result.run_id in [r.id for r in Flow(result.flow).runs() if r.successful]
     flow = compile_file(str(EXAMPLES / f"{stem}.py"))
-    assert {s.id for s in run} == {node.name for node in flow.graph}  # every step ran
+    skipped = {"switch": {"score_all"}}.get(stem, set())  # the switch's case not taken
+    assert {s.id for s in run} == {node.name for node in flow.graph} - skipped  # every other step ran
     for step in run:
         assert all(task.successful for task in step), step
 
