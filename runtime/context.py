@@ -19,7 +19,7 @@ from sfn_compiler.graph.model import FlowGraph, FrameKind, StepNode
 from . import serialize as ser
 from .errors import MergeArtifactsError, PlatformError, UserCodeError
 from .positions import Positions, parent_pointer_key
-from .stores.artifacts import ArtifactLoadError, ArtifactStore
+from .stores.artifacts import ArtifactDamaged, ArtifactLoadError, ArtifactMissing, ArtifactStore
 from .stores.base import TaskIndex
 
 __all__ = ["FlowPlan", "InputView", "Inputs", "TaskContext"]
@@ -132,7 +132,8 @@ class InputView:
         _store, _flow, _run, step, _task = self._view
         if sha is None:
             raise AttributeError(f"input {self._sfnflow_pathspec} has no artifact '{name}'")
-        value = self._view[0].load(self._view[1], sha, name)
+        store, flow, _run, _step, _task = self._view
+        value = load_artifact(store, flow, sha, name, self._sfnflow_pathspec, None, None)
         self.__dict__[name] = value
         return value
 
@@ -215,13 +216,7 @@ class TaskContext:
         return value
 
     def _load(self, sha: str, name: str) -> Any:
-        try:
-            return self.store.load(self.flow, sha, name)
-        except ArtifactLoadError as exc:
-            raise UserCodeError(f"step '{self.step}': {exc}", step=self.step, task=self.task) from None
-        except (KeyError, OSError) as exc:  # the store lost or cannot serve a blob: not the user's fault
-            raise PlatformError(f"artifact '{name}' ({sha[:12]}) of {self.flow}/{self.run} cannot be read: "
-                                f"{type(exc).__name__}: {exc}", step=self.step, task=self.task) from exc
+        return load_artifact(self.store, self.flow, sha, name, f"{self.flow}/{self.run}", self.step, self.task)
 
     def foreach_input(self) -> Any:
         stack = self.foreach_stack()
@@ -268,7 +263,8 @@ class TaskContext:
         position = int(parts[part])
         index = self._index_of(foreach_step, ".".join(parts[:part]) or "0")
         var = index.meta.get("foreach_var") or self.plan.graph[foreach_step].foreach_var
-        values = self.store.load(self.flow, index.artifacts[var], var)
+        values = load_artifact(self.store, self.flow, index.artifacts[var], var,
+                               f"{self.flow}/{self.run}/{foreach_step}", self.step, self.task)
         return position, int(index.meta.get("foreach_n", len(values))), values[position]
 
     def _missing_message(self, name: str) -> str:
@@ -278,28 +274,41 @@ class TaskContext:
         return f"self.{name} is not set: no earlier step stored an artifact named '{name}'."
 
     # -- the task's index -------------------------------------------------------------
-    def collect_index(self) -> tuple[dict[str, str], dict[str, bytes]]:
-        """(name -> sha of everything this task passes on, sha -> packed blob of new values)."""
+    def collect_index(self) -> tuple[dict[str, str], dict[str, ser.Packed]]:
+        """(name -> sha of everything this task passes on, sha -> packed new values)."""
         index = dict(self.inherited())
         index.update(self.merged)
-        new_blobs: dict[str, bytes] = {}
+        new_blobs: dict[str, ser.Packed] = {}
         for name, value in self.obj.__dict__.items():
             if name == CTX_ATTR:
                 continue
             try:
-                pickled = ser.pickle_value(value)
+                packed = ser.pack_value(value)
             except Exception as exc:  # the user's value, the user's problem
                 raise UserCodeError(
                     f"step '{self.step}': artifact '{name}' ({type(value).__name__}) cannot be serialised: "
                     f"{type(exc).__name__}: {exc}. Store a picklable value, or use a local variable.",
                     step=self.step, task=self.task) from exc
-            sha = ser.sha_of(pickled)
-            index[name] = sha
+            index[name] = packed.sha
             read = self.reads.get(name)
-            if read is not None and read[1] is value and read[0] == sha:
+            if read is not None and read[1] is value and read[0] == packed.sha:
                 continue  # read but unchanged: still the parent's blob
-            new_blobs[sha] = ser.pack(pickled)
+            new_blobs[packed.sha] = packed
         return index, new_blobs
+
+
+def load_artifact(store: ArtifactStore, flow: str, sha: str, name: str, owner: str, step: str | None,
+                  task: str | None) -> Any:
+    """A stored value; a store that lost or damaged it raises PlatformError naming the artifact
+    and whose it is (never the user's own traceback: the user's code did nothing wrong)."""
+    try:
+        return store.load(flow, sha, name)
+    except ArtifactLoadError as exc:  # it does not load in this interpreter: the user's environment
+        raise UserCodeError(f"step '{step}': {exc}" if step else str(exc), step=step, task=task) from None
+    except (ArtifactMissing, ArtifactDamaged, OSError) as exc:
+        raise PlatformError(
+            f"artifact '{name}' of {owner} cannot be read: {exc}. Rerun the step that produced it "
+            f"(sfnflow resume RUN_ID --from STEP); a rerun stores it afresh.", step=step, task=task) from exc
 
 
 def merge_into(ctx: TaskContext, obj: Any, inputs: list[Any], exclude: set[str], include: set[str]) -> None:

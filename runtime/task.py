@@ -18,7 +18,7 @@ import platform
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from sfn_compiler.asl.limits import HISTORY_LIMIT
 from sfn_compiler.diagnostics import FlowDefinitionError
@@ -35,6 +35,8 @@ from .errors import (
 )
 from .logs import Captured, capture_output
 from .positions import parent_pointer_key
+from .save_progress import SaveProgress, to_stderr
+from .serialize import Packed
 from .stores.artifacts import ArtifactStore
 from .stores.base import (
     ATTEMPT_CAUGHT, ATTEMPT_FAILED, ATTEMPT_REUSED, ATTEMPT_RUNNING, ATTEMPT_SUCCEEDED, AttemptRecord,
@@ -81,6 +83,7 @@ class TaskEnvironment:
     tee: bool = False  # also copy the step's output to the real stdout/stderr
     cache: FlowCache = field(default_factory=lambda: DEFAULT_CACHE)
     runs: dict[tuple[str, str], RunRecord] = field(default_factory=dict)  # run records seen (immutable bits)
+    notice: Callable[[str], None] = to_stderr  # a line for the person watching (slow saves)
 
 
 def run_task(envelope: TaskEnvelope, env: TaskEnvironment) -> dict[str, Any]:
@@ -147,10 +150,12 @@ def _run_step(envelope: TaskEnvelope, env: TaskEnvironment, loaded: LoadedFlow, 
 
 
 def _succeed(envelope: TaskEnvelope, env: TaskEnvironment, captured: Captured, node: StepNode,
-             index: dict[str, str], blobs: dict[str, bytes], meta: dict[str, Any]) -> dict[str, Any]:
+             index: dict[str, str], blobs: dict[str, Packed], meta: dict[str, Any]) -> dict[str, Any]:
     store = env.artifacts
-    for sha, blob in blobs.items():
-        store.put_packed(envelope.flow, sha, blob)
+    names = {sha: name for name, sha in index.items()}
+    with SaveProgress(f"{envelope.step}/{envelope.task}", env.notice) as progress:
+        for sha, packed in blobs.items():
+            store.put_packed(envelope.flow, packed, progress.artifact(names.get(sha, sha[:12]), packed.size))
     result = _foreach_result(envelope, env, meta) if node.is_foreach else {}
     if node.is_switch:
         result = _switch_result(envelope, env, node, meta)
@@ -397,6 +402,12 @@ def _reuse(envelope: TaskEnvelope, env: TaskEnvironment, node: StepNode, run: Ru
     origin = env.artifacts.get_index(envelope.flow, run.origin_run_id, envelope.step, envelope.task)
     if origin is None or (node.is_switch and "branch" not in origin.meta):
         return None  # it never succeeded in the origin run: run it for real
+    lost = sorted(name for name, sha in origin.artifacts.items() if not env.artifacts.looks_whole(envelope.flow, sha))
+    if lost:
+        # Its blobs were deleted or damaged since: rerunning the task stores them afresh.
+        env.notice(f"{envelope.step}/{envelope.task}: not reusing {run.origin_run_id}'s task, its artifact(s) "
+                   f"{', '.join(lost)} are missing or damaged in the store; running it again.")
+        return None
     now = time.time()
     meta = dict(origin.meta, status=ATTEMPT_REUSED, attempt=envelope.attempt,
                 origin=f"{envelope.flow}/{run.origin_run_id}/{envelope.step}/{envelope.task}")

@@ -2,7 +2,7 @@
 
 Layout (relative to the blob store's root, identical locally and in S3):
 
-    <flow>/data/<sha[:2]>/<sha>                 one serialized value (runtime.serialize)
+    <flow>/data/<sha[:2]>/<sha>                 one serialized value (runtime.serialize), checked on read
     <flow>/<run>/<step>/<task>/index.json       {"artifacts": {name: sha}, "meta": {...}}
     <flow>/<run>/<step>/<task>/<attempt>.stdout  captured logs (.stderr likewise)
     <flow>/<run>/<step>/<task>/foreach.json     a wide foreach's child task ids (envelope.foreach_items_key)
@@ -20,7 +20,7 @@ from typing import Any
 from .. import serialize as ser
 from .base import BlobStore, TaskIndex
 
-__all__ = ["ArtifactLoadError", "ArtifactStore"]
+__all__ = ["ArtifactDamaged", "ArtifactLoadError", "ArtifactMissing", "ArtifactStore"]
 
 
 class ArtifactLoadError(Exception):
@@ -29,6 +29,27 @@ class ArtifactLoadError(Exception):
 _BLOB_CACHE_BYTES = 64 * 1024 * 1024  # a warm Lambda reads the same parent artifacts for many tasks
 _INDEX_CACHE_ENTRIES = 4096
 _KNOWN_KEYS_MAX = 200_000
+_VERIFY_WHOLE_BYTES = 1024 * 1024  # an existing blob up to this size is hash-checked before it is trusted
+
+
+class ArtifactMissing(KeyError):
+    """No blob has this artifact's name (deleted, or never written)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+    def __str__(self) -> str:
+        return f"its blob {self.key} is missing"
+
+
+class ArtifactDamaged(ValueError):
+    """The blob's content does not hash to its name: truncated, cut, or overwritten."""
+
+    def __init__(self, key: str, detail: str, moved_to: str | None = None) -> None:
+        self.key, self.detail, self.moved_to = key, detail, moved_to
+        aside = f"; it was set aside as {moved_to}" if moved_to else ""
+        super().__init__(f"its blob {key} is damaged ({detail}){aside}")
 
 
 class ArtifactStore:
@@ -56,35 +77,78 @@ class ArtifactStore:
 
     # -- values ---------------------------------------------------------------------
     def save(self, flow: str, values: dict[str, Any]) -> dict[str, str]:
-        """Store each value (unless a blob with its sha exists); return name -> sha."""
+        """Store each value (unless a whole blob with its sha exists); return name -> sha."""
         shas = {}
         for name, value in values.items():
-            sha, blob = ser.serialize(value)
-            self.put_packed(flow, sha, blob)
-            shas[name] = sha
+            packed = ser.pack_value(value)
+            self.put_packed(flow, packed)
+            shas[name] = packed.sha
         return shas
 
-    def put_packed(self, flow: str, sha: str, blob: bytes) -> None:
-        """Store an already-serialized value under its sha (no-op if present)."""
+    def put_packed(self, flow: str, packed: ser.Packed, progress: ser.Progress | None = None) -> bool:
+        """Store a packed value under its sha; True if it was written.
+
+        Deduplication looks at the name before compressing or writing anything. A blob
+        already there is trusted only if it looks whole (header against file size): a
+        truncated or emptied one is replaced, so a rerun heals the store.
+        """
+        key = self.data_key(flow, packed.sha)
+        if key in self._known or self._stored_whole(key):
+            self._remember_known(key)
+            return False
+        write_with = getattr(self.blobs, "write_with", None)
+        if write_with is not None:
+            write_with(key, lambda out: packed.write_to(out, progress))
+        else:
+            self.blobs.put(key, packed.to_bytes())
+        self._remember_known(key)
+        return True
+
+    def looks_whole(self, flow: str, sha: str) -> bool:
+        """The blob exists and its header agrees with its size (cheap: no hashing)."""
         key = self.data_key(flow, sha)
-        if key not in self._known and not self.blobs.exists(key):
-            self.blobs.put(key, blob)
+        return key in self._known or self._stored_whole(key)
+
+    def _stored_whole(self, key: str) -> bool:
+        size_of = getattr(self.blobs, "size", None)
+        if size_of is None:
+            return self.blobs.exists(key)  # S3: a PutObject lands whole or not at all
+        size = size_of(key)
+        if size is None:
+            return False
+        try:
+            if size <= _VERIFY_WHOLE_BYTES:  # small: check the hash itself, it costs less than a write
+                return ser.holds(self.blobs.get(key), key.rsplit("/", 1)[1])
+            with self.blobs.open(key) as handle:  # type: ignore[attr-defined]
+                return ser.looks_whole(handle, size)
+        except (KeyError, OSError):
+            return False
+
+    def _remember_known(self, key: str) -> None:
         if len(self._known) >= _KNOWN_KEYS_MAX:
             self._known.clear()  # bounded memory in a worker that lives for many runs
         self._known.add(key)
 
     def load(self, flow: str, sha: str, name: str | None = None) -> Any:
-        """The value with this sha; KeyError if it was never stored.
+        """The value with this sha, checked against it.
 
         Raises:
+            ArtifactMissing (a KeyError): no blob has that name.
+            ArtifactDamaged: the blob's content does not hash to its name; the blob is set
+                aside, so the next write of the value stores it afresh.
             ArtifactLoadError: the value cannot be rebuilt here (`name` is the artifact's,
                 for the message): code pickled on another Python minor, a missing library.
+                Its __cause__ is the original error (e.g. ModuleNotFoundError).
         """
-        blob = self._get_cached(self.data_key(flow, sha))
-        what = f"artifact '{name}'" if name else f"artifact {sha[:12]}"
+        key = self.data_key(flow, sha)
         try:
-            return ser.deserialize(blob)
+            return self._read(key, sha)
+        except ser.BlobDamaged as exc:
+            raise self._damaged(key, exc) from None
+        except (ArtifactMissing, OSError):
+            raise
         except ser.ArtifactNotPortable as exc:
+            what = f"artifact '{name}'" if name else f"artifact {sha[:12]}"
             raise ArtifactLoadError(
                 f"{what} was written on Python {exc.written_on} and holds code pickled by value (a function, "
                 f"lambda or class with methods defined where it cannot be imported by name), which Python "
@@ -93,28 +157,47 @@ class ArtifactStore:
         except Exception as exc:
             import platform
 
+            what = f"artifact '{name}'" if name else f"artifact {sha[:12]}"
             raise ArtifactLoadError(
                 f"{what} cannot be loaded on Python {platform.python_version()}: {type(exc).__name__}: {exc} "
                 "(a library's objects load only where that library, at a compatible version, is installed)."
             ) from exc
 
+    def _read(self, key: str, sha: str) -> Any:
+        cached = self._blob_cache.get(key)
+        if cached is not None:
+            self._blob_cache.move_to_end(key)
+            return ser.deserialize(cached)  # checked when it was read
+        size_of = getattr(self.blobs, "size", None)
+        size = size_of(key) if size_of is not None else None
+        try:
+            if size is not None and size > self._cache_limit // 4:
+                with self.blobs.open(key) as handle:  # type: ignore[attr-defined]
+                    return ser.read_value(handle, sha)  # streamed: never the whole blob plus the value
+            blob = self.blobs.get(key)
+        except KeyError:
+            raise ArtifactMissing(key) from None
+        value = ser.deserialize(blob, sha)
+        self._cache_blob(key, blob)
+        return value
+
+    def _damaged(self, key: str, exc: Exception) -> "ArtifactDamaged":
+        self._known.discard(key)
+        set_aside = getattr(self.blobs, "set_aside", None)
+        moved = set_aside(key) if set_aside is not None else None
+        return ArtifactDamaged(key, str(exc), moved)
+
     def has(self, flow: str, sha: str) -> bool:
         key = self.data_key(flow, sha)
         return key in self._known or self.blobs.exists(key)
 
-    def _get_cached(self, key: str) -> bytes:
-        blob = self._blob_cache.get(key)
-        if blob is not None:
-            self._blob_cache.move_to_end(key)
-            return blob
-        blob = self.blobs.get(key)
+    def _cache_blob(self, key: str, blob: bytes) -> None:
         if len(blob) <= self._cache_limit // 4:
             self._blob_cache[key] = blob
             self._blob_cache_size += len(blob)
             while self._blob_cache_size > self._cache_limit:
                 _, old = self._blob_cache.popitem(last=False)
                 self._blob_cache_size -= len(old)
-        return blob
 
     # -- task indexes ---------------------------------------------------------------
     def put_index(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import os
 import threading
-from typing import Iterator
+from typing import BinaryIO, Callable, Iterator
 
 from sfn_compiler.contract.task_config import ENV_ROOT
 
@@ -76,6 +76,10 @@ class LocalBlobStore:
         return os.path.join(self.root, *key.split("/"))
 
     def put(self, key: str, data: bytes) -> None:
+        self.write_with(key, lambda handle: handle.write(data))
+
+    def write_with(self, key: str, write: Callable[[BinaryIO], object]) -> None:
+        """Atomically store what `write(file)` writes (streamed: big values are never held twice)."""
         path = self.path(key)
         folder = os.path.dirname(path)
         if folder not in self._made_dirs:
@@ -83,19 +87,43 @@ class LocalBlobStore:
             self._made_dirs.add(folder)
         tmp = f"{path}.tmp-{os.getpid()}-{threading.get_ident():x}-{next(_TMP_COUNTER)}"
         try:
-            with open(tmp, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, path)
-        except FileNotFoundError:
-            # The folder was removed under us (e.g. a test cleaned the root): make it again.
-            self._made_dirs.discard(folder)
-            os.makedirs(folder, exist_ok=True)
-            with open(tmp, "wb") as handle:
-                handle.write(data)
+            try:
+                handle = open(tmp, "wb")
+            except FileNotFoundError:
+                # The folder was removed under us (e.g. a test cleaned the root): make it again.
+                self._made_dirs.discard(folder)
+                os.makedirs(folder, exist_ok=True)
+                handle = open(tmp, "wb")
+            with handle:
+                write(handle)
             os.replace(tmp, path)
         except BaseException:
             _remove_quietly(tmp)
             raise
+
+    def open(self, key: str) -> BinaryIO:
+        """The blob as a file to stream from; KeyError if there is none."""
+        try:
+            return open(self.path(key), "rb")
+        except FileNotFoundError:
+            raise KeyError(key) from None
+
+    def size(self, key: str) -> int | None:
+        try:
+            return os.stat(self.path(key)).st_size
+        except FileNotFoundError:
+            return None
+
+    def set_aside(self, key: str) -> str | None:
+        """Move a damaged blob out of the way (kept for inspection as `<name>.damaged`), so
+        the next write of the same key stores it afresh; the new path, or None if it is gone."""
+        path = self.path(key)
+        target = f"{path}.damaged"
+        try:
+            os.replace(path, target)
+        except FileNotFoundError:
+            return None
+        return target
 
     def get(self, key: str) -> bytes:
         try:
@@ -117,8 +145,8 @@ class LocalBlobStore:
         for folder, _dirs, files in os.walk(start):
             rel = os.path.relpath(folder, self.root).replace(os.sep, "/")
             for name in files:
-                if ".tmp-" in name:
-                    continue  # a write in progress (or one killed mid-way)
+                if ".tmp-" in name or name.endswith(".damaged"):
+                    continue  # a write in progress (or one killed mid-way), or a blob set aside
                 key = name if rel == "." else f"{rel}/{name}"
                 if key.startswith(prefix):
                     yield key

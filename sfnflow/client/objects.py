@@ -8,6 +8,7 @@ same objects read local runs and, later, cloud runs.
 from __future__ import annotations
 
 import datetime as _dt
+import os
 from typing import Any, Iterator
 
 from sfn_compiler.diagnostics import SfnflowError
@@ -254,7 +255,7 @@ class DataView:
         if name not in self._shas:
             raise AttributeError(f"{self._owner} has no artifact '{name}' (it has: {', '.join(sorted(self._shas))})")
         if name not in self._loaded:
-            self._loaded[name] = get_stores().artifacts.load(self._flow, self._shas[name], name)
+            self._loaded[name] = _load(self._flow, self._shas[name], name, self._owner)
         return self._loaded[name]
 
     def __contains__(self, name: str) -> bool:
@@ -265,3 +266,30 @@ class DataView:
 
     def __repr__(self) -> str:
         return f"<data of {self._owner}: {', '.join(sorted(self._shas))}>"
+
+
+class ArtifactUnreadable(SfnflowError):
+    """An artifact's blob is missing or damaged, or its class cannot be imported here."""
+
+
+def _load(flow: str, sha: str, name: str, owner: str) -> Any:
+    from runtime.stores.artifacts import ArtifactDamaged, ArtifactLoadError, ArtifactMissing
+
+    try:
+        return get_stores().artifacts.load(flow, sha, name)
+    except (ArtifactMissing, ArtifactDamaged) as exc:
+        run_id, step = owner.split("/")[1:3]
+        raise ArtifactUnreadable(f"artifact '{name}' of {owner} cannot be read: {exc}. Rerun the step that made it "
+                                 f"(sfnflow resume {run_id} --from {step}); a rerun stores it afresh.") from None
+    except ArtifactLoadError as exc:
+        cause = exc.__cause__
+        if not isinstance(cause, ModuleNotFoundError):
+            raise ArtifactUnreadable(f"{owner}: {exc}") from None
+        module = cause.name or str(cause)
+        record = get_stores().metadata.get_run(flow, owner.split("/")[1])
+        folder = os.path.dirname(record.flow_file) if record is not None and record.flow_file else None
+        where = f" ({folder})" if folder else ""
+        raise ArtifactUnreadable(
+            f"artifact '{name}' of {owner} holds an object whose class lives in module '{module}', which "
+            f"Python cannot import here ({cause}). A class defined in the flow file is stored by reference "
+            f"to that file: read it from the flow's folder{where}, or add that folder to sys.path first.") from None
