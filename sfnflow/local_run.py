@@ -6,11 +6,15 @@ so nothing that ships to the cloud pulls it in.
 """
 from __future__ import annotations
 
+import json
 import os
 import secrets
+import signal
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from sfn_compiler.diagnostics import SfnflowError
 
@@ -28,12 +32,87 @@ class LocalRunResult:
 
 
 class RunAborted(SfnflowError):
+    """The run was stopped by Ctrl-C, SIGTERM or SIGHUP; exit status 128 + the signal, as shells expect."""
+
     exit_code = 130
 
-    def __init__(self, result: LocalRunResult) -> None:
+    def __init__(self, result: LocalRunResult, signum: int = signal.SIGINT) -> None:
         self.result = result
-        super().__init__(f"run {result.flow}/{result.run_id} aborted; everything saved so far is kept. "
+        self.exit_code = 128 + int(signum)
+        by = "" if signum == signal.SIGINT else f" by {signal.Signals(signum).name}"
+        super().__init__(f"run {result.flow}/{result.run_id} aborted{by}; everything saved so far is kept. "
                          f"Continue it with: sfnflow resume {result.run_id}")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP arrived: stop exactly as Ctrl-C does (it is a KeyboardInterrupt for
+    every handler on the way), remembering which signal it was."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+@contextmanager
+def stop_signals_interrupt() -> Iterator[None]:
+    """SIGTERM and SIGHUP raise Terminated in the main thread while the run is on (CI
+    cancelling a job, `timeout`, `docker stop`, a closed terminal); restored afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, _frame: Any) -> None:
+        raise Terminated(signum)
+
+    saved = {sig: signal.signal(sig, interrupt) for sig in _STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+
+
+@contextmanager
+def signals_deferred() -> Iterator[list[int]]:
+    """While the run's ending is recorded, a second Ctrl-C/SIGTERM is noted, not raised:
+    the record must land (the list holds the signals that came)."""
+    came: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield came
+        return
+    saved = {sig: signal.signal(sig, lambda signum, _f: came.append(signum))
+             for sig in (signal.SIGINT, *_STOP_SIGNALS)}
+    try:
+        yield came
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+
+
+class _Heartbeat:
+    """Refreshes the run's heartbeat from a thread until stopped (run_owner.HEARTBEAT_EVERY)."""
+
+    def __init__(self, metadata: Any, flow: str, run_id: str, every: float) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, args=(metadata, flow, run_id, every),
+                                        name="sfnflow-heartbeat", daemon=True)
+
+    def start(self) -> "_Heartbeat":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _beat(self, metadata: Any, flow: str, run_id: str, every: float) -> None:
+        while not self._stop.wait(every):
+            try:
+                metadata.heartbeat(flow, run_id)
+            except Exception:  # a busy or vanished store: the next beat tries again
+                pass
 
 
 def new_run_id() -> str:
@@ -59,9 +138,9 @@ def run_locally(
     """Run a compiled flow locally; `environments` are the prepared step environments
     (sfnflow.environments.local.prepare_local; prepared here when None)."""
     from runtime.engine.env_pools import PoolEnvironment
-    from runtime.engine.local import LocalEngine
-    from runtime.stores.base import RUN_ABORTED, RUN_FAILED, RUN_RUNNING, RUN_SUCCEEDED, RunRecord
+    from runtime.stores.base import RUN_ABORTED, RUN_FAILED, RUN_RUNNING, RUN_SUCCEEDED, RunRecord  # noqa: F401
     from runtime.stores.blobs import resolve_local_root
+    from runtime.stores.run_owner import HEARTBEAT_EVERY, current_owner  # noqa: F401 (imported before the run)
     from runtime.stores.sqlite_metadata import SqliteMetadataStore
 
     flow_file = os.path.abspath(flow_file)
@@ -74,45 +153,92 @@ def run_locally(
     in_envs = {step for e in pools for step in e.steps}
     run_id = run_id or new_run_id()
     metadata = SqliteMetadataStore(root)
-    metadata.create_run(RunRecord(
-        flow=graph.name, run_id=run_id, status=RUN_RUNNING, created_at=time.time(), parameters=parameters,
-        flow_file=flow_file,
-        tags=list(tags), origin_run_id=origin_run_id, resume_steps=list(resume_steps), trigger="local",
-    ))
+    with stop_signals_interrupt():
+        record = RunRecord(
+            flow=graph.name, run_id=run_id, status=RUN_RUNNING, created_at=time.time(), parameters=parameters,
+            flow_file=flow_file, tags=list(tags), origin_run_id=origin_run_id, resume_steps=list(resume_steps),
+            trigger="local", owner=current_owner(), heartbeat_at=time.time(),
+        )
+        metadata.create_run(record)
+        default_pool = any(n.name not in in_envs for n in graph.steps)
+        return _execute(flow_file, graph, compiled, parameters, root, record, metadata, max_workers, on_event,
+                        pools, default_pool)
+
+
+def _execute(flow_file: str, graph: Any, compiled: Any, parameters: dict[str, Any], root: str, record: Any,
+             metadata: Any, max_workers: int | None, on_event: Callable[..., None] | None, pools: list[Any],
+             default_pool: bool) -> LocalRunResult:
+    from runtime.stores.base import RUN_ABORTED, RUN_FAILED, RUN_SUCCEEDED
+    from runtime.stores.run_owner import HEARTBEAT_EVERY
+
     started = time.monotonic()
-    status, error, outcome = RUN_FAILED, None, None
+    status, error, outcome, signum = RUN_FAILED, None, None, int(signal.SIGINT)
+    heartbeat, run_id = None, record.run_id
     try:
+        from runtime.engine.local import LocalEngine  # moto: a second or more, so inside the try
+
+        _write_manifest(root, record)
         # Retry at once, as Metaflow's local runtime does; the deployed machine waits
         # minutes_between_retries.
         with LocalEngine(flow_file=flow_file, root=root, max_workers=max_workers, fast_retries=True,
-                         environments=pools, default_pool=any(n.name not in in_envs for n in graph.steps)) as engine:
+                         environments=pools, default_pool=default_pool) as engine:
+            # After the workers are forked: a thread must not exist across that fork.
+            heartbeat = _Heartbeat(metadata, graph.name, run_id, HEARTBEAT_EVERY).start()
             try:
                 outcome = engine.run(compiled, run_id=run_id, execution_input={"parameters": parameters},
                                      on_event=on_event)
             except KeyboardInterrupt:
-                engine.stop()
                 status = RUN_ABORTED
+                with signals_deferred():
+                    engine.stop()
                 raise
         status = RUN_SUCCEEDED if outcome.status == "SUCCEEDED" else RUN_FAILED
         if status != RUN_SUCCEEDED:
             error = {"type": outcome.error, "message": outcome.cause}
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         # Also while the engine starts or stops, outside engine.run: the run is ABORTED either way.
+        signum = getattr(exc, "signum", signal.SIGINT)
         status = RUN_ABORTED
-        aborted = {"type": "KeyboardInterrupt", "message": "stopped by the user"}
-        close_unfinished_tasks(metadata, graph, run_id, aborted)
-        metadata.finish_run(graph.name, run_id, RUN_ABORTED, aborted)
-        raise RunAborted(LocalRunResult(graph.name, run_id, RUN_ABORTED, root, time.monotonic() - started)) from None
+        with signals_deferred():
+            if heartbeat is not None:
+                heartbeat.stop()
+            how = "stopped by the user" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
+            aborted = {"type": "KeyboardInterrupt" if signum == signal.SIGINT else "Terminated", "message": how}
+            close_unfinished_tasks(metadata, graph, run_id, aborted)
+            metadata.finish_run(graph.name, run_id, RUN_ABORTED, aborted)
+        raise RunAborted(LocalRunResult(graph.name, run_id, RUN_ABORTED, root, time.monotonic() - started),
+                         signum) from None
     finally:
-        if status not in (RUN_SUCCEEDED, RUN_ABORTED) and error is None:
-            error = {"type": "PlatformError", "message": "the engine stopped unexpectedly"}
-        if status not in (RUN_SUCCEEDED, RUN_ABORTED):
-            error = close_unfinished_tasks(metadata, graph, run_id, error or {})
+        if heartbeat is not None:
+            heartbeat.stop()
         if status != RUN_ABORTED:
-            metadata.finish_run(graph.name, run_id, status, error)
+            with signals_deferred():
+                if status != RUN_SUCCEEDED and error is None:
+                    error = {"type": "PlatformError", "message": "the engine stopped unexpectedly"}
+                # Every attempt record is closed at the end of every run, a successful one too
+                # (an attempt a @timeout or a crash cut short, then retried, stays RUNNING otherwise).
+                closed = close_unfinished_tasks(metadata, graph, run_id, error or {"type": "Cancelled"})
+                if status != RUN_SUCCEEDED:
+                    error = closed
+                metadata.finish_run(graph.name, run_id, status, error)
     return LocalRunResult(graph.name, run_id, status, root, time.monotonic() - started, error,
                           max_state_bytes=outcome.max_state_bytes if outcome else 0,
                           tasks=outcome.tasks if outcome else 0)
+
+
+def _write_manifest(root: str, record: Any) -> None:
+    """`<flow>/<run>/run.json`: what `sfnflow doctor --rebuild` needs to re-index the run."""
+    from runtime.stores.blobs import LocalBlobStore
+
+    from .doctor import run_manifest_key
+
+    manifest = {key: getattr(record, key) for key in ("parameters", "tags", "origin_run_id", "resume_steps",
+                                                       "created_at", "trigger", "flow_file")}
+    try:
+        LocalBlobStore(root).put(run_manifest_key(record.flow, record.run_id),
+                                 json.dumps(manifest, default=str).encode())
+    except OSError:
+        pass  # only a rebuild would miss it; the run itself does not
 
 
 def close_unfinished_tasks(metadata: Any, graph: Any, run_id: str, error: dict[str, Any]) -> dict[str, Any]:
@@ -124,17 +250,19 @@ def close_unfinished_tasks(metadata: Any, graph: Any, run_id: str, error: dict[s
     that ran past its @timeout gets States.Timeout; the others were stopped because the
     run ended (Cancelled), or by Ctrl-C (Aborted).
     """
-    from runtime.stores.base import ATTEMPT_FAILED, ATTEMPT_RUNNING
+    from runtime.stores.base import ATTEMPT_FAILED
 
     cause: dict[str, Any] | None = None
     now = time.time()
+    closed: dict[tuple[str, str, int], dict[str, Any]] = {}
+    for attempt in metadata.running_attempts(graph.name, run_id):  # retried attempts included
+        record = _unfinished_error(graph, attempt, error, now)
+        metadata.finish_attempt(graph.name, run_id, attempt.step, attempt.task_id, attempt.attempt, ATTEMPT_FAILED,
+                                record)
+        closed[(attempt.step, attempt.task_id, attempt.attempt)] = record
     for task in metadata.list_tasks(graph.name, run_id):  # in start order: the first failure is the cause
-        record = task.error or {}
-        if task.status == ATTEMPT_RUNNING:
-            record = _unfinished_error(graph, task, error, now)
-            metadata.finish_attempt(graph.name, run_id, task.step, task.task_id, task.attempt, ATTEMPT_FAILED,
-                                    record)
-        elif task.status != ATTEMPT_FAILED:
+        record = closed.get((task.step, task.task_id, task.attempt)) or task.error or {}
+        if task.status != ATTEMPT_FAILED and (task.step, task.task_id, task.attempt) not in closed:
             continue
         if cause is None and record.get("type") not in ("Cancelled", "Aborted"):
             cause = {"step": task.step, "task": task.task_id}
@@ -151,4 +279,8 @@ def _unfinished_error(graph: Any, task: Any, error: dict[str, Any], now: float) 
                 "message": f"step '{task.step}' ran longer than its @timeout ({spec.seconds} s) and was stopped."}
     if error.get("type") == "KeyboardInterrupt":
         return {"type": "Aborted", "message": "stopped by the user (Ctrl-C) while it ran."}
+    if error.get("type") == "Terminated":
+        return {"type": "Aborted", "message": f"{error.get('message')} while it ran."}
+    if error.get("type") == "Cancelled":
+        return {"type": "Cancelled", "message": "stopped while it ran (the engine cancelled it, then went on)."}
     return {"type": "Cancelled", "message": f"stopped while it ran, because the run failed ({error.get('type')})."}

@@ -53,6 +53,8 @@ class RunRecord:
     trigger: str = "local"  # local | cli | schedule | event | api ...
     code_version: str | None = None
     flow_file: str | None = None  # where the run was started from (resume finds it here)
+    owner: dict[str, Any] | None = None  # local runs: {"pid", "host", "boot", "start"} (stores/run_owner.py)
+    heartbeat_at: float | None = None  # local runs: the owner's last sign of life
 
 
 class RunExistsError(ValueError):

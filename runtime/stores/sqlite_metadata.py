@@ -5,6 +5,14 @@ writer), a generous busy timeout (writers queue instead of failing), one autocom
 statement per write (locks are held for microseconds), synchronous=NORMAL (no fsync per
 commit in WAL mode; a crash may lose the last commits but never corrupts the file).
 Each process opens its own connection, lazily, and reopens it after a fork.
+
+Damage is explained, not dumped: a corrupt file, an emptied or deleted one while run
+folders sit on disk, or a store on a read-only disk each raise one MetadataError
+sentence with the path and what to do (`sfnflow doctor` rebuilds the index from the
+artifact tree). A read-only store is opened read-only (no WAL switch, no schema), so
+`sfnflow runs` and the client still read it.
+
+A RUNNING run whose owner process is gone reads as ABORTED (stores/run_owner.py).
 """
 from __future__ import annotations
 
@@ -15,9 +23,16 @@ import threading
 import time
 from typing import Any
 
-from .base import ATTEMPT_RUNNING, RUN_RUNNING, AttemptRecord, RunExistsError, RunRecord
+from sfn_compiler.diagnostics import SfnflowError
 
-__all__ = ["SqliteMetadataStore"]
+from .base import ATTEMPT_FAILED, ATTEMPT_RUNNING, RUN_ABORTED, RUN_RUNNING, AttemptRecord, RunExistsError, RunRecord
+from .run_owner import OWNER_GONE, owner_gone
+
+__all__ = ["MetadataError", "SqliteMetadataStore"]
+
+
+class MetadataError(SfnflowError):
+    """The local run index cannot be used as it is (damaged, lost, read-only)."""
 
 _BUSY_TIMEOUT_MS = 30_000
 
@@ -26,6 +41,7 @@ CREATE TABLE IF NOT EXISTS runs (
     flow TEXT NOT NULL, run_id TEXT NOT NULL, status TEXT NOT NULL,
     created_at REAL NOT NULL, finished_at REAL, parameters TEXT, tags TEXT,
     origin_run_id TEXT, resume_steps TEXT, error TEXT, trigger TEXT, code_version TEXT, flow_file TEXT,
+    owner TEXT, heartbeat_at REAL,
     PRIMARY KEY (flow, run_id));
 CREATE INDEX IF NOT EXISTS runs_by_time ON runs (flow, created_at);
 CREATE TABLE IF NOT EXISTS attempts (
@@ -36,33 +52,50 @@ CREATE TABLE IF NOT EXISTS attempts (
 """
 
 _RUN_COLUMNS = ("flow, run_id, status, created_at, finished_at, parameters, tags, origin_run_id, "
-                "resume_steps, error, trigger, code_version, flow_file")
+                "resume_steps, error, trigger, code_version, flow_file, owner, heartbeat_at")
+_ADDED_RUN_COLUMNS = (("owner", "TEXT"), ("heartbeat_at", "REAL"))  # stores made before owners were recorded
 _ATTEMPT_COLUMNS = "flow, run_id, step, task_id, attempt, status, started_at, finished_at, compute, error, logs"
 
 
 class SqliteMetadataStore:
     """MetadataStore backed by one SQLite file; safe across processes and threads."""
 
-    def __init__(self, root: str, filename: str = "metadata.sqlite") -> None:
+    def __init__(self, root: str, filename: str = "metadata.sqlite", *, fresh: bool = False) -> None:
+        """`fresh`: a new index is expected even though run folders exist (sfnflow doctor --rebuild)."""
         self.root = os.path.abspath(root)
+        self.fresh = fresh
         self.path = os.path.join(self.root, filename)
         self._local = threading.local()
+        self.read_only = False
 
     def __repr__(self) -> str:
         return f"SqliteMetadataStore({self.path!r})"
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"root": self.root, "path": self.path}  # connections never cross processes
+        return {"root": self.root, "path": self.path, "fresh": self.fresh}  # connections never cross processes
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.root, self.path = state["root"], state["path"]
+        self.root, self.path, self.fresh = state["root"], state["path"], state.get("fresh", False)
         self._local = threading.local()
+        self.read_only = False
 
     # -- connection -----------------------------------------------------------------
     def _db(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is not None and self._local.pid == os.getpid():
             return conn
+        try:
+            conn = self._open()
+        except sqlite3.DatabaseError as exc:
+            raise self._explain(exc) from None
+        self._local.conn, self._local.pid = conn, os.getpid()
+        return conn
+
+    def _open(self) -> sqlite3.Connection:
+        if not self._writable():
+            return self._open_read_only()
+        if not self.fresh:
+            self._check_not_lost()
         os.makedirs(self.root, exist_ok=True)
         conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None,
                                check_same_thread=False)
@@ -70,8 +103,75 @@ class SqliteMetadataStore:
         _retry_locked(lambda: conn.execute("PRAGMA journal_mode=WAL"))
         conn.execute("PRAGMA synchronous=NORMAL")
         _retry_locked(lambda: conn.executescript(_SCHEMA))
-        self._local.conn, self._local.pid = conn, os.getpid()
+        _retry_locked(lambda: _add_missing_columns(conn))
         return conn
+
+    def _writable(self) -> bool:
+        folder = self.root if os.path.isdir(self.root) else os.path.dirname(self.root)
+        if not os.access(folder, os.W_OK):
+            return False
+        return not os.path.exists(self.path) or os.access(self.path, os.W_OK)
+
+    def _open_read_only(self) -> sqlite3.Connection:
+        if not os.path.isfile(self.path) or os.path.getsize(self.path) == 0:
+            self._check_not_lost()
+            raise MetadataError(f"the local store {self.root} is read-only and has no run index "
+                                f"({self.path} is missing or empty). Point --root or SFNFLOW_ROOT at a writable "
+                                "store, or copy this one somewhere writable and run `sfnflow doctor --rebuild`.")
+        # A WAL database opens read-only when its -wal/-shm files exist (a run left them);
+        # after a clean close they are gone and only an immutable open works.
+        for query in ("mode=ro", "immutable=1"):
+            conn = sqlite3.connect(f"file:{self.path}?{query}", uri=True, isolation_level=None,
+                                   check_same_thread=False)
+            try:
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            except sqlite3.OperationalError:
+                conn.close()
+                continue
+            self.read_only = True
+            return conn
+        raise MetadataError(f"the run index {self.path} cannot be opened on this read-only store. "
+                            "Copy the store somewhere writable and read it there.")
+
+    def _check_not_lost(self) -> None:
+        """An absent or 0-byte index while run folders are on disk: history was lost; say so
+        instead of silently starting an empty one."""
+        if os.path.isfile(self.path) and os.path.getsize(self.path) > 0:
+            return
+        runs = _run_folders(self.root)
+        if runs:
+            state = "empty (0 bytes)" if os.path.isfile(self.path) else "missing"
+            raise MetadataError(f"the run index {self.path} is {state}, but {runs} run folder(s) are on disk "
+                                f"under {self.root}. Rebuild it from them with: sfnflow doctor --rebuild "
+                                f"--root {self.root}")
+
+    def _explain(self, exc: sqlite3.Error) -> Exception:
+        text = str(exc)
+        if "readonly" in text or "read-only" in text:
+            return MetadataError(f"the local store {self.root} is read-only ({text}); a run needs to write there. "
+                                 "Point --root or SFNFLOW_ROOT at a writable folder.")
+        if isinstance(exc, sqlite3.OperationalError) and "locked" in text:
+            return exc  # busy beyond the timeout: not damage
+        if isinstance(exc, sqlite3.OperationalError) and "unable to open" in text:
+            return MetadataError(f"the run index {self.path} cannot be opened ({text}). Check that the folder "
+                                 "exists and is readable and writable, or point --root or SFNFLOW_ROOT elsewhere.")
+        return MetadataError(f"the run index {self.path} is damaged ({text}). Artifacts and logs are kept apart "
+                             f"from it: rebuild it from the run folders with: sfnflow doctor --rebuild --root "
+                             f"{self.root} (the damaged file is kept beside it).")
+
+    def _sql(self, sql: str, args: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        try:
+            return self._db().execute(sql, args)
+        except sqlite3.IntegrityError:
+            raise
+        except sqlite3.DatabaseError as exc:
+            raise self._explain(exc) from None
+
+    def _rows(self, sql: str, args: tuple[Any, ...] = ()) -> list[Any]:
+        try:
+            return self._sql(sql, args).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise self._explain(exc) from None
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -84,40 +184,55 @@ class SqliteMetadataStore:
         """Insert the run; RunExistsError if it is already recorded (as the DynamoDB store)."""
         created = record.created_at or time.time()
         try:
-            self._db().execute(
-                f"INSERT INTO runs ({_RUN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            self._sql(
+                f"INSERT INTO runs ({_RUN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (record.flow, record.run_id, record.status, created, record.finished_at,
                  _dump(record.parameters), _dump(record.tags), record.origin_run_id, _dump(record.resume_steps),
-                 _dump(record.error), record.trigger, record.code_version, record.flow_file),
+                 _dump(record.error), record.trigger, record.code_version, record.flow_file, _dump(record.owner),
+                 record.heartbeat_at),
             )
         except sqlite3.IntegrityError as exc:
             raise RunExistsError(f"run {record.flow}/{record.run_id} is already recorded") from exc
 
     def finish_run(self, flow: str, run_id: str, status: str, error: dict[str, Any] | None = None) -> None:
-        self._db().execute(
+        self._sql(
             # First terminal status wins, as in the DynamoDB store.
             "UPDATE runs SET status=?, finished_at=?, error=? WHERE flow=? AND run_id=? AND status=?",
             (status, time.time(), _dump(error), flow, run_id, RUN_RUNNING),
         )
 
+    def heartbeat(self, flow: str, run_id: str) -> None:
+        """The owner is alive (run_owner.HEARTBEAT_EVERY); readers use it when they cannot ask the kernel."""
+        self._sql("UPDATE runs SET heartbeat_at=? WHERE flow=? AND run_id=? AND status=?",
+                  (time.time(), flow, run_id, RUN_RUNNING))
+
     def get_run(self, flow: str, run_id: str) -> RunRecord | None:
-        row = self._db().execute(
-            f"SELECT {_RUN_COLUMNS} FROM runs WHERE flow=? AND run_id=?", (flow, run_id)
-        ).fetchone()
-        return _run(row) if row else None
+        rows = self._rows(f"SELECT {_RUN_COLUMNS} FROM runs WHERE flow=? AND run_id=?", (flow, run_id))
+        return _run(rows[0]) if rows else None
 
     def list_runs(self, flow: str) -> list[RunRecord]:
-        rows = self._db().execute(
-            f"SELECT {_RUN_COLUMNS} FROM runs WHERE flow=? ORDER BY created_at DESC, run_id DESC", (flow,)
-        ).fetchall()
+        rows = self._rows(f"SELECT {_RUN_COLUMNS} FROM runs WHERE flow=? ORDER BY created_at DESC, run_id DESC",
+                          (flow,))
         return [_run(row) for row in rows]
 
     def list_flows(self) -> list[str]:
-        return [row[0] for row in self._db().execute("SELECT DISTINCT flow FROM runs ORDER BY flow")]
+        return [row[0] for row in self._rows("SELECT DISTINCT flow FROM runs ORDER BY flow")]
+
+    def close_dead_run(self, record: RunRecord) -> bool:
+        """Write down what readers already report for a run whose owner is gone: ABORTED,
+        and its attempts still RUNNING closed. True if this call closed it."""
+        if record.status != RUN_ABORTED or (record.error or {}).get("type") != OWNER_GONE:
+            return False
+        self._sql("UPDATE runs SET status=?, finished_at=?, error=? WHERE flow=? AND run_id=? AND status=?",
+                  (RUN_ABORTED, time.time(), _dump(record.error), record.flow, record.run_id, RUN_RUNNING))
+        for attempt in self.running_attempts(record.flow, record.run_id):
+            self.finish_attempt(record.flow, record.run_id, attempt.step, attempt.task_id, attempt.attempt,
+                                ATTEMPT_FAILED, {"type": "Aborted", "message": record.error.get("message", "")})
+        return True
 
     # -- attempts -------------------------------------------------------------------
     def start_attempt(self, record: AttemptRecord) -> None:
-        self._db().execute(
+        self._sql(
             f"INSERT OR REPLACE INTO attempts ({_ATTEMPT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (record.flow, record.run_id, record.step, record.task_id, record.attempt,
              record.status or ATTEMPT_RUNNING, record.started_at or time.time(), record.finished_at,
@@ -128,7 +243,7 @@ class SqliteMetadataStore:
         self, flow: str, run_id: str, step: str, task_id: str, attempt: int, status: str,
         error: dict[str, Any] | None = None,
     ) -> None:
-        self._db().execute(
+        self._sql(
             "UPDATE attempts SET status=?, finished_at=?, error=? "
             "WHERE flow=? AND run_id=? AND step=? AND task_id=? AND attempt=?",
             (status, time.time(), _dump(error), flow, run_id, step, task_id, attempt),
@@ -141,17 +256,44 @@ class SqliteMetadataStore:
             sql += " AND step=?"
             args += (step,)
         latest: dict[tuple[str, str], AttemptRecord] = {}
-        for row in self._db().execute(sql + " ORDER BY attempt", args):
+        for row in self._rows(sql + " ORDER BY attempt", args):
             record = _attempt(row)
             latest[(record.step, record.task_id)] = record
         return sorted(latest.values(), key=lambda r: (r.started_at, r.step, _task_sort_key(r.task_id)))
 
     def list_attempts(self, flow: str, run_id: str, step: str, task_id: str) -> list[AttemptRecord]:
-        rows = self._db().execute(
+        rows = self._rows(
             f"SELECT {_ATTEMPT_COLUMNS} FROM attempts WHERE flow=? AND run_id=? AND step=? AND task_id=? "
-            "ORDER BY attempt", (flow, run_id, step, task_id)
-        ).fetchall()
+            "ORDER BY attempt", (flow, run_id, step, task_id))
         return [_attempt(row) for row in rows]
+
+    def running_attempts(self, flow: str, run_id: str) -> list[AttemptRecord]:
+        """Every attempt of the run still recorded RUNNING, earlier (retried) attempts included."""
+        rows = self._rows(f"SELECT {_ATTEMPT_COLUMNS} FROM attempts WHERE flow=? AND run_id=? AND status=? "
+                          "ORDER BY started_at", (flow, run_id, ATTEMPT_RUNNING))
+        return [_attempt(row) for row in rows]
+
+
+def _add_missing_columns(conn: sqlite3.Connection) -> None:
+    have = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
+    for name, kind in _ADDED_RUN_COLUMNS:
+        if name not in have:
+            conn.execute(f"ALTER TABLE runs ADD COLUMN {name} {kind}")
+
+
+def _run_folders(root: str) -> int:
+    """How many `<flow>/<run>/` folders hold task indexes (cheap: two directory levels)."""
+    count = 0
+    try:
+        flows = [e for e in os.scandir(root) if e.is_dir()]
+    except OSError:
+        return 0
+    for flow in flows:
+        try:
+            count += sum(1 for e in os.scandir(flow.path) if e.is_dir() and e.name != "data")
+        except OSError:
+            continue
+    return count
 
 
 def _retry_locked(work: Any, limit: float = _BUSY_TIMEOUT_MS / 1000) -> Any:
@@ -182,12 +324,19 @@ def _load(text: str | None) -> Any:
 
 
 def _run(row: tuple[Any, ...]) -> RunRecord:
-    return RunRecord(
+    record = RunRecord(
         flow=row[0], run_id=row[1], status=row[2], created_at=row[3], finished_at=row[4],
         parameters=_load(row[5]) or {}, tags=_load(row[6]) or [], origin_run_id=row[7],
         resume_steps=_load(row[8]) or [], error=_load(row[9]), trigger=row[10] or "local", code_version=row[11],
-        flow_file=row[12],
+        flow_file=row[12], owner=_load(row[13]), heartbeat_at=row[14],
     )
+    if record.status == RUN_RUNNING:
+        gone = owner_gone(record.owner, record.heartbeat_at)
+        if gone:
+            record.status = RUN_ABORTED
+            record.error = {"type": OWNER_GONE, "message": f"{gone}; everything it saved is kept. "
+                            f"Continue it with: sfnflow resume {record.run_id}"}
+    return record
 
 
 def _attempt(row: tuple[Any, ...]) -> AttemptRecord:

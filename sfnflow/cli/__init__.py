@@ -13,6 +13,7 @@ import click
 
 from .cmd_compile import compile_command, show
 from .cmd_deploy import deploy, destroy, emulator, synth
+from .cmd_doctor import doctor
 from .cmd_inspect import logs, runs
 from .cmd_report import report
 from .cmd_run import resume, run
@@ -35,6 +36,7 @@ main.add_command(synth)
 main.add_command(deploy)
 main.add_command(destroy)
 main.add_command(emulator)
+main.add_command(doctor)
 
 # Commands that `python flow.py <command> ...` accepts (Metaflow's habit).
 _FLOW_FILE_COMMANDS = ("run", "show", "compile", "resume")

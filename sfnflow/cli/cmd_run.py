@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 from typing import Any
 
@@ -47,15 +48,18 @@ def run(ctx: click.Context, flow_file: str, max_workers: int | None, tags: tuple
 @click.option("--max-workers", type=click.IntRange(min=1), default=None, help="Worker processes running tasks.")
 @click.option("--tag", "tags", multiple=True, help="Tag the new run (repeatable).")
 @click.option("--root", type=click.Path(file_okay=False), default=None, help="Local store root.")
+@click.option("--force", is_flag=True, help="Resume even though RUN_ID is still running.")
 @reports_user_errors
 def resume(run_id: str | None, from_step: str | None, flow_file: str | None, max_workers: int | None,
-           tags: tuple[str, ...], root: str | None) -> None:
+           tags: tuple[str, ...], root: str | None, force: bool) -> None:
     """Start a new run that reuses the successful tasks of RUN_ID before the failed (or --from) step."""
     from sfn_compiler.compile import compile_file
 
     from ..resume import plan_resume
 
-    plan = plan_resume(run_id, from_step=from_step, flow_file=flow_file, root=root)
+    plan = plan_resume(run_id, from_step=from_step, flow_file=flow_file, root=root, force=force)
+    if plan.note:
+        click.echo(plan.note, err=True)
     compiled = compile_file(plan.flow_file)
     plan = plan.for_graph(compiled.graph)
     click.echo(f"Resuming {plan.flow}/{plan.origin_run_id} from step '{plan.from_step}'; "
@@ -75,6 +79,7 @@ def _execute(flow_file: str, compiled: Any, parameters: dict[str, Any], *, root:
     from .summary import print_summary
 
     root = resolve_local_root(flow_file=os.path.abspath(flow_file), root=root)
+    _check_store(root)
     environments = prepare_local(compiled.graph.name, compiled.model, root)  # refusals before the run starts
     run_id = new_run_id()
     with Progress(compiled.graph.name, run_id) as progress:
@@ -84,6 +89,17 @@ def _execute(flow_file: str, compiled: Any, parameters: dict[str, Any], *, root:
     print_summary(result)
     if result.status != "SUCCEEDED":
         sys.exit(1)
+
+
+def _check_store(root: str) -> None:
+    """A damaged or read-only store is reported before the run says it started."""
+    from runtime.stores.sqlite_metadata import SqliteMetadataStore
+
+    store = SqliteMetadataStore(root)
+    store.list_flows()
+    if store.read_only:
+        raise store._explain(sqlite3.OperationalError("attempt to write a readonly database"))
+    store.close()
 
 
 __all__ = ["UserError", "resume", "run"]
