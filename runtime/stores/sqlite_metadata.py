@@ -106,6 +106,15 @@ class SqliteMetadataStore:
         _retry_locked(lambda: _add_missing_columns(conn))
         return conn
 
+    def check_writable(self) -> None:
+        """Raise the MetadataError a run would meet (damaged, lost, read-only), creating nothing."""
+        if os.path.isfile(self.path) and os.path.getsize(self.path) > 0:
+            self._db()
+        elif not self.fresh:
+            self._check_not_lost()
+        if self.read_only or (os.path.exists(self.root) and not self._writable()):
+            raise self._explain(sqlite3.OperationalError("attempt to write a readonly database"))
+
     def _writable(self) -> bool:
         folder = self.root if os.path.isdir(self.root) else os.path.dirname(self.root)
         if not os.access(folder, os.W_OK):

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import sys
 from typing import Any
 
@@ -72,6 +71,7 @@ def _execute(flow_file: str, compiled: Any, parameters: dict[str, Any], *, root:
              max_workers: int | None, tags: tuple[str, ...], origin_run_id: str | None = None,
              resume_steps: tuple[str, ...] = ()) -> None:
     from runtime.stores.blobs import resolve_local_root
+    from runtime.stores.sqlite_metadata import SqliteMetadataStore
 
     from ..environments.local import prepare_local
     from ..local_run import new_run_id, run_locally
@@ -79,8 +79,8 @@ def _execute(flow_file: str, compiled: Any, parameters: dict[str, Any], *, root:
     from .summary import print_summary
 
     root = resolve_local_root(flow_file=os.path.abspath(flow_file), root=root)
-    _check_store(root)
     environments = prepare_local(compiled.graph.name, compiled.model, root)  # refusals before the run starts
+    SqliteMetadataStore(root).check_writable()  # a damaged or read-only store, before the run says it started
     run_id = new_run_id()
     with Progress(compiled.graph.name, run_id) as progress:
         result = run_locally(flow_file, compiled.graph, compiled, parameters, root=root, max_workers=max_workers,
@@ -89,17 +89,6 @@ def _execute(flow_file: str, compiled: Any, parameters: dict[str, Any], *, root:
     print_summary(result)
     if result.status != "SUCCEEDED":
         sys.exit(1)
-
-
-def _check_store(root: str) -> None:
-    """A damaged or read-only store is reported before the run says it started."""
-    from runtime.stores.sqlite_metadata import SqliteMetadataStore
-
-    store = SqliteMetadataStore(root)
-    store.list_flows()
-    if store.read_only:
-        raise store._explain(sqlite3.OperationalError("attempt to write a readonly database"))
-    store.close()
 
 
 __all__ = ["UserError", "resume", "run"]

@@ -284,12 +284,12 @@ def _load(flow: str, sha: str, name: str, owner: str) -> Any:
     except ArtifactLoadError as exc:
         cause = exc.__cause__
         if not isinstance(cause, ModuleNotFoundError):
-            raise ArtifactUnreadable(f"{owner}: {exc}") from None
+            raise
         module = cause.name or str(cause)
         record = get_stores().metadata.get_run(flow, owner.split("/")[1])
         folder = os.path.dirname(record.flow_file) if record is not None and record.flow_file else None
         where = f" ({folder})" if folder else ""
-        raise ArtifactUnreadable(
+        raise ArtifactLoadError(
             f"artifact '{name}' of {owner} holds an object whose class lives in module '{module}', which "
             f"Python cannot import here ({cause}). A class defined in the flow file is stored by reference "
             f"to that file: read it from the flow's folder{where}, or add that folder to sys.path first.") from None
