@@ -12,6 +12,7 @@ from typing import Any
 
 from .asl.emit import asl_json, emit_asl
 from .asl.limits import LimitsReport, limits_report, plan_history, state_names
+from .asl.states import DISTRIBUTED_MAX_CONCURRENCY
 from .asl.status import STATUS_EVENTS
 from .deploy_model import (
     COMPUTE_LAMBDA,
@@ -35,6 +36,8 @@ WORKFLOW_STANDARD = "STANDARD"
 @dataclass(frozen=True)
 class CompileOptions:
     with_batch: bool = False  # every step on Batch, like Metaflow's `run --with batch`
+    # Child executions at once per Distributed Map (asl/states.py says why this default).
+    max_concurrency: int = DISTRIBUTED_MAX_CONCURRENCY
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,8 @@ def compile_flow(graph: FlowGraph, options: CompileOptions = CompileOptions()) -
     functions, jobs, compute_pairs = resolve_compute(graph, options.with_batch, environments)
     compute = dict(compute_pairs)
     plans, loops, worst_events = plan_history(graph, compute)
-    asl = emit_asl(graph, compute, {p.step: p.inline_max for p in plans}, {p.head: p.max_iterations for p in loops})
+    asl = emit_asl(graph, compute, {p.step: p.inline_max for p in plans}, {p.head: p.max_iterations for p in loops},
+                   options.max_concurrency)
     text = asl_json(asl)
     timeouts = {}
     for step, target in compute_pairs:

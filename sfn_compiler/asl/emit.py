@@ -32,7 +32,7 @@ from ..deploy_model import COMPUTE_LAMBDA, ComputeTarget
 from ..graph.model import FlowGraph, FrameKind, StepKind, StepNode
 from . import arns
 from . import states as S
-from .status import add_run_status
+from .status import add_child_failure_record, add_run_status
 
 FE_SELECTOR = {"n.$": "$.Payload.n", "items.$": "$.Payload.items"}
 START_SELECTOR = {"run.$": "$$.Execution.Name", "p": "0"}
@@ -47,14 +47,15 @@ def asl_json(asl: dict[str, Any]) -> str:
 
 
 def emit_asl(graph: FlowGraph, compute: dict[str, ComputeTarget], inline_max: dict[str, int],
-             loop_max: dict[str, int] | None = None) -> dict[str, Any]:
+             loop_max: dict[str, int] | None = None,
+             max_concurrency: int = S.DISTRIBUTED_MAX_CONCURRENCY) -> dict[str, Any]:
     """The state machine definition of a (validated) flow graph.
 
     The flow's own states, wrapped at the top level by the run-status writes of
     asl/status.py (SUCCEEDED after the last step; FAILED, then a re-raise, on any
     uncaught error).
     """
-    emitter = _Emitter(graph, compute, inline_max, loop_max or {})
+    emitter = _Emitter(graph, compute, inline_max, loop_max or {}, max_concurrency)
     return {
         "Comment": f"{graph.name}: compiled by sfnflow from {os.path.basename(graph.source_file)}",
         "StartAt": "start",
@@ -62,21 +63,27 @@ def emit_asl(graph: FlowGraph, compute: dict[str, ComputeTarget], inline_max: di
     }
 
 
+MAP_RESULTS_PREFIX = "_map_results/"
+
+
 def results_prefix(flow: str, step: str) -> str:
     """Where a Distributed Map's ResultWriter puts its manifest (discarded by sfnflow).
 
-    Static on purpose: each Map Run writes under its own `<prefix>/<map run id>/`.
+    Static on purpose: each Map Run writes under its own `<prefix>/<map run id>/`. One
+    top-level prefix for every flow, so a single lifecycle rule of the datastore bucket
+    expires them all (cdk/datastore_stack.py), and no task role can write there.
     """
-    return f"{flow}/_map_results/{step}"
+    return f"{MAP_RESULTS_PREFIX}{flow}/{step}"
 
 
 class _Emitter:
     def __init__(self, graph: FlowGraph, compute: dict[str, ComputeTarget], inline_max: dict[str, int],
-                 loop_max: dict[str, int]) -> None:
+                 loop_max: dict[str, int], max_concurrency: int = S.DISTRIBUTED_MAX_CONCURRENCY) -> None:
         self.graph = graph
         self.compute = compute
         self.inline_max = inline_max
         self.loop_max = loop_max
+        self.max_concurrency = max_concurrency
         # loop head -> the steps of its body (a loop frame names its head)
         self.loop_body: dict[str, set[str]] = {}
         for node in graph:
@@ -175,11 +182,18 @@ class _Emitter:
         body, join = node.out_edges[0], self._join_of(node)
         after_join = self._goto(node, join, stop, suffix, out)
         inner_suffix = f"{suffix}@{node.name}"
+        # The child records its own failure on the run (asl/status.py), so the run shows
+        # the step's error rather than the Map's States.ExceedToleratedFailureThreshold.
+        child_start, child_states = self.chain(body, join, inner_suffix)
+        child = add_child_failure_record(child_states, self.graph.name, inner_suffix)
         distributed = S.distributed_map(
             arns.artifact_bucket_placeholder().token,
             envelope.foreach_items_key_asl(self.graph.name, node.name),
             results_prefix(self.graph.name, node.name),
-            *self.chain(body, join, inner_suffix),
+            child_start,
+            child,
+            label=node.name + suffix,
+            max_concurrency=self.max_concurrency,
         )
         if self._is_lambda(node):
             # A Lambda foreach step returns its items when they fit (n <= inline_max).
@@ -211,11 +225,13 @@ class _Emitter:
             bat = node.decorator("batch")
             command = envelope.batch_command_template(flow, step, is_start=is_start, mode=mode,
                                                       sfnflow_in_image=bool(bat is not None and bat.image))
+            timeout = node.decorator("timeout")
             state = S.batch_task(
                 step,
                 arns.job_queue_placeholder(target.queue).token,
                 arns.job_definition_placeholder(target.key).token,
                 command,
+                S.batch_attempt_seconds(timeout.seconds if timeout is not None else None),
             )
             fe = False  # the runtime wrote the items file; .sync can't carry them back
         if node.is_switch and mode == envelope.MODE_STEP:

@@ -12,18 +12,24 @@ from . import arns
 State = dict[str, Any]
 
 # Transient Lambda service errors AWS asks every Lambda task to retry
-# (docs: concepts-error-handling, "Handle transient Lambda service exceptions").
+# (docs: concepts-error-handling, "Handle transient Lambda service exceptions"; the
+# Lambda integration page adds ClientExecutionTimeoutException to that list).
 LAMBDA_TRANSIENT_ERRORS = (
+    "Lambda.ClientExecutionTimeoutException",
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
     "Lambda.SdkClientException",
     "Lambda.TooManyRequestsException",
 )
+# Full jitter: a Distributed Map's children hit the account's concurrency limit together;
+# without jitter they would retry in lock-step and collide again.
 LAMBDA_TRANSIENT_RETRY: dict[str, Any] = {
     "ErrorEquals": list(LAMBDA_TRANSIENT_ERRORS),
     "IntervalSeconds": 2,
     "MaxAttempts": 6,
     "BackoffRate": 2,
+    "MaxDelaySeconds": 60,
+    "JitterStrategy": "FULL",
 }
 # Batch SubmitJob is capped at 50 TPS per account: a wide foreach of Batch steps gets
 # throttled (Batch.AWSBatchException), so back off well past a second.
@@ -69,7 +75,22 @@ def lambda_task(function_token: str, payload: dict[str, Any]) -> State:
     }
 
 
-def batch_task(job_name: str, queue_token: str, definition_token: str, command: str) -> State:
+# Every Batch job is bounded: `@timeout`, else this (a hung GPU job is billed by the hour).
+# Batch counts it from the attempt's start (RUNNING), with a floor of 60 s; jobs stuck
+# RUNNABLE are cancelled by the job queue's state time limit (cdk/batch.py).
+BATCH_DEFAULT_ATTEMPT_SECONDS = 24 * 3600
+BATCH_MIN_ATTEMPT_SECONDS = 60
+
+
+def batch_attempt_seconds(timeout_s: int | None) -> int:
+    """A Batch job's attemptDurationSeconds: the step's @timeout (at least 60 s), else the default."""
+    if not timeout_s:
+        return BATCH_DEFAULT_ATTEMPT_SECONDS
+    return max(BATCH_MIN_ATTEMPT_SECONDS, int(timeout_s))
+
+
+def batch_task(job_name: str, queue_token: str, definition_token: str, command: str,
+               attempt_seconds: int = BATCH_DEFAULT_ATTEMPT_SECONDS) -> State:
     return {
         "Type": "Task",
         "Resource": arns.BATCH_SUBMIT_JOB_SYNC,
@@ -78,6 +99,7 @@ def batch_task(job_name: str, queue_token: str, definition_token: str, command: 
             "JobQueue": queue_token,
             "JobDefinition": definition_token,
             "ContainerOverrides": {"Command.$": command},
+            "Timeout": {"AttemptDurationSeconds": attempt_seconds},
         },
         "Retry": [dict(BATCH_SUBMIT_RETRY)],
     }
@@ -104,18 +126,58 @@ def inline_map(items_path: str, start: str, states: dict[str, State]) -> State:
     }
 
 
+# Child executions running at once in one Distributed Map (AWS's default is 10,000).
+# Lambda's default account concurrency is 1,000 for all functions of a Region, and each
+# child runs its body's Lambda tasks one after another, so half of it by default.
+DISTRIBUTED_MAX_CONCURRENCY = 500
+# A join needs every input, so no failed child is tolerated (AWS's default, said out
+# loud): @retry already retried inside the child and @catch turned a caught failure
+# into a success there, so a child that still fails is a real failure of the run.
+DISTRIBUTED_TOLERATED_FAILURES = 0
+LABEL_LIMIT = 40  # characters; child executions are named <label>:<id>
+# Reading the items file can fail transiently (S3); no child has started yet, so a retry
+# repeats nothing. (A failed ResultWriter is not retried: that would re-run every child.)
+ITEM_READER_RETRY: dict[str, Any] = {
+    "ErrorEquals": ["States.ItemReaderFailed"],
+    "IntervalSeconds": 1,
+    "MaxAttempts": 3,
+    "BackoffRate": 2,
+    "JitterStrategy": "FULL",
+}
+
+
+def map_label(name: str) -> str:
+    """A Map Run label from a state-name-like text: allowed characters, at most 40 of them.
+
+    Long names keep their start and get a short hash, so two long labels stay distinct.
+    """
+    import hashlib
+
+    text = "".join(c if c.isalnum() or c in "_-.@" else "-" for c in name)
+    if len(text) <= LABEL_LIMIT:
+        return text
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{text[:LABEL_LIMIT - 9]}-{digest}"
+
+
 def distributed_map(
-    bucket_token: str, key_expr: str, results_prefix: str, start: str, states: dict[str, State]
+    bucket_token: str, key_expr: str, results_prefix: str, start: str, states: dict[str, State],
+    *, label: str = "", max_concurrency: int = DISTRIBUTED_MAX_CONCURRENCY,
 ) -> State:
     """A Distributed Map reading its items (a JSON array of task ids) from S3.
 
     Child executions are STANDARD: a body may hold Batch `.sync` tasks or run longer
     than Express's 5 minutes. Results go to S3 through a ResultWriter, so the Map's
     output is a fixed-size pointer however many children ran (without it, AWS gathers
-    every child's output into the state and fails past 256 KiB).
+    every child's output into the state and fails past 256 KiB). Bounded: at most
+    `max_concurrency` children at once, none allowed to fail.
     """
     return {
         "Type": "Map",
+        "Label": map_label(label or start),
+        "MaxConcurrency": int(max_concurrency),
+        "ToleratedFailureCount": DISTRIBUTED_TOLERATED_FAILURES,
+        "Retry": [dict(ITEM_READER_RETRY)],
         "ItemReader": {
             "Resource": arns.S3_GET_OBJECT,
             "ReaderConfig": {"InputType": "JSON"},

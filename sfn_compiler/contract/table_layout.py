@@ -164,19 +164,25 @@ def table_definition(table_name: str) -> dict[str, Any]:
 
 
 # -- the state machine's write of a run's end ---------------------------------------------
+EXECUTION_RUN_ID = "$$.Execution.Name"  # where the run id is at a state machine's top level
+CHILD_RUN_ID = "$.run"  # ... and in a Distributed Map's child execution (its item selector)
+
+
 def run_status_update_parameters(
     flow: str, status: str, *, table: str | None = None, error_path: str | None = None,
+    run_id_path: str = EXECUTION_RUN_ID,
 ) -> dict[str, Any]:
     """ASL `Parameters` of an `arn:aws:states:::dynamodb:updateItem` Task ending a run.
 
-    Top level only (`$$.Execution.Name` is the run id there). The condition lets the
+    `run_id_path` is where the run id is: `$$.Execution.Name` at the top level, `$.run`
+    in a Distributed Map's child execution. The condition lets the
     write through only while the run is RUNNING or not recorded at all; a run never
     recorded (its start task crashed first) is created with just enough to list under
     its flow, newest first, at the time this state entered.
     """
     # The keys as ASL intrinsics: the same builders, with `{}` where the run id and time go.
-    pk_format = f"States.Format('{run_pk(flow, '{}')}', $$.Execution.Name)"
-    gsk_format = f"States.Format('{_created_key_shape('{}', '{}')}', $$.State.EnteredTime, $$.Execution.Name)"
+    pk_format = f"States.Format('{run_pk(flow, '{}')}', {run_id_path})"
+    gsk_format = f"States.Format('{_created_key_shape('{}', '{}')}', $$.State.EnteredTime, {run_id_path})"
     names = {"#st": ATTR_STATUS, "#fin": ATTR_FINISHED_ISO, "#flow": ATTR_FLOW, "#run": ATTR_RUN_ID,
              "#gpk": GPK, "#gsk": GSK}
     values: dict[str, Any] = {
@@ -184,7 +190,7 @@ def run_status_update_parameters(
         ":running": {"S": RUN_RUNNING},
         ":now": {"S.$": "$$.State.EnteredTime"},
         ":flow": {"S": flow},
-        ":run": {"S.$": "$$.Execution.Name"},
+        ":run": {"S.$": run_id_path},
         ":gpk": {"S": flow_gpk(flow)},
         # Not $$.Execution.StartTime: moto's interpreter hands it over as a datetime it
         # cannot serialise. A run first recorded here lists at its end time.

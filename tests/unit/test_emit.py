@@ -173,7 +173,9 @@ def test_nested_foreach_is_map_in_map_with_unique_names() -> None:
     assert set(body["outer.map"]["ItemProcessor"]["States"]) == {"inner"}
     dist_body = flow.asl["States"]["start.map.distributed"]["ItemProcessor"]["States"]
     assert dist_body["outer@start"]["Parameters"]["Payload"]["step"] == "outer"
-    assert set(dist_body["outer@start.map.distributed"]["ItemProcessor"]["States"]) == {"inner@start@outer"}
+    inner_states = set(dist_body["outer@start.map.distributed"]["ItemProcessor"]["States"])
+    # the step, plus the child's own failure record (asl/status.py: add_child_failure_record)
+    assert inner_states == {"inner@start@outer", "run.failed@start@outer", "run.failed.raise@start@outer"}
     names = state_names(flow.asl)
     assert len(names) == len(set(names))
     # the outer Map keeps room for the inner one: nested inline maps multiply
@@ -270,6 +272,7 @@ def test_batch_task_shape() -> None:
         "JobQueue": "${JobQueue_gpu}",
         "JobDefinition": "${JobDefinition_cpu4_mem16384_gpu1}",
         "ContainerOverrides": {"Command.$": envelope.batch_command_template("OnBatch", "train")},
+        "Timeout": {"AttemptDurationSeconds": 24 * 3600},  # no @timeout: the documented default
     }
     assert train["Retry"][0]["ErrorEquals"] == ["Batch.AWSBatchException"]
     assert train["ResultPath"] is None and train["End"] is True
