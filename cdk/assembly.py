@@ -6,13 +6,28 @@ the caller (sfnflow.deploy.package): packaging is deploy-time code, not a constr
 """
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from typing import Any
 
 from .config import DeployConfig
 
-__all__ = ["FlowApp", "build_app", "silence_node_banner"]
+__all__ = ["FEATURE_FLAGS", "FlowApp", "build_app", "new_app", "silence_node_banner"]
+
+# The CDK's recommended feature flags (aws-cdk-lib's recommended-feature-flags.json),
+# the same set cdk.json gives the CLI, so `sfnflow synth` and `cdk synth` build the same
+# templates (tests/deploy/test_real_account_rules.py checks they agree).
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "feature_flags.json"), encoding="utf-8") as _fh:
+    FEATURE_FLAGS: dict[str, Any] = json.load(_fh)
+
+
+def new_app(outdir: str | None = None) -> Any:
+    """A CDK app with sfnflow's feature flags, as `cdk` builds one from cdk.json."""
+    silence_node_banner()
+    import aws_cdk as cdk
+
+    return cdk.App(outdir=outdir, context=dict(FEATURE_FLAGS)) if outdir else cdk.App(context=dict(FEATURE_FLAGS))
 
 
 def silence_node_banner() -> None:
@@ -42,45 +57,29 @@ def build_app(config: DeployConfig, package: Any, app: Any = None, compiled: Any
     The flow stack depends on the datastore stack, so `cdk deploy <flow stack>` deploys the
     datastore first when it is missing (and its exports exist before they are imported).
     """
-    silence_node_banner()
-    import aws_cdk as cdk
-
     from sfn_compiler.compile import CompileOptions, compile_file
 
     from .config import CODE_PREFIX
     from .datastore_stack import DatastoreStack
     from .flow_stack import FlowStack
+    from .synthesizers import bound_cli_credentials_synthesizer, no_bootstrap_synthesizer
 
     if not config.flow_file:
         raise ValueError("no flow file: pass -c flow=path/to/flow.py (cdk) or FLOW_FILE (sfnflow)")
-    compiled = compiled or compile_file(config.flow_file, CompileOptions(with_batch=config.with_batch))
+    compiled = compiled or compile_file(config.flow_file, CompileOptions(with_batch=config.with_batch,
+                                                                        max_concurrency=config.max_concurrency))
     config = config.for_flow(compiled.model.flow_name)
     if app is None:
-        app = cdk.App(outdir=outdir) if outdir else cdk.App()
-    # No assets in the datastore stack, so no asset bucket and no `cdk bootstrap` either.
+        app = new_app(outdir)
+    # No `cdk bootstrap` anywhere (cdk/synthesizers.py): the datastore stack names no role
+    # and no asset bucket, so the CLI deploys it with the caller's own credentials.
     datastore = app.node.try_find_child(config.datastore_stack)  # several flows may share one app
     if datastore is None:
-        datastore = DatastoreStack(app, config, synthesizer=cdk.BootstraplessSynthesizer())
+        datastore = DatastoreStack(app, config, synthesizer=no_bootstrap_synthesizer())
     # Assets go straight to the datastore bucket with the deployer's own credentials: no
     # `cdk bootstrap` stack, and the key is the package's content address (code/<sha>.zip).
-    synthesizer = _bound_synthesizer(cdk)(file_assets_bucket_name=config.bucket_name, bucket_prefix=CODE_PREFIX)
+    synthesizer = bound_cli_credentials_synthesizer(file_assets_bucket_name=config.bucket_name,
+                                                    bucket_prefix=CODE_PREFIX)
     flow = FlowStack(app, compiled, package, config, synthesizer=synthesizer)
     flow.add_stack_dependency(datastore, "imports the datastore's bucket and table exports")
     return FlowApp(app=app, datastore=datastore, flow=flow, compiled=compiled, package=package, config=config)
-
-
-def _bound_synthesizer(cdk: Any) -> Any:
-    """CliCredentialsStackSynthesizer that binds itself instead of a clone.
-
-    The stock one is "reusable": each stack gets a clone made with Object.create, which
-    jsii maps back to the unbound original, so `stack.synthesizer.add_file_asset(...)`
-    from Python fails with StackSynthesizerBoundStackFirst. One instance per stack,
-    bound in place, avoids that.
-    """
-
-    class BoundCliCredentialsSynthesizer(cdk.CliCredentialsStackSynthesizer):  # type: ignore[misc]
-        def reusable_bind(self, stack: Any) -> Any:
-            self.bind(stack)
-            return self
-
-    return BoundCliCredentialsSynthesizer

@@ -12,51 +12,40 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from aws_cdk import Size
+from aws_cdk import Duration, RemovalPolicy, Size
 from aws_cdk import aws_batch as batch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from sfn_compiler.asl.states import BATCH_DEFAULT_ATTEMPT_SECONDS
+from sfn_compiler.batch_sizes import fargate_size, fit_ec2_job
 from sfn_compiler.deploy_model import BatchJobDefinition, DeploymentModel
 
 from .config import DeployConfig
 from .nag import acknowledge, acknowledge_findings
 
-__all__ = ["BatchCompute", "fargate_size"]
+__all__ = ["BatchCompute", "fargate_size"]  # fargate_size: from sfn_compiler.batch_sizes
 
-# Fargate's valid (vCPU, memory MiB) pairs: Batch rejects any other combination.
-_FARGATE: tuple[tuple[float, range], ...] = (
-    (0.25, range(512, 2049, 512)),
-    (0.5, range(1024, 4097, 1024)),
-    (1.0, range(2048, 8193, 1024)),
-    (2.0, range(4096, 16385, 1024)),
-    (4.0, range(8192, 30721, 1024)),
-    (8.0, range(16384, 61441, 4096)),
-    (16.0, range(32768, 122881, 8192)),
-)
 _GPU_INSTANCE_CLASSES = ("G4DN", "G5", "G6")
-
-
-def fargate_size(cpu: float, memory_mb: int) -> tuple[float, int] | None:
-    """The smallest Fargate size with at least `cpu` vCPUs and `memory_mb` MiB, or None."""
-    for vcpu, memories in _FARGATE:
-        if vcpu < cpu:
-            continue
-        fits = [m for m in memories if m >= memory_mb]
-        if fits:
-            return vcpu, fits[0]
-    return None
+# Why Batch cancels a job that waited RUNNABLE past the queue's limit: the only reasons
+# it offers, all of them "capacity that is not coming".
+_RUNNABLE_REASONS = ("INSUFFICIENT_INSTANCE_CAPACITY", "COMPUTE_ENVIRONMENT_MAX_RESOURCE", "JOB_RESOURCE_REQUIREMENT")
 
 
 class BatchCompute(Construct):
     """Job queues (by queue kind) and job definitions (by model key) for one flow."""
 
     def __init__(self, scope: Construct, cid: str, *, model: DeploymentModel, config: DeployConfig,
-                 environment: dict[str, str], grant_data: Any) -> None:
+                 environment: dict[str, str], grant_data: Any, log_retention: logs.RetentionDays) -> None:
         super().__init__(scope, cid)
         self.config = config
+        self.notes: list[str] = []  # sizes adjusted so Batch can place the job (shown by the CLI)
+        # The flow's own log group (retention set, deleted with the stack), not the
+        # account-wide /aws/batch/job that Batch creates with no retention.
+        self.log_group = logs.LogGroup(self, "Logs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY)
         vpc, subnets, groups = self._network()
         self.job_role = iam.Role(self, "JobRole", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
                                  description="sfnflow Batch tasks: read/write the datastore")
@@ -70,9 +59,18 @@ class BatchCompute(Construct):
             env = self._compute_environment(kind, on_fargate, vpc, subnets, groups)
             self.queues[kind] = batch.JobQueue(
                 self, f"Queue_{kind}", compute_environments=[batch.OrderedComputeEnvironment(
-                    compute_environment=env, order=1)])
+                    compute_environment=env, order=1)],
+                job_state_time_limit_actions=self._runnable_limits())
             for job in jobs:
                 self.job_definitions[job.key] = self._job_definition(job, on_fargate, environment)
+
+    def _runnable_limits(self) -> list[batch.JobStateTimeLimitAction]:
+        """Cancel jobs stuck RUNNABLE, so the waiting `.sync` state fails instead of waiting a year."""
+        wait = Duration.minutes(self.config.batch_runnable_minutes)
+        return [batch.JobStateTimeLimitAction(
+            max_time=wait, reason=getattr(batch.JobStateTimeLimitActionsReason, reason),
+            action=batch.JobStateTimeLimitActionsAction.CANCEL, state=batch.JobStateTimeLimitActionsState.RUNNABLE)
+            for reason in _RUNNABLE_REASONS]
 
     # -- network -----------------------------------------------------------------------
     def _network(self) -> tuple[ec2.IVpc, ec2.SubnetSelection, list[ec2.ISecurityGroup]]:
@@ -80,8 +78,12 @@ class BatchCompute(Construct):
         if config.vpc_id:
             vpc = ec2.Vpc.from_vpc_attributes(self, "Vpc", vpc_id=config.vpc_id,
                                               availability_zones=[f"az{i}" for i, _ in enumerate(config.subnet_ids)])
-            subnets = ec2.SubnetSelection(subnets=[ec2.Subnet.from_subnet_id(self, f"Subnet{i}", s)
-                                                   for i, s in enumerate(config.subnet_ids)])
+            named = [ec2.Subnet.from_subnet_id(self, f"Subnet{i}", s) for i, s in enumerate(config.subnet_ids)]
+            for subnet in named:
+                acknowledge(subnet, "Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId",
+                            "Batch only places tasks in the subnets you name; nothing here reads their route "
+                            "tables (routing to S3, DynamoDB and the registry is yours to provide).")
+            subnets = ec2.SubnetSelection(subnets=named)
         else:
             vpc = ec2.Vpc(
                 self, "Vpc", max_azs=2, nat_gateways=0,
@@ -125,9 +127,10 @@ class BatchCompute(Construct):
         env = dict(job.environment)
         env.update(environment)
         # No @batch(image=...): config.image, a stock public.ecr.aws python:<deployer's major.minor>-slim
-        # (no Docker Hub login; artifacts pickled there must load on the laptop). It has neither
-        # sfnflow nor boto3: the compiled Command bootstraps them (sfn_compiler/batch_bootstrap.py).
+        # pinned by digest (no Docker Hub login; artifacts pickled there must load on the laptop).
+        # It has neither sfnflow nor boto3: the compiled Command bootstraps them (sfn_compiler/batch_bootstrap.py).
         image = ecs.ContainerImage.from_registry(job.image or self.config.image)
+        logging = ecs.LogDriver.aws_logs(stream_prefix=job.key.replace("_", "-"), log_group=self.log_group)
         # The state machine overrides the command per task (the TaskEnvelope as arguments).
         command = ["python", "-m", "runtime.batch_main"]
         container: batch.IEcsContainerDefinition
@@ -136,20 +139,21 @@ class BatchCompute(Construct):
             assert size is not None
             container = batch.EcsFargateContainerDefinition(
                 self, f"Container_{job.key}", image=image, cpu=size[0], memory=Size.mebibytes(size[1]),
-                command=command, environment=env, job_role=self.job_role,
-                assign_public_ip=not self.config.vpc_id)
+                command=command, environment=env, job_role=self.job_role, logging=logging,
+                # A public subnet reaches S3, DynamoDB and the registry only through a public IP;
+                # private subnets need a NAT gateway or VPC endpoints instead (cdk/README.md).
+                assign_public_ip=self.config.batch_public_ip)
         else:
+            fit = fit_ec2_job(job.cpu, job.memory_mb, job.gpu)
+            if fit.note:
+                self.notes.append(f"steps {', '.join(job.steps)}: {fit.note}")
             container = batch.EcsEc2ContainerDefinition(
                 self, f"Container_{job.key}", image=image, cpu=max(1, math.ceil(job.cpu)),
-                memory=Size.mebibytes(job.memory_mb), gpu=job.gpu or None,
+                memory=Size.mebibytes(fit.memory_mb), gpu=job.gpu or None, logging=logging,
                 command=command, environment=env, job_role=self.job_role)
-        acknowledge_findings(
-            container, "AwsSolutions-IAM5",
-            ["Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/batch/job:*"],
-            "Batch writes every job's output to the /aws/batch/job log group, one stream per job (named at run "
-            "time).")
         return batch.EcsJobDefinition(
             self, f"Job_{job.key}", container=container,
             # Step Functions' Retry (from @retry) retries a failed job; Batch must not retry too.
-            # @timeout is the Task state's TimeoutSeconds, which also stops the job.
-            retry_attempts=1)
+            retry_attempts=1,
+            # Every job is bounded; each Task state overrides this with the step's @timeout.
+            timeout=Duration.seconds(BATCH_DEFAULT_ATTEMPT_SECONDS))

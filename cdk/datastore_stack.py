@@ -11,14 +11,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Fn, RemovalPolicy, Stack
+from aws_cdk import CfnOutput, Duration, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from sfn_compiler.asl.emit import MAP_RESULTS_PREFIX
 from sfn_compiler.contract.table_layout import table_definition
 
-from .config import DeployConfig
+from .config import (
+    CODE_PREFIX,
+    SCRATCH_DAYS,
+    SUPERSEDED_CODE_DAYS,
+    SUPERSEDED_TAG,
+    TEMPLATES_PREFIX,
+    DeployConfig,
+)
 from .nag import acknowledge
 
 __all__ = ["DatastoreStack"]
@@ -38,6 +46,7 @@ class DatastoreStack(Stack):
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             enforce_ssl=True,
             removal_policy=RemovalPolicy.RETAIN,  # never auto_delete_objects: that is a custom resource
+            lifecycle_rules=_lifecycle_rules(),
         )
         acknowledge(self.bucket, "AwsSolutions-S1",
                     "Server access logs would need a second bucket per account and cost per request; "
@@ -45,6 +54,23 @@ class DatastoreStack(Stack):
         self.table = _table(self)
         CfnOutput(self, "BucketName", value=self.bucket.bucket_name, export_name=config.bucket_export)
         CfnOutput(self, "TableName", value=self.table.table_name, export_name=config.table_export)
+
+
+def _lifecycle_rules() -> list[s3.LifecycleRule]:
+    """What the bucket forgets on its own: scratch that nothing reads again, and old code.
+
+    Artifacts and run logs are kept: they are the runs' data. Code packages are
+    content-addressed and shared, so only one `sfnflow deploy` tagged as no longer used by
+    its flow (and by no other deployed stack) expires.
+    """
+    scratch = Duration.days(SCRATCH_DAYS)
+    return [
+        s3.LifecycleRule(id="map-results", prefix=MAP_RESULTS_PREFIX, expiration=scratch),
+        s3.LifecycleRule(id="deploy-templates", prefix=TEMPLATES_PREFIX, expiration=scratch),
+        s3.LifecycleRule(id="superseded-code", prefix=CODE_PREFIX, tag_filters=dict([SUPERSEDED_TAG]),
+                         expiration=Duration.days(SUPERSEDED_CODE_DAYS)),
+        s3.LifecycleRule(id="abandoned-uploads", abort_incomplete_multipart_upload_after=scratch),
+    ]
 
 
 def _table(scope: Construct) -> dynamodb.Table:

@@ -22,10 +22,12 @@ from typing import Any, Iterator, Protocol
 
 from aws_cdk import (
     ArnFormat,
+    Aws,
     CfnOutput,
     Duration,
     FileAssetPackaging,
     Fn,
+    RemovalPolicy,
     Stack,
     Stage,
 )
@@ -39,9 +41,11 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from sfn_compiler.asl.emit import MAP_RESULTS_PREFIX
 from sfn_compiler.compile import CompiledFlow
 from sfn_compiler.contract import task_config
 from sfn_compiler.contract.placeholders import ResourceNames, placeholder_values
+from sfn_compiler.contract.table_layout import FLOWS_PK, run_pk
 
 from .config import DeployConfig
 from .nag import acknowledge, acknowledge_findings
@@ -78,8 +82,11 @@ class FlowStack(Stack):
             self, "Metadata", table_name=Fn.import_value(config.table_export),
             global_indexes=_index_names())
         self.code_bucket, self.code_key = self._code_asset(package)
+        # The bucket name is predictable, so every S3 call the tasks make names the account
+        # that must own it (ExpectedBucketOwner).
         self.task_env = task_config.task_environment(self.bucket.bucket_name, self.table.table_name,
-                                                     package.flow_file)
+                                                     package.flow_file, bucket_owner=Aws.ACCOUNT_ID)
+        self.notes: list[str] = []  # adjustments the deployer should hear about (e.g. Batch job sizes)
         self.functions = self._functions()
         self.batch = self._batch()
         self.state_machine = self._state_machine()
@@ -99,6 +106,9 @@ class FlowStack(Stack):
             source_hash=package.sha256, file_name=name, packaging=FileAssetPackaging.FILE,
             display_name=f"{self.compiled.model.flow_name} code package")
         bucket = s3.Bucket.from_bucket_name(self, "CodeBucket", location.bucket_name)
+        acknowledge(bucket, "Annotation::@aws-cdk/aws-lambda:codeFromBucketObjectVersionNotSpecified",
+                    "The package's key is its sha256 (code/<sha256>.zip): new code is a new key, so the "
+                    "function is updated whenever the code changes, without object versions.")
         return bucket, location.object_key
 
     # -- Lambda --------------------------------------------------------------------------
@@ -112,7 +122,10 @@ class FlowStack(Stack):
         runtime = lambda_.Runtime(f"python{self.config.python_version}", lambda_.RuntimeFamily.PYTHON)
         functions = {}
         for spec in model.functions:
-            log_group = logs.LogGroup(self, f"Logs_{spec.key}", retention=_retention(self.config))
+            # Deleted with the stack: retention bounds what a run leaves, and a RETAINed group
+            # would be left behind by every destroy.
+            log_group = logs.LogGroup(self, f"Logs_{spec.key}", retention=_retention(self.config),
+                                      removal_policy=RemovalPolicy.DESTROY)
             log_group.grant_write(role)
             env = dict(spec.environment)
             env.update(self.task_env)
@@ -130,21 +143,33 @@ class FlowStack(Stack):
         return functions  # Lambda reads the code package with the deployer's rights, not the role's
 
     def _grant_data(self, grantee: iam.Role) -> None:
-        """Read/write the datastore: objects anywhere in the bucket, items anywhere in the table.
+        """Read the datastore; write only this flow's part of it.
 
+        Reads go anywhere (a step may read another flow's artifacts through the client, as
+        in Metaflow). Writes: objects under `<Flow>/` only, so no step can replace another
+        flow's artifacts or any code package (`code/` is written by the deployer alone);
+        items whose partition key is this flow's (`RUN#<Flow>#...`, and the `FLOWS` list).
         No s3:DeleteObject: tasks only add content-addressed objects. s3:ListBucket lets a
         HeadObject on a missing key answer 404 (not 403), which is how the artifact store
         skips writing an object that is already there.
         """
-        grantee.add_to_policy(iam.PolicyStatement(actions=["s3:GetObject", "s3:PutObject"],
+        flow = self.compiled.model.flow_name
+        grantee.add_to_policy(iam.PolicyStatement(actions=["s3:GetObject"],
                                                   resources=[self.bucket.arn_for_objects("*")]))
+        grantee.add_to_policy(iam.PolicyStatement(actions=["s3:PutObject"],
+                                                  resources=[self.bucket.arn_for_objects(f"{flow}/*")]))
         grantee.add_to_policy(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[self.bucket.bucket_arn]))
-        self.table.grant(grantee, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
-                         "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem")
-        acknowledge_findings(grantee, "AwsSolutions-IAM5", [self._objects_finding("*"), self._index_finding()],
+        self.table.grant(grantee, "dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem",
+                         "dynamodb:ConditionCheckItem")
+        grantee.add_to_policy(iam.PolicyStatement(
+            actions=["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem"],
+            resources=[self.table.table_arn],
+            conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": _own_partition_keys(flow)}}))
+        acknowledge_findings(grantee, "AwsSolutions-IAM5",
+                             [self._objects_finding("*"), self._objects_finding(f"{flow}/*"), self._index_finding()],
                              "Artifact keys are content addresses (<flow>/data/<sha>) and run ids are chosen at "
                              "run time, so object and index ARNs end in '*', within the one datastore bucket and "
-                             "table.")
+                             "table; writes stay under this flow's own prefix.")
 
     def _objects_finding(self, pattern: str) -> str:
         return f"Resource::arn:<AWS::Partition>:s3:::{self.config.bucket_export}/{pattern}"
@@ -160,12 +185,21 @@ class FlowStack(Stack):
             return None
         from .batch import BatchCompute
 
-        # batch_main fetches and checks the package named by its key
-        env = task_config.batch_environment(self.bucket.bucket_name, self.table.table_name,
-                                            self.package.flow_file, self.code_key)
+        env = self._batch_environment()
         compute = BatchCompute(self, "Batch", model=model, config=self.config, environment=env,
-                               grant_data=self._grant_data)
+                               grant_data=self._grant_data, log_retention=_retention(self.config))
+        self.notes += compute.notes
         return compute  # the job role reads the package through _grant_data
+
+    def _batch_environment(self) -> dict[str, str]:
+        """The task's variables plus what a job needs to fetch and check its code before running any.
+
+        The sha256 comes from the deployer (this template), not from the download: the
+        bootstrap refuses a package whose bytes do not hash to it.
+        """
+        return task_config.batch_environment(
+            self.bucket.bucket_name, self.table.table_name, self.package.flow_file, self.code_key,
+            bucket_owner=Aws.ACCOUNT_ID, code_sha256=self.package.sha256, region=Aws.REGION)
 
     # -- state machine -------------------------------------------------------------------
     def _substitutions(self) -> dict[str, str]:
@@ -177,9 +211,22 @@ class FlowStack(Stack):
             job_definitions={key: j.job_definition_arn for key, j in batch.job_definitions.items()} if batch else {})
         return placeholder_values(self.compiled.model.placeholders, names)
 
+    def _state_machine_logs(self) -> sfn.LogOptions:
+        """CloudWatch logging of the state machine, ERROR without execution data by default.
+
+        The group is under /aws/vendedlogs/states/: Step Functions then needs no entry in
+        the account's 5,120-character CloudWatch Logs resource policy (which fills up after
+        some flows and then refuses every new state machine with logging). A fixed name,
+        deleted with the stack: no orphan group per destroy, none clashing on redeploy.
+        """
+        group = logs.LogGroup(self, "StateMachineLogs", retention=_retention(self.config),
+                              log_group_name=f"/aws/vendedlogs/states/sfnflow-{self.config.stack_name}",
+                              removal_policy=RemovalPolicy.DESTROY)
+        return sfn.LogOptions(destination=group, level=getattr(sfn.LogLevel, self.config.log_level),
+                              include_execution_data=self.config.log_execution_data)
+
     def _state_machine(self) -> sfn.StateMachine:
         name = self.config.stack_name
-        log_group = logs.LogGroup(self, "StateMachineLogs", retention=_retention(self.config))
         machine = sfn.StateMachine(
             self, "StateMachine", state_machine_name=name,
             # Compact text: the definition counts against CloudFormation's template size limits.
@@ -187,9 +234,14 @@ class FlowStack(Stack):
                 json.dumps(self.compiled.asl, sort_keys=True, separators=(",", ":"))),
             definition_substitutions=self._substitutions(),
             state_machine_type=sfn.StateMachineType.STANDARD,
-            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
+            logs=self._state_machine_logs(),
             tracing_enabled=True)
         self._grant_tasks(machine, name)
+        if self.config.log_level != "ALL":
+            acknowledge(machine, "AwsSolutions-SF1",
+                        "ERROR-level logging by default: ALL would copy every state's input, output and error "
+                        "cause (flow parameters included) into CloudWatch Logs for every run and Map child; "
+                        "a flow that wants it deploys with log_level=ALL.")
         acknowledge_findings(machine, "AwsSolutions-IAM5", ["Resource::*"],
                              "X-Ray (tracing), CloudWatch Logs delivery and Batch DescribeJobs have no "
                              "resource-level permissions.")
@@ -206,32 +258,40 @@ class FlowStack(Stack):
         if self.batch is not None:
             self._grant_batch(machine)
         if _has_distributed_map(self.compiled.asl):
-            flow = self.compiled.model.flow_name
-            items, results = f"{flow}/*/foreach.json", f"{flow}/_map_results/*"
-            machine.add_to_role_policy(iam.PolicyStatement(  # ItemReader
-                actions=["s3:GetObject"], resources=[self.bucket.arn_for_objects(items)]))
-            machine.add_to_role_policy(iam.PolicyStatement(  # ResultWriter (multipart for big manifests)
-                actions=["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
-                resources=[self.bucket.arn_for_objects(results)]))
-            own = self.format_arn(service="states", resource="stateMachine", resource_name=name,
-                                  arn_format=ArnFormat.COLON_RESOURCE_NAME)
-            executions = [self.format_arn(service="states", resource="execution", resource_name=f"{name}{sep}*",
-                                          arn_format=ArnFormat.COLON_RESOURCE_NAME) for sep in (":", "/")]
-            machine.add_to_role_policy(iam.PolicyStatement(actions=["states:StartExecution"], resources=[own]))
-            machine.add_to_role_policy(iam.PolicyStatement(
-                actions=["states:DescribeExecution", "states:StopExecution"], resources=executions))
-            prefix = "Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
-            acknowledge_findings(machine, "AwsSolutions-IAM5",
-                                 [self._objects_finding(items), self._objects_finding(results),
-                                  f"{prefix}{name}:*", f"{prefix}{name}/*"],
-                                 "A Distributed Map reads its items from, and writes its result manifest to, keys "
-                                 "named by run id, and names its child executions at run time; all stay within this "
-                                 "flow's prefix and this state machine.")
+            self._grant_distributed_map(machine, name)
         actions = sorted({_ddb_action(r) for r in _resources(self.compiled.asl) if r.startswith(_DDB_INTEGRATION)})
         if actions:  # the state machine's own run-status writes
             self.table.grant(machine, *actions)
             acknowledge_findings(machine, "AwsSolutions-IAM5", [self._index_finding()],
                                  "CDK's table grant also covers the table's indexes (<table>/index/*).")
+
+    def _grant_distributed_map(self, machine: sfn.StateMachine, name: str) -> None:
+        """ItemReader, ResultWriter, child executions and their redrive (AWS's documented policies)."""
+        flow = self.compiled.model.flow_name
+        items, results = f"{flow}/*/foreach.json", f"{MAP_RESULTS_PREFIX}{flow}/*"
+        machine.add_to_role_policy(iam.PolicyStatement(  # ItemReader
+            actions=["s3:GetObject"], resources=[self.bucket.arn_for_objects(items)]))
+        machine.add_to_role_policy(iam.PolicyStatement(  # ResultWriter (multipart for big manifests)
+            actions=["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+            resources=[self.bucket.arn_for_objects(results)]))
+        own = self.format_arn(service="states", resource="stateMachine", resource_name=name,
+                              arn_format=ArnFormat.COLON_RESOURCE_NAME)
+        executions = [self.format_arn(service="states", resource="execution", resource_name=f"{name}{sep}*",
+                                      arn_format=ArnFormat.COLON_RESOURCE_NAME) for sep in (":", "/")]
+        machine.add_to_role_policy(iam.PolicyStatement(actions=["states:StartExecution"], resources=[own]))
+        machine.add_to_role_policy(iam.PolicyStatement(
+            actions=["states:DescribeExecution", "states:StopExecution"], resources=executions))
+        # Redriving a failed parent redrives its failed Map Run's children (`<sm>/<map run>:<child>`).
+        children = self.format_arn(service="states", resource="execution", resource_name=f"{name}/*:*",
+                                   arn_format=ArnFormat.COLON_RESOURCE_NAME)
+        machine.add_to_role_policy(iam.PolicyStatement(actions=["states:RedriveExecution"], resources=[children]))
+        prefix = "Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
+        acknowledge_findings(machine, "AwsSolutions-IAM5",
+                             [self._objects_finding(items), self._objects_finding(results),
+                              f"{prefix}{name}:*", f"{prefix}{name}/*", f"{prefix}{name}/*:*"],
+                             "A Distributed Map reads its items from, and writes its result manifest to, keys "
+                             "named by run id, and names (and redrives) its child executions at run time; all stay "
+                             "within this flow's prefixes and this state machine.")
 
     def _grant_batch(self, machine: sfn.StateMachine) -> None:
         arns_ = [q.job_queue_arn for q in self.batch.queues.values()]
@@ -281,6 +341,11 @@ def _retention(config: DeployConfig) -> logs.RetentionDays:
     if days not in _RETENTION:
         raise ValueError(f"log_retention_days={days}: use one of {', '.join(map(str, _RETENTION))}")
     return getattr(logs.RetentionDays, _RETENTION[days])
+
+
+def _own_partition_keys(flow: str) -> list[str]:
+    """Partition keys a flow's tasks write (contract/table_layout.py: runs, attempts, tags; the flow list)."""
+    return [run_pk(flow, "*"), FLOWS_PK]
 
 
 def _index_names() -> list[str]:

@@ -7,8 +7,11 @@ A deployed task finds its stores and its flow through environment variables:
     SFNFLOW_TABLE      metadata table (DynamoDB)                             (required)
     SFNFLOW_FLOW_FILE  the flow file, relative to the code package's root    (required)
     SFNFLOW_PREFIX     key prefix inside the bucket                          (optional)
+    SFNFLOW_BUCKET_OWNER  the account that must own the bucket (ExpectedBucketOwner)  (optional)
     SFNFLOW_CODE_KEY   Batch only: the code package's key in SFNFLOW_BUCKET, or
     SFNFLOW_CODE_URL   Batch only: s3://bucket/key of the code package
+    SFNFLOW_CODE_SHA256  Batch only: the package's sha256, checked before any of it runs
+    SFNFLOW_REGION     Batch only: the bucket's Region (the stock-image bootstrap signs for it)
 
 The Lambda functions run `LAMBDA_HANDLER`; a Batch job definition's own command is
 `BATCH_ENTRY_COMMAND` (each Task state overrides it with the full command line, see
@@ -17,7 +20,8 @@ sfn_compiler/batch_bootstrap.py). The other names are read on the user's machine
 from __future__ import annotations
 
 __all__ = [
-    "BATCH_ENTRY_COMMAND", "BATCH_MAIN_MODULE", "ENV_BUCKET", "ENV_CDK_FLOW", "ENV_CODE_KEY", "ENV_CODE_URL",
+    "BATCH_ENTRY_COMMAND", "BATCH_MAIN_MODULE", "ENV_BUCKET", "ENV_BUCKET_OWNER", "ENV_CDK_FLOW", "ENV_CODE_KEY",
+    "ENV_CODE_SHA256", "ENV_CODE_URL", "ENV_REGION",
     "ENV_DATASTORE", "ENV_FLOW_FILE", "ENV_PREFIX", "ENV_ROOT", "ENV_TABLE", "ENV_USER", "LAMBDA_HANDLER",
     "REQUIRED", "SETTING_PREFIX", "batch_environment", "is_setting", "task_environment",
 ]
@@ -31,6 +35,9 @@ ENV_FLOW_FILE = "SFNFLOW_FLOW_FILE"
 ENV_PREFIX = "SFNFLOW_PREFIX"
 ENV_CODE_KEY = "SFNFLOW_CODE_KEY"
 ENV_CODE_URL = "SFNFLOW_CODE_URL"
+ENV_BUCKET_OWNER = "SFNFLOW_BUCKET_OWNER"
+ENV_CODE_SHA256 = "SFNFLOW_CODE_SHA256"
+ENV_REGION = "SFNFLOW_REGION"
 REQUIRED = (ENV_BUCKET, ENV_TABLE, ENV_FLOW_FILE)
 
 # -- read on the user's machine ---------------------------------------------------------------
@@ -45,17 +52,26 @@ BATCH_MAIN_MODULE = "runtime.batch_main"
 BATCH_ENTRY_COMMAND = ("python", "-m", BATCH_MAIN_MODULE)
 
 
-def task_environment(bucket: str, table: str, flow_file: str, prefix: str = "") -> dict[str, str]:
+def task_environment(bucket: str, table: str, flow_file: str, prefix: str = "",
+                     bucket_owner: str = "") -> dict[str, str]:
     """The variables every Lambda function and Batch job definition of a flow gets."""
     env = {ENV_BUCKET: bucket, ENV_TABLE: table, ENV_FLOW_FILE: flow_file}
     if prefix:
         env[ENV_PREFIX] = prefix
+    if bucket_owner:
+        env[ENV_BUCKET_OWNER] = bucket_owner
     return env
 
 
-def batch_environment(bucket: str, table: str, flow_file: str, code_key: str, prefix: str = "") -> dict[str, str]:
-    """A Batch job definition's variables: the task's, plus where its code package is."""
-    return {**task_environment(bucket, table, flow_file, prefix), ENV_CODE_KEY: code_key}
+def batch_environment(bucket: str, table: str, flow_file: str, code_key: str, prefix: str = "",
+                      bucket_owner: str = "", code_sha256: str = "", region: str = "") -> dict[str, str]:
+    """A Batch job definition's variables: the task's, plus where its code package is and its hash."""
+    env = {**task_environment(bucket, table, flow_file, prefix, bucket_owner), ENV_CODE_KEY: code_key}
+    if code_sha256:
+        env[ENV_CODE_SHA256] = code_sha256
+    if region:
+        env[ENV_REGION] = region
+    return env
 
 
 def is_setting(name: str) -> bool:

@@ -42,16 +42,15 @@ class Synthesized:
 @pytest.fixture(scope="session")
 def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     """All examples in one app, with cdk-nag's AwsSolutions pack attached (one synth for all)."""
-    from cdk.assembly import build_app, silence_node_banner
+    from cdk.assembly import build_app, new_app
     from cdk.config import DeployConfig
     from sfnflow.deploy.package import build_code_package
 
-    silence_node_banner()
     import aws_cdk as cdk
     from cdk_nag import AwsSolutionsChecks
 
     outdir = str(tmp_path_factory.mktemp("cdk.out"))
-    app = cdk.App(outdir=outdir)
+    app = new_app(outdir)  # with the feature flags cdk.json gives the CLI
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     stacks = {}
     datastore = None
