@@ -13,9 +13,8 @@ from typing import Any, Iterator
 
 import pytest
 
-from conftest import EXAMPLES, ROOT
-
-STEMS = sorted(os.path.splitext(os.path.basename(p))[0] for p in EXAMPLES)
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+STEMS = sorted(n[:-3] for n in os.listdir(os.path.join(ROOT, "examples")) if n.endswith(".py"))
 BATCH_STEMS = ("mixed_compute", "train")
 VPC, SUBNETS = "vpc-0123456789abcdef0", ("subnet-0123456789abcdef0", "subnet-0fedcba9876543210")
 Synthesized = Any
@@ -58,6 +57,7 @@ def variants(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, dic
     """A few deploy configurations of one flow, in one app (one synth for the module)."""
     from cdk.assembly import build_app, new_app
     from cdk.config import DeployConfig
+    from sfnflow.deploy.package import build_code_package
 
     outdir = str(tmp_path_factory.mktemp("variants"))
     app = new_app(outdir)
@@ -70,7 +70,7 @@ def variants(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, dic
                                 subnet_ids=SUBNETS[:1], batch_public_ip=False, batch_runnable_minutes=15),
         "wide": DeployConfig(flow_file=train, stack_name="TrainNarrow", max_concurrency=40),
     }
-    built = {name: build_app(config, app=app) for name, config in configs.items()}
+    built = {name: build_app(config, build_code_package(config.flow_file), app=app) for name, config in configs.items()}
     app.synth()
     out = {}
     for name, b in built.items():
