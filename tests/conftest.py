@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 from typing import Iterator
 
 import pytest
@@ -65,3 +66,43 @@ def synth_cache_in_scratch(tmp_path_factory: pytest.TempPathFactory) -> None:
     import os
 
     os.environ["SFNFLOW_CACHE_DIR"] = str(tmp_path_factory.mktemp("sfnflow-cache"))
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _moto_and_environment_reset() -> Iterator[None]:
+    """Put moto and the environment back after every test module, whatever its tests did.
+
+    A module that leaves moto patched (an engine or an emulation not closed, say because
+    its close failed) or the environment changed fails, and is the only one: the state is
+    reset here, so the next modules start from moto's own behaviour instead of failing one
+    after another. (Per module, not per test: a module may share one engine between tests.)
+    """
+    environ = dict(os.environ)
+    yield
+    leaks = []
+    patches = sys.modules.get("runtime.engine.patches")  # loaded only by tests that patch moto
+    if patches is not None and patches.REGISTRY.active is not None:
+        installation = patches.REGISTRY.active
+        installation.uninstall()
+        leaks.append(f"moto was left patched for {installation.owner!r}")
+    changed = sorted(k for k in set(environ) | set(os.environ)
+                     if environ.get(k) != os.environ.get(k) and not k.startswith("PYTEST_"))
+    if changed:
+        for key in changed:
+            if key in environ:
+                os.environ[key] = environ[key]
+            else:
+                os.environ.pop(key, None)
+        leaks.append(f"the environment was left changed: {', '.join(changed)}")
+    if leaks:
+        pytest.fail("; ".join(leaks), pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def _client_reset() -> Iterator[None]:
+    """The client's store selection and namespace back to their defaults after every test."""
+    yield
+    client = sys.modules.get("sfnflow.client")
+    if client is not None:
+        client.set_root(None)
+        client.default_namespace()

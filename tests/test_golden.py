@@ -2,11 +2,12 @@
 
 examples/<stem>.py -> tests/golden/<stem>.asl.json, compared as dicts;
 `pytest --update-golden` rewrites them. The moto tests create every golden state
-machine, and execute the Lambda-only examples with a fake task runtime that speaks the
-envelope contract (sfn_compiler/contract/envelope.py), so the ASL's routing is checked end
-to end: Parallel, inline and Distributed Maps, Retry, Catch. moto's interpreter runs
-unpatched here (it is the oracle) but for the registry's SPEED and COMPUTE groups: moto's
-Lambda service calls the fake runtime, and Retry intervals do not sleep.
+machine, and execute the Lambda-only examples with the shared TaskPlayer (player.py),
+which speaks the envelope contract (sfn_compiler/contract/envelope.py), so the ASL's
+routing is checked end to end: Parallel, inline and Distributed Maps, Retry, Catch.
+moto's interpreter runs unpatched here (it is the oracle) but for the registry's SPEED
+and COMPUTE groups: moto's Lambda service calls the player, and Retry intervals do not
+sleep.
 """
 from __future__ import annotations
 
@@ -14,13 +15,13 @@ import io
 import json
 import shutil
 import subprocess
-import threading
 import time
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+from player import Script, TaskPlayer, UserCodeError
 
 from sfn_compiler.contract import envelope
 from sfn_compiler.asl import arns
@@ -122,42 +123,20 @@ def test_moto_accepts_every_golden(aws_credentials: None) -> None:
     assert len(created) == len(EXAMPLES)
 
 
-class FakeRuntime:
-    """Plays the task runtime: reads the envelope, answers as envelope.py says."""
+def _lambda_runner(player: TaskPlayer) -> Any:
+    """moto's Lambda service -> the player, answering as the Lambda runtime would."""
 
-    def __init__(self, graph: FlowGraph, fanout: dict[str, int], fail: dict[str, int],
-                 force_distributed: bool) -> None:
-        self.graph, self.fanout, self.fail = graph, fanout, fail
-        self.force_distributed = force_distributed
-        self.calls: list[tuple[str, str, str, str, int]] = []
-        self.lock = threading.Lock()
+    def run(fn: Any, event: Any) -> tuple[str, bool, str]:
+        try:
+            return json.dumps(player(json.loads(event) if isinstance(event, str) else event)), False, ""
+        except UserCodeError as exc:  # Lambda names the error after the exception's class
+            return json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc)}), True, ""
 
-    def invoke(self, event: Any) -> tuple[str, bool, str]:
-        payload = json.loads(event) if isinstance(event, str) else event
-        env = envelope.TaskEnvelope.from_payload(payload)
-        with self.lock:
-            self.calls.append((env.step, env.run, env.task, env.mode, env.attempt))
-        fails = self.fail.get(env.step)
-        if env.mode == envelope.MODE_STEP and fails is not None and (fails < 0 or env.attempt < fails):
-            return json.dumps({"errorType": envelope.USER_CODE_ERROR, "errorMessage": "boom"}), True, ""
-        node = self.graph[env.step]
-        if not node.is_foreach:
-            return "{}", False, ""
-        n = self.fanout.get(env.step, 2)
-        top = not any(self.graph[p].is_foreach for p in node.split_parents)
-        items = [envelope.child_task_id(env.task, i, top) for i in range(n)]
-        if not self.force_distributed and n <= env.inline_max:
-            return json.dumps({"n": n, "items": items}), False, ""
-        import boto3
-
-        key = envelope.foreach_items_key(env.flow, env.run, env.step, env.task)
-        boto3.client("s3", region_name=REGION).put_object(Bucket=BUCKET, Key=key, Body=json.dumps(items))
-        # Claim one more than inline_max so the Choice takes the distributed path with few items.
-        return json.dumps({"n": max(n, env.inline_max + 1), "items": None}), False, ""
+    return run
 
 
 def _execute(path: Path, fanout: dict[str, int] | None = None, fail: dict[str, int] | None = None,
-             force_distributed: bool = False) -> tuple[dict[str, Any], FakeRuntime, list[dict[str, Any]]]:
+             force_distributed: bool = False) -> tuple[dict[str, Any], TaskPlayer, list[dict[str, Any]]]:
     import boto3
     import moto
 
@@ -165,9 +144,14 @@ def _execute(path: Path, fanout: dict[str, int] | None = None, fail: dict[str, i
     from sfnflow.emulate.moto_services import COMPUTE
 
     graph, flow = _compile(path)
-    runtime = FakeRuntime(graph, fanout or {}, fail or {}, force_distributed)
-    hooks = PatchHooks(lambda_runner=lambda fn, event: runtime.invoke(event), fast_retries=True)
-    with REGISTRY.install(runtime, hooks, (SPEED, COMPUTE)), \
+
+    def upload(key: str, items: list[str]) -> None:
+        boto3.client("s3", region_name=REGION).put_object(Bucket=BUCKET, Key=key, Body=json.dumps(items))
+
+    player = TaskPlayer(write_items=upload)
+    player.script("run1", Script(fail=fail or {}, fanout=fanout or {}, distributed=force_distributed))
+    hooks = PatchHooks(lambda_runner=_lambda_runner(player), fast_retries=True)
+    with REGISTRY.install(player, hooks, (SPEED, COMPUTE)), \
             moto.mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         iam = boto3.client("iam", region_name=REGION)
         role = iam.create_role(RoleName="sfn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
@@ -194,33 +178,33 @@ def _execute(path: Path, fanout: dict[str, int] | None = None, fail: dict[str, i
             assert time.monotonic() < hung, f"the execution of {path.name} never ended"
             time.sleep(0.01)
         history = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
-    return desc, runtime, history
+    return desc, player, history
 
 
-def _steps(runtime: FakeRuntime, mode: str = envelope.MODE_STEP) -> list[tuple[str, str]]:
-    return sorted((step, task) for step, _, task, m, _ in runtime.calls if m == mode)
+def _steps(player: TaskPlayer, mode: str = envelope.MODE_STEP) -> list[tuple[str, str]]:
+    return sorted((c.step, c.task) for c in player.calls if c.mode == mode)
 
 
 @pytest.mark.parametrize("stem", ["linear", "branch", "parameters", "timeout"])
 def test_simple_examples_run_every_step_once(aws_credentials: None, stem: str) -> None:
-    desc, runtime, _ = _execute(ROOT / "examples" / f"{stem}.py")
+    desc, player, _ = _execute(ROOT / "examples" / f"{stem}.py")
     assert desc["status"] == "SUCCEEDED", desc.get("cause")
     graph = _compile(ROOT / "examples" / f"{stem}.py")[0]
-    assert _steps(runtime) == sorted((n.name, "0") for n in graph.steps)
-    assert {run for _, run, _, _, _ in runtime.calls} == {"run1"}
+    assert _steps(player) == sorted((n.name, "0") for n in graph.steps)
+    assert {c.run for c in player.calls} == {"run1"}
     assert json.loads(desc["output"]) == {"run": "run1", "p": "0"}
 
 
 @pytest.mark.parametrize("distributed", [False, True], ids=["inline", "distributed"])
 def test_nested_foreach_task_ids(aws_credentials: None, distributed: bool) -> None:
-    desc, runtime, history = _execute(ROOT / "examples/nested_foreach.py",
+    desc, player, history = _execute(ROOT / "examples/nested_foreach.py",
                                       fanout={"start": 2, "per_model": 3}, force_distributed=distributed)
     assert desc["status"] == "SUCCEEDED", desc.get("cause")
-    fits = [t for s, t in _steps(runtime) if s == "fit"]
+    fits = [t for s, t in _steps(player) if s == "fit"]
     assert fits == ["0.0", "0.1", "0.2", "1.0", "1.1", "1.2"]
-    assert [t for s, t in _steps(runtime) if s == "pick_depth"] == ["0", "1"]
+    assert [t for s, t in _steps(player) if s == "pick_depth"] == ["0", "1"]
     # Distributed children have their own execution names: the run id travels in the state.
-    assert {run for _, run, _, _, _ in runtime.calls} == {"run1"}
+    assert {c.run for c in player.calls} == {"run1"}
     map_runs = [e for e in history if e["type"] == "MapRunStarted"]
     assert bool(map_runs) == distributed
 
@@ -228,24 +212,24 @@ def test_nested_foreach_task_ids(aws_credentials: None, distributed: bool) -> No
 @pytest.mark.parametrize("stem,body", [("branch_in_foreach", {"length", "upper", "combine"}),
                                        ("foreach_in_branch", {"cube"})])
 def test_composed_shapes(aws_credentials: None, stem: str, body: set[str]) -> None:
-    desc, runtime, _ = _execute(ROOT / "examples" / f"{stem}.py")
+    desc, player, _ = _execute(ROOT / "examples" / f"{stem}.py")
     assert desc["status"] == "SUCCEEDED", desc.get("cause")
-    ran = _steps(runtime)
+    ran = _steps(player)
     for step in body:
         assert [t for s, t in ran if s == step] == ["0", "1"]
 
 
 def test_retry_reruns_the_failed_attempt(aws_credentials: None) -> None:
-    desc, runtime, _ = _execute(ROOT / "examples/retry.py", fail={"flaky": 1})
+    desc, player, _ = _execute(ROOT / "examples/retry.py", fail={"flaky": 1})
     assert desc["status"] == "SUCCEEDED", desc.get("cause")
-    assert [(s, a) for s, _, _, _, a in runtime.calls if s == "flaky"] == [("flaky", 0), ("flaky", 1)]
+    assert [(c.step, c.attempt) for c in player.calls if c.step == "flaky"] == [("flaky", 0), ("flaky", 1)]
 
 
 def test_catch_runs_catch_task_and_finishes(aws_credentials: None) -> None:
-    desc, runtime, _ = _execute(ROOT / "examples/catch.py", fail={"divide": -1})
+    desc, player, _ = _execute(ROOT / "examples/catch.py", fail={"divide": -1})
     assert desc["status"] == "SUCCEEDED", desc.get("cause")
-    assert _steps(runtime, envelope.MODE_CATCH) == [("divide", "0")]
-    assert ("end", "0") in _steps(runtime)
+    assert _steps(player, envelope.MODE_CATCH) == [("divide", "0")]
+    assert ("end", "0") in _steps(player)
     assert json.loads(desc["output"]) == {"run": "run1", "p": "0"}  # `error` dropped
 
 

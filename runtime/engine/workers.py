@@ -218,8 +218,19 @@ class WorkerPool:
         worker = _Worker(int.from_bytes(msg, "big"), Connection(fds[0]))
         with self._cond:
             self._all[worker.pid] = worker
-        self.spawned += 1
+            self.spawned += 1
+            self._cond.notify_all()
         return worker
+
+    def pids(self) -> list[int]:
+        """The worker processes' ids (idle and busy)."""
+        with self._cond:
+            return list(self._all)
+
+    def wait_spawned(self, count: int, timeout: float) -> bool:
+        """Wait until `count` workers have been started in all (replacements included)."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self.spawned >= count, timeout=timeout)
 
     def close(self, grace: float = 1.0) -> None:
         """Stop every worker (busy ones are killed after `grace` seconds) and the zygote."""

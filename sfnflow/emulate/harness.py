@@ -211,6 +211,8 @@ class MotoCloud:
         code_key, _ = upload_code_package(package, self.client("s3"), self.bucket, self.prefix)
         env = task_config.task_environment(self.bucket, self.table, package.flow_file, self.prefix)
         functions = {f.key: self._function(model.flow_name, f, code_key, env) for f in model.functions}
+        for arn in functions.values():
+            self.lambdas.warm(self._moto_function(arn))
         queues: dict[str, str] = {}
         jobs: dict[str, str] = {}
         if model.job_definitions:
@@ -241,6 +243,12 @@ class MotoCloud:
         except lam.exceptions.ResourceConflictException:  # re-deploy: new code and configuration
             lam.update_function_code(FunctionName=name, **code)
             return str(lam.update_function_configuration(FunctionName=name, **config)["FunctionArn"])
+
+    def _moto_function(self, arn: str) -> Any:
+        """moto's own record of a function (what the Lambda runner gets at each invocation)."""
+        from moto.awslambda.models import lambda_backends
+
+        return lambda_backends[arn.split(":")[4]][self.region].get_function(arn)
 
     def _state_machine(self, flow: str, definition: str) -> str:
         sfn = self.client("stepfunctions")

@@ -37,6 +37,17 @@ class LambdaContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
+def import_handler(handler: str, code_folder: str) -> Any:
+    """The handler function `module.attr`, imported from `code_folder` and nowhere else."""
+    module_name, _, attr = handler.rpartition(".")
+    module = importlib.import_module(module_name)
+    where = os.path.realpath(getattr(module, "__file__", "") or "")
+    if not where.startswith(os.path.realpath(code_folder) + os.sep):
+        raise ImportError(f"handler module {module_name} was imported from {where}, not from the "
+                          f"function's code package; the runner's module isolation failed")
+    return getattr(module, attr)
+
+
 def invoke(handler: str, event: Any, context: LambdaContext, code_folder: str) -> tuple[str, bool]:
     """(payload JSON, errored): the handler's result, or `{"errorType": <class name>, ...}`.
 
@@ -44,14 +55,9 @@ def invoke(handler: str, event: Any, context: LambdaContext, code_folder: str) -
     handler module must come from `code_folder` (the function's code package), or the
     invocation fails: code missing from the package must fail here as it would on Lambda.
     """
-    module_name, _, attr = handler.rpartition(".")
     try:
-        module = importlib.import_module(module_name)
-        where = os.path.realpath(getattr(module, "__file__", "") or "")
-        if not where.startswith(os.path.realpath(code_folder) + os.sep):
-            raise ImportError(f"handler module {module_name} was imported from {where}, not from the "
-                              f"function's code package; the runner's module isolation failed")
-        return json.dumps(getattr(module, attr)(event, context)), False
+        function = import_handler(handler, code_folder)
+        return json.dumps(function(event, context)), False
     except Exception as exc:
         error = {"errorType": type(exc).__name__, "errorMessage": str(exc),
                  "stackTrace": traceback.format_exc().splitlines()}

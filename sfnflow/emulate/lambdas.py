@@ -179,6 +179,18 @@ class InProcessLambdaRunner:
                 payload, errored = lambda_bootstrap.invoke(fn.handler, event, _context(fn), unpacked.folder)
             return payload, errored, ""
 
+    def warm(self, fn: Any) -> None:
+        """Lambda's init phase, done ahead: unpack the function's code and import its handler module.
+
+        A first invocation would otherwise pay it inside the calling state's TimeoutSeconds,
+        and a loaded machine can stretch a cold import past a short limit (the timeout
+        example's 2 s). Like provisioned concurrency: the handler itself is not called.
+        """
+        with self._lock:
+            unpacked = self._folders.get(fn)
+            with _borrowed_process(unpacked, lambda_environment(fn, dict(os.environ))):
+                lambda_bootstrap.import_handler(fn.handler, unpacked.folder)
+
     def drain(self, timeout: float = 120.0) -> bool:
         if not self._lock.acquire(timeout=timeout):
             return False

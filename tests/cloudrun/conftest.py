@@ -26,12 +26,3 @@ def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
         monkeypatch.delenv(name, raising=False)
     with MotoCloud() as harness:
         yield harness
-
-
-@pytest.fixture(autouse=True)
-def _harness_leaves_moto_unpatched() -> Iterator[None]:
-    """Every MotoCloud must remove its moto patches when it closes (the engine needs them)."""
-    yield
-    from runtime.engine.patches import REGISTRY
-
-    assert REGISTRY.active is None

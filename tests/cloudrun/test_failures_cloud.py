@@ -97,11 +97,13 @@ def test_local_run_of_the_failing_flow_agrees(tmp_path: Path) -> None:
     assert local["tasks"][("boom", "0")]["status"] == "FAILED"
 
 
+@pytest.mark.slow  # waits out the example's 10 s limit (the engine tests time out a task in 1 s)
 def test_a_timed_out_step_ends_the_run_failed_with_states_timeout(cloud: Any) -> None:
     path = str(ROOT / "examples/timeout.py")
-    result = cloud.run(cloud.deploy(path, compiled(path)[1]), "slow-1", {"sleep": 3})
+    # 11 s: past the limit, and the abandoned in-process handler returns soon after it.
+    result = cloud.run(cloud.deploy(path, compiled(path)[1]), "slow-1", {"sleep": 11})
     # The run-status Fail re-raises the error that ended the run, States.* names included.
     assert result.status == "FAILED" and result.error == "States.Timeout"
     remote = read_cloud(cloud, "TimeoutFlow")
     assert remote["status"] == "FAILED" and remote["error"]["type"] == "States.Timeout"
-    assert remote["tasks"][("start", "0")]["data"]["sleep"] == 3
+    assert remote["tasks"][("start", "0")]["data"]["sleep"] == 11

@@ -1,27 +1,31 @@
-"""One LocalEngine per test module (start-up ~1 s); the trivial executors live in tasks.py."""
+"""The engine suite runs on both local engines: moto's interpreter (the oracle) and sfnflow's
+own (runtime/engine/interp/). One engine per test module and engine (start-up ~1 s),
+running the compiled examples with the shared TaskPlayer (tests/player.py) in its workers."""
 from __future__ import annotations
 
-import os
-import sys
+from typing import Any, Iterator
 
 import pytest
+from player import TaskPlayer
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)
+ENGINES = ("moto", "interp")
 
 
-@pytest.fixture(scope="module")
-def artifacts(tmp_path_factory: pytest.TempPathFactory) -> str:
-    root = str(tmp_path_factory.mktemp("artifacts"))
-    os.environ["SFNFLOW_TEST_ARTIFACTS"] = root  # read by tasks.behave in the (forked) workers
-    return root
+@pytest.fixture(scope="module", params=ENGINES)
+def engine_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
 
 
 @pytest.fixture(scope="module")
-def engine(artifacts: str):
+def player(tmp_path_factory: pytest.TempPathFactory, engine_kind: str) -> TaskPlayer:
+    """Per engine: the two engines' runs of one test share run ids, not records."""
+    return TaskPlayer(str(tmp_path_factory.mktemp(f"player-{engine_kind}")))
+
+
+@pytest.fixture(scope="module")
+def engine(player: TaskPlayer, engine_kind: str) -> Iterator[Any]:
     from runtime.engine import LocalEngine
 
-    with LocalEngine("tasks:behave", max_workers=2, preload=["tasks"], artifact_root=artifacts,
+    with LocalEngine(player, engine=engine_kind, max_workers=2, artifact_root=player.folder,
                      fast_retries=True) as eng:
         yield eng

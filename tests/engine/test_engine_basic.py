@@ -1,77 +1,67 @@
-"""The engine runs hand-written contract ASL: linear, Parallel, Map, Choice, nested Map."""
+"""The engine runs the compiled examples: linear, Parallel, inline and Distributed Maps, Map in Map."""
 from __future__ import annotations
 
 from typing import Any
 
-from shapes import MODEL, body_one, foreach, linear, task
+from player import Script, TaskPlayer, example
 
-from sfn_compiler.asl import states as S
+START = {"parameters": {}}
 
 
-def test_linear_runs_every_task_in_order(engine: Any) -> None:
+def _run(engine: Any, player: TaskPlayer, stem: str, run_id: str, script: Script | None = None) -> tuple[Any, list]:
+    player.script(run_id, script)
     events: list[tuple[str, str, str]] = []
-    result = engine.run(linear(5), model=MODEL, run_id="lin1", execution_input={"parameters": {}},
+    result = engine.run(example(stem), run_id=run_id, execution_input=START,
                         on_event=lambda kind, step, task, **info: events.append((kind, step, task)))
+    return result, events
+
+
+def _succeeded(events: list[tuple[str, str, str]], step: str) -> list[str]:
+    return sorted(task for kind, s, task in events if kind == "succeeded" and s == step)
+
+
+def test_linear_runs_every_task_in_order(engine: Any, player: TaskPlayer) -> None:
+    result, events = _run(engine, player, "linear", "lin1")
     assert result.status == "SUCCEEDED", (result.error, result.cause)
-    assert result.tasks == 5
-    started = [step for kind, step, _ in events if kind == "started"]
-    assert started == ["start", "s1", "s2", "s3", "end"]
+    assert result.tasks == 3
+    assert [step for kind, step, _ in events if kind == "started"] == ["start", "square", "end"]
     assert result.output == {"run": "lin1", "p": "0"}
+    assert [(c.step, c.task, c.attempt) for c in player.calls_of("lin1")] == [
+        ("start", "0", 0), ("square", "0", 0), ("end", "0", 0)]
 
 
-def test_parallel_branches_all_run(engine: Any) -> None:
-    par = S.transition(S.parallel([("a", {"a": task("a", None)}), ("b", {"b": task("b", None)})]), "end")
-    asl = {"StartAt": "start", "States": {"start": task("start", "par", start=True), "par": par,
-                                          "end": task("end", None)}}
-    steps: list[str] = []
-    result = engine.run(asl, model=MODEL, run_id="par1", execution_input={"parameters": {}},
-                        on_event=lambda kind, step, task, **i: kind == "succeeded" and steps.append(step))
-    assert result.status == "SUCCEEDED", result.cause
-    assert sorted(steps) == ["a", "b", "end", "start"]
+def test_parallel_branches_all_run(engine: Any, player: TaskPlayer) -> None:
+    result, events = _run(engine, player, "branch", "par1")
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert sorted(step for kind, step, _ in events if kind == "succeeded") == ["a", "b", "end", "join", "start"]
 
 
-def test_inline_map_gives_each_iteration_its_task_id(engine: Any) -> None:
-    seen: list[str] = []
-    result = engine.run(foreach("split7", body_one()), model=MODEL, run_id="map1", execution_input={"parameters": {}},
-                        on_event=lambda kind, step, task, **i: kind == "succeeded" and step == "body"
-                        and seen.append(task))
-    assert result.status == "SUCCEEDED", result.cause
-    assert sorted(seen, key=int) == [str(i) for i in range(7)]
+def test_inline_map_gives_each_iteration_its_task_id(engine: Any, player: TaskPlayer) -> None:
+    result, events = _run(engine, player, "foreach", "map1", Script(fanout={"start": 7}))
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert _succeeded(events, "double") == sorted(str(i) for i in range(7))
     assert result.history.by_type.get("MapIterationStarted") == 7
+    assert "MapRunStarted" not in result.history.by_type
 
 
-def test_choice_takes_distributed_map_with_items_from_s3(engine: Any) -> None:
-    seen: list[str] = []
-    result = engine.run(foreach("bigsplit12", body_one(), inline_max=5), model=MODEL, run_id="dmap1",
-                        execution_input={"parameters": {}},
-                        on_event=lambda kind, step, task, **i: kind == "succeeded" and step == "body"
-                        and seen.append(task))
+def test_distributed_map_reads_its_items_from_the_artifact_store(engine: Any, player: TaskPlayer) -> None:
+    result, events = _run(engine, player, "foreach", "dmap1", Script(fanout={"start": 12}, distributed=True))
     assert result.status == "SUCCEEDED", (result.error, result.cause)
-    assert sorted(seen, key=int) == [str(i) for i in range(12)]
+    assert _succeeded(events, "double") == sorted(str(i) for i in range(12))
     assert result.history.by_type.get("MapRunStarted") == 1
-    assert "MapIterationStarted" not in result.history.by_type or True  # children are separate runs
+    assert _succeeded(events, "join") == ["0"]
 
 
-def test_nested_map_builds_index_paths(engine: Any) -> None:
-    inner = S.transition(S.inline_map("$.fe.items", "leaf", {"leaf": task("leaf", None)}), None)
-    inner["ResultPath"] = None
-    body = {"split3": task("split3", "innermap", foreach=True), "innermap": inner}
-    seen: list[str] = []
-    result = engine.run(foreach("split2", body, body_start="split3"), model=MODEL, run_id="nest1",
-                        execution_input={"parameters": {}},
-                        on_event=lambda kind, step, task, **i: kind == "succeeded" and step == "leaf"
-                        and seen.append(task))
+def test_nested_map_builds_index_paths(engine: Any, player: TaskPlayer) -> None:
+    result, events = _run(engine, player, "nested_foreach", "nest1", Script(fanout={"start": 2, "per_model": 3}))
     assert result.status == "SUCCEEDED", (result.error, result.cause)
-    # tasks.behave returns plain indices for "split<N>"; six leaves ran, three per outer item
-    assert len(seen) == 6
+    assert _succeeded(events, "fit") == ["0.0", "0.1", "0.2", "1.0", "1.1", "1.2"]
+    assert _succeeded(events, "pick_depth") == ["0", "1"]
+    assert _succeeded(events, "pick_model") == ["0"]
 
 
-def test_lambda_output_shape_supports_payload_selectors(engine: Any) -> None:
-    asl = {"StartAt": "start", "States": {
-        "start": task("start", "probe", start=True),
-        "probe": S.transition({**task("probe", None), "ResultSelector": {"step.$": "$.Payload.step",
-                                                                         "code.$": "$.StatusCode"},
-                               "ResultPath": "$.probe"}, None)}}
-    result = engine.run(asl, model=MODEL, run_id="shape1", execution_input={"parameters": {}})
-    assert result.status == "SUCCEEDED", result.cause
-    assert result.output["probe"] == {"step": "probe", "code": 200}
+def test_branches_inside_a_foreach(engine: Any, player: TaskPlayer) -> None:
+    result, events = _run(engine, player, "branch_in_foreach", "bif1", Script(fanout={"start": 3}))
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    for step in ("length", "upper", "combine"):
+        assert _succeeded(events, step) == ["0", "1", "2"]

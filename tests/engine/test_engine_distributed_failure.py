@@ -6,77 +6,61 @@ on the Map see that error. moto 5.2.5 alone lets the Map state succeed.
 """
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
-from shapes import MODEL, body_one, foreach
-from tasks import UserCodeError, behave
+from player import Script, TaskPlayer, edited, example, with_states
 
 from runtime.engine.patches import exceeds_tolerated_failures
 
 THRESHOLD = "States.ExceedToleratedFailureThreshold"
-N = 8  # items; inline_max 3 sends them to the Distributed Map
+N = 8  # items, all through the Distributed Map
+MAP = "start.map.distributed"
+FAIL_ITEM_3 = Script(fanout={"start": N}, distributed=True, fail_items={"double": ["3"]})
 
 
-def fail_item_3(payload: dict[str, Any]) -> Any:
-    """tasks.behave, except that the foreach body fails for item "3" (of every run)."""
-    if payload["step"] == "body" and payload["task"] == "3":
-        raise UserCodeError("body failed for item 3")
-    return behave(payload)
+def _wide(**map_fields: Any) -> Any:
+    flow = with_states(example("foreach"), handler={"Type": "Pass", "Parameters": {"error.$": "$.error"},
+                                                    "End": True})
+    return edited(flow, MAP, **map_fields) if map_fields else flow
 
 
-@pytest.fixture(scope="module")
-def engine(artifacts: str) -> Iterator[Any]:
-    """This module's own engine: its workers (forked) run fail_item_3."""
-    from runtime.engine import LocalEngine
-
-    with LocalEngine(fail_item_3, max_workers=2, preload=["tasks"], artifact_root=artifacts,
-                     fast_retries=True) as eng:
-        yield eng
-
-
-def _wide(**map_fields: Any) -> dict[str, Any]:
-    asl = foreach(f"bigsplit{N}", body_one(), inline_max=3,
-                  after={"handler": {"Type": "Pass", "Parameters": {"error.$": "$.error"}, "End": True}})
-    asl["States"]["distributed"].update(map_fields)
-    return asl
-
-
-def _run(engine: Any, asl: dict[str, Any], run_id: str) -> tuple[Any, list[tuple[str, str, str]]]:
+def _run(engine: Any, player: TaskPlayer, flow: Any, run_id: str) -> tuple[Any, list[tuple[str, str, str]]]:
+    player.script(run_id, FAIL_ITEM_3)
     events: list[tuple[str, str, str]] = []
-    result = engine.run(asl, model=MODEL, run_id=run_id, execution_input={"parameters": {}},
+    result = engine.run(flow, run_id=run_id, execution_input={"parameters": {}},
                         on_event=lambda kind, step, task, **info: events.append((kind, step, task)))
     return result, events
 
 
-def test_one_failed_child_fails_the_execution_with_the_threshold_error(engine: Any) -> None:
-    result, events = _run(engine, _wide(), "dmap-fail")
+def test_one_failed_child_fails_the_execution_with_the_threshold_error(engine: Any, player: TaskPlayer) -> None:
+    result, events = _run(engine, player, _wide(), "dmap-fail")
     assert result.status == "FAILED"
     assert result.error == THRESHOLD
     # The cause leads with the child's own error, then says which item and how many.
-    assert result.cause.startswith("UserCodeError: body failed for item 3 ["), result.cause
-    assert "item 3 of Map state 'distributed'" in result.cause and f"of {N} child executions" in result.cause
-    assert ("failed", "body", "3") in events
+    assert result.cause.startswith("UserCodeError: double failed for item 3 ["), result.cause
+    assert f"item 3 of Map state '{MAP}'" in result.cause and f"of {N} child executions" in result.cause
+    assert ("failed", "double", "3") in events
     assert not any(step == "join" for _, step, _ in events)  # the join never ran
     assert result.history.by_type.get("MapRunStarted") == 1
     map_run_failed = [e for e in result.history.kept if str(e["type"]).endswith("MapRunFailed")]
     assert map_run_failed and map_run_failed[0]["mapRunFailedEventDetails"]["error"] == THRESHOLD
 
 
-def test_a_catch_on_the_map_lets_the_flow_continue(engine: Any) -> None:
+def test_a_catch_on_the_map_lets_the_flow_continue(engine: Any, player: TaskPlayer) -> None:
     catcher = {"ErrorEquals": [THRESHOLD], "ResultPath": "$.error", "Next": "handler"}
-    result, _ = _run(engine, _wide(Catch=[catcher]), "dmap-catch")
+    result, _ = _run(engine, player, _wide(Catch=[catcher]), "dmap-catch")
     assert result.status == "SUCCEEDED", (result.error, result.cause)
     error = result.output["error"]
     assert error["Error"] == THRESHOLD
-    assert error["Cause"].startswith("UserCodeError: body failed for item 3")
+    assert error["Cause"].startswith("UserCodeError: double failed for item 3")
 
 
-def test_a_retry_on_the_map_runs_the_map_run_again(engine: Any) -> None:
+def test_a_retry_on_the_map_runs_the_map_run_again(engine: Any, player: TaskPlayer) -> None:
     retry = {"ErrorEquals": [THRESHOLD], "MaxAttempts": 1, "IntervalSeconds": 1}
-    result, events = _run(engine, _wide(Retry=[retry]), "dmap-retry")
+    result, events = _run(engine, player, _wide(Retry=[retry]), "dmap-retry")
     assert result.status == "FAILED" and result.error == THRESHOLD
-    assert events.count(("failed", "body", "3")) == 2
+    assert events.count(("failed", "double", "3")) == 2
     assert result.history.by_type.get("MapRunStarted") == 2
 
 
@@ -85,10 +69,10 @@ def test_a_retry_on_the_map_runs_the_map_run_again(engine: Any) -> None:
     ({"ToleratedFailurePercentage": 20.0}, "SUCCEEDED"),  # 1 of 8 = 12.5 %; moto parses only a decimal
     ({"ToleratedFailurePercentage": 10.0}, "FAILED"),
 ])
-def test_tolerated_thresholds_are_honoured(engine: Any, fields: dict[str, Any], status: str) -> None:
-    result, events = _run(engine, _wide(**fields), f"dmap-tol-{len(str(fields))}-{status}")
+def test_tolerated_thresholds_are_honoured(engine: Any, player: TaskPlayer, fields: dict[str, Any], status: str) -> None:
+    result, events = _run(engine, player, _wide(**fields), f"dmap-tol-{len(str(fields))}-{status}")
     assert result.status == status, (result.error, result.cause)
-    assert ("failed", "body", "3") in events
+    assert ("failed", "double", "3") in events
     if status == "FAILED":
         assert result.error == THRESHOLD and "tolerated: ToleratedFailurePercentage 10" in result.cause
     else:
