@@ -1,8 +1,8 @@
 """Benchmark the embedded engine: linear-10, foreach-100/1000, distributed foreach-2000.
 
 Two executors:
-  trivial  hand-written contract ASL (tests/engine/shapes.py), each task returns at once:
-           the engine's own cost (moto interpreter + patches + worker round trip);
+  trivial  the same compiled flows as runtask, but each task returns at once (by the
+           envelope contract): the engine's own cost (interpreter + worker round trip);
   runtask  a real flow compiled by compile_flow, each task runs runtime.task.run_task
            against local stores (artifacts on disk, SQLite metadata).
 Baseline measured in the same run (--baseline): moto 5.2.5 unpatched, lambda:invoke with
@@ -26,7 +26,7 @@ from typing import Any
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-sys.path[:0] = [REPO, os.path.join(REPO, "tests", "engine")]
+sys.path[:0] = [REPO]
 
 METAFLOW_S = {"linear-10": 2.5, "foreach-100": 17.0, "foreach-1000": 175.0}
 
@@ -65,28 +65,36 @@ LINEAR_SOURCE = "from sfnflow import FlowSpec, step\n\n\nclass LinearBench(FlowS
 
 
 def trivial(payload: dict[str, Any]) -> dict[str, Any]:
-    """Return at once; a foreach start returns its items (in the state, or in the store when wide)."""
-    step = payload["step"]
-    if step.startswith("split"):
-        n = int(step[len("split"):])
-        if n <= int(payload.get("inline_max") or 0):
-            return {"n": n, "items": [str(i) for i in range(n)]}
-        path = os.path.join(os.environ["SFNFLOW_BENCH_ROOT"], payload["flow"], payload["run"], step,
-                            payload["task"], "foreach.json")
-        os.makedirs(os.path.dirname(path), exist_ok=True)
+    """Return at once; the foreach start returns its items (in the state, or in the store when wide)."""
+    from sfn_compiler.contract.envelope import foreach_items_key
+
+    inline_max = int(payload.get("inline_max") or 0)
+    if not inline_max:  # not a foreach step
+        return {}
+    n = int((payload.get("parameters") or {}).get("n", 10))
+    if n <= inline_max:
+        return {"n": n, "items": [str(i) for i in range(n)]}
+    path = os.path.join(os.environ["SFNFLOW_BENCH_ROOT"],
+                        foreach_items_key(payload["flow"], payload["run"], payload["step"], payload["task"]))
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump([str(i) for i in range(n)], f)
+    return {"n": n, "items": None}
+
+
+def trivial_cases(work: str) -> list[tuple[str, Any, dict[str, Any], int]]:
+    from sfn_compiler.compile import compile_file
+
+    flows = {}
+    for name, source in (("linear_bench.py", LINEAR_SOURCE), ("bench_flow.py", FLOW_SOURCE)):
+        path = os.path.join(work, name)
         with open(path, "w") as f:
-            json.dump([str(i) for i in range(n)], f)
-        return {"n": n, "items": None}
-    return {}
-
-
-def trivial_cases() -> list[tuple[str, dict[str, Any], int]]:
-    from shapes import body_one, foreach, linear
-
-    return [("linear-10", linear(10), 10),
-            ("foreach-100", foreach("split100", body_one(), inline_max=1000), 100),
-            ("foreach-1000", foreach("split1000", body_one(), inline_max=1000), 1000),
-            ("dmap-2000", foreach("split2000", body_one(), inline_max=1000), 2000)]
+            f.write(source)
+        flows[name] = compile_file(path)
+    return [("linear-10", flows["linear_bench.py"], {}, 10),
+            ("foreach-100", flows["bench_flow.py"], {"n": 100}, 100),
+            ("foreach-1000", flows["bench_flow.py"], {"n": 1000}, 1000),
+            ("dmap-2000", flows["bench_flow.py"], {"n": 2000}, 2000)]
 
 
 def bench_trivial(workers: int, repeat: int) -> list[dict[str, Any]]:
@@ -99,10 +107,10 @@ def bench_trivial(workers: int, repeat: int) -> list[dict[str, Any]]:
         t0 = time.perf_counter()
         with LocalEngine(trivial, max_workers=workers, artifact_root=root) as engine:
             startup = time.perf_counter() - t0
-            for name, asl, n in trivial_cases():
+            for name, compiled, params, n in trivial_cases(root):
                 best = None
                 for i in range(repeat):
-                    result = engine.run(asl, run_id=f"{name}-{i}", execution_input={"parameters": {}})
+                    result = engine.run(compiled, run_id=f"{name}-{i}", execution_input={"parameters": params})
                     assert result.status == "SUCCEEDED", (name, result.error, result.cause)
                     best = result if best is None or result.duration < best.duration else best
                 rows.append(_row("trivial", name, n, best, startup))
