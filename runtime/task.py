@@ -33,7 +33,7 @@ from .context import CTX_ATTR, FlowPlan, TaskContext, inherited_for_catch, start
 from .errors import (
     CaughtException, PlatformError, TaskError, UserCodeError, caught_from_envelope, error_record, user_location,
 )
-from .logs import Captured, capture_output
+from .logs import Captured, OutputTap, SinkOpener, capture_output, sinks_for
 from .positions import parent_pointer_key
 from .save_progress import SaveProgress, to_stderr
 from .serialize import Packed
@@ -43,7 +43,7 @@ from .stores.base import (
     MetadataStore, RunExistsError, RunRecord,
 )
 
-__all__ = ["ENV_ENVIRONMENT", "FlowCache", "LoadedFlow", "TaskEnvironment", "run_task"]
+__all__ = ["ENV_ENVIRONMENT", "FlowCache", "LoadedFlow", "TaskEnvironment", "record_crash", "run_task"]
 
 ENV_ENVIRONMENT = "SFNFLOW_ENVIRONMENT"  # the step environment's hash, set where one is used
 
@@ -84,6 +84,7 @@ class TaskEnvironment:
     cache: FlowCache = field(default_factory=lambda: DEFAULT_CACHE)
     runs: dict[tuple[str, str], RunRecord] = field(default_factory=dict)  # run records seen (immutable bits)
     notice: Callable[[str], None] = to_stderr  # a line for the person watching (slow saves)
+    on_output: OutputTap | None = None  # every write of the step to stdout/stderr (runtime.logs: live output)
 
 
 def run_task(envelope: TaskEnvelope, env: TaskEnvironment) -> dict[str, Any]:
@@ -123,7 +124,7 @@ def _run_step(envelope: TaskEnvelope, env: TaskEnvironment, loaded: LoadedFlow, 
     flow, step, task, attempt = envelope.flow, envelope.step, envelope.task, envelope.attempt
     _platform(env.metadata.start_attempt, AttemptRecord(
         flow, envelope.run, step, task, attempt, ATTEMPT_RUNNING, time.time(), compute=env.compute))
-    with capture_output(env.tee) as captured:
+    with capture_output(env.tee, _log_files(envelope, env), env.on_output) as captured:
         try:
             origin = _start_parameters(envelope, env, loaded, run) if node.name == "start" else None
             ctx = _context(envelope, env, loaded, node, origin)
@@ -359,11 +360,48 @@ def _platform(func: Any, *args: Any) -> Any:
         raise PlatformError(f"metadata store failed: {type(exc).__name__}: {exc}") from exc
 
 
+def _log_files(envelope: TaskEnvelope, env: TaskEnvironment) -> SinkOpener | None:
+    """Log files to write as the step prints (a store on local disk), else None."""
+    paths = {stream: env.artifacts.local_log_path(envelope.flow, envelope.run, envelope.step, envelope.task,
+                                                  envelope.attempt, stream) for stream in ("stdout", "stderr")}
+    if None in paths.values():
+        return None
+    return sinks_for({k: v for k, v in paths.items() if v is not None})
+
+
 def _write_logs(envelope: TaskEnvelope, env: TaskEnvironment, captured: Captured, attempt: int) -> None:
     for stream, text in (("stdout", captured.stdout), ("stderr", captured.stderr)):
-        if text:  # empty logs are not stored; get_log returns b"" for them
+        if text and not captured.streamed(stream):  # empty logs are not stored; get_log returns b"" for them
             env.artifacts.put_log(envelope.flow, envelope.run, envelope.step, envelope.task, attempt, stream,
                                   text.encode("utf-8", "replace"))
+
+
+def record_crash(envelope: TaskEnvelope, env: TaskEnvironment, how: str) -> None:
+    """The worker running this attempt died (`how`: "was killed by SIGSEGV"): close the attempt
+    as FAILED with that, on the task that crashed, and say it at the end of its stderr (whatever
+    the step printed before is already in its log files). Called in the engine process."""
+    flow, run, step, task, attempt = envelope.flow, envelope.run, envelope.step, envelope.task, envelope.attempt
+    message = f"the worker process running step '{step}' (task {task}, attempt {attempt}) {how}."
+    attempts = {a.attempt: a for a in env.metadata.list_attempts(flow, run, step, task)}
+    if attempt not in attempts:  # it died before it could record its start
+        env.metadata.start_attempt(AttemptRecord(flow, run, step, task, attempt, ATTEMPT_RUNNING, time.time(),
+                                                 compute=env.compute))
+    elif attempts[attempt].status != ATTEMPT_RUNNING:
+        return  # it recorded how it ended before it died
+    note = f"\nsfnflow: {message}\n".encode()
+    path = env.artifacts.local_log_path(flow, run, step, task, attempt, "stderr")
+    try:
+        if path is not None:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "ab") as handle:
+                handle.write(note)
+        else:
+            env.artifacts.put_log(flow, run, step, task, attempt, "stderr",
+                                  env.artifacts.get_log(flow, run, step, task, attempt, "stderr") + note)
+    except OSError:
+        pass  # the record below matters more
+    env.metadata.finish_attempt(flow, run, step, task, attempt, ATTEMPT_FAILED,
+                                {"type": "WorkerCrashed", "message": message})
 
 
 # -- run record, current ----------------------------------------------------------------

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Mapping, Sequence
 
-from .workers import WorkerPool, _Worker
+from .workers import RunTaskExecutor, WorkerPool, _Worker
 
 __all__ = ["EnvironmentPools", "InterpreterWorkerPool", "PoolEnvironment"]
 
@@ -44,7 +44,7 @@ class InterpreterWorkerPool(WorkerPool):
 
     def __init__(self, env: PoolEnvironment, *, flow_file: str, root: str, tee: bool = False,
                  max_workers: int | None = None) -> None:
-        super().__init__("runtime.task:run_task", max_workers)
+        super().__init__("runtime.task:run_task", max_workers, on_crash=RunTaskExecutor(flow_file, root).record_crash)
         self.env, self.flow_file, self.root, self.tee = env, flow_file, root, tee
         self._procs: dict[int, subprocess.Popen[bytes]] = {}
         self._procs_lock = threading.Lock()
@@ -75,7 +75,9 @@ class InterpreterWorkerPool(WorkerPool):
         if self.env.hash:
             environ["SFNFLOW_ENVIRONMENT"] = self.env.hash
         try:
-            proc = subprocess.Popen(args, pass_fds=(theirs.fileno(),), env=environ, stdin=subprocess.DEVNULL)
+            # Its own session (so its own process group): what a step starts ends with the worker.
+            proc = subprocess.Popen(args, pass_fds=(theirs.fileno(),), env=environ, stdin=subprocess.DEVNULL,
+                                    start_new_session=True)
         finally:
             theirs.close()
         with self._procs_lock:
@@ -101,6 +103,17 @@ class InterpreterWorkerPool(WorkerPool):
             self._all[worker.pid] = worker
         self.spawned += 1
         return worker
+
+    def exit_status(self, worker: _Worker) -> int | None:
+        """Our own child: its returncode, from the process itself."""
+        with self._procs_lock:
+            proc = self._procs.get(worker.pid)
+        if proc is None:
+            return None
+        try:
+            return proc.wait(timeout=2.0)
+        except subprocess.TimeoutExpired:
+            return None
 
     def _reap_exited(self) -> None:
         with self._procs_lock:

@@ -10,10 +10,16 @@ Each worker talks to the engine over its own socket pair (the zygote passes the 
 end over a control socket with SCM_RIGHTS). A task is one round trip: payload out,
 ("ok", result) or ("err", error_name, message, traceback) back.
 
-`WorkerPool.call` blocks the calling thread (one of moto's interpreter threads) until a
+`WorkerPool.call` blocks the calling thread (one of the interpreter's threads) until a
 worker is free and has answered. `CallHandle.cancel()` (a TimeoutSeconds or a stop) kills
 the worker running the task and replaces it, so the pool never loses capacity and no
 abandoned step keeps running. Workers ignore SIGINT: Ctrl-C is the engine's to handle.
+
+A worker that dies while it runs a task (os._exit, a segfault, the OOM killer, kill -9)
+is reported with its exit status ("was killed by SIGSEGV"), its process group is killed
+(a child it forked must not keep the run waiting), and `on_crash(payload, description)`
+runs in the engine process so the task's attempt record says what happened
+(RunTaskExecutor.record_crash). worker_processes.py has the process-level details.
 This module must not import moto.
 """
 from __future__ import annotations
@@ -26,8 +32,11 @@ import socket
 import sys
 import threading
 import traceback
+import time
 from multiprocessing.connection import Connection
 from typing import Any, Callable, Sequence
+
+from . import worker_processes as procs
 
 __all__ = ["CallHandle", "Cancelled", "Executor", "PoolClosed", "WorkerCrashed", "WorkerError", "WorkerPool",
            "RunTaskExecutor", "resolve_executor"]
@@ -44,7 +53,12 @@ class WorkerError(Exception):
 
 
 class WorkerCrashed(Exception):
-    """The worker process died while running a task (not cancelled by us)."""
+    """The worker process died while running a task (not cancelled by us); `how` says how
+    ("was killed by SIGSEGV", "exited with code 1")."""
+
+    def __init__(self, how: str) -> None:
+        super().__init__(f"the worker process running this task {how}")
+        self.how = how
 
 
 class PoolClosed(Exception):
@@ -77,6 +91,7 @@ def _worker_loop(conn: Connection, executor: Executor) -> None:
             reply: tuple[Any, ...] = ("ok", executor(payload))
         except BaseException as exc:  # every failure goes back to the engine, by class name
             reply = ("err", type(exc).__name__, str(exc), traceback.format_exc())
+        procs.end_strays()  # what the task started ends with it
         try:
             conn.send(reply)
         except (EOFError, OSError):
@@ -90,7 +105,10 @@ def _zygote_main(ctrl: socket.socket, engine_end: socket.socket, executor_spec: 
     engine_end.close()  # else the zygote never sees EOF when the engine dies
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by the engine across the fork
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps dead workers
+    for sig in (signal.SIGTERM, signal.SIGHUP):  # the engine's handlers (sfnflow.local_run) are the engine's
+        signal.signal(sig, signal.SIG_DFL)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # workers stay zombies until reaped here: their status is told
+    exited: dict[int, int] = {}  # pid -> returncode of workers reaped before anyone asked
     status = b"ready"
     try:
         for module in preload:
@@ -108,14 +126,22 @@ def _zygote_main(ctrl: socket.socket, engine_end: socket.socket, executor_spec: 
             cmd = ctrl.recv(1)
         except OSError:
             return
+        if cmd == b"w":  # how did worker <pid> end?
+            pid = int.from_bytes(_recv_all(ctrl, 8), "big")
+            code = exited.pop(pid, None)
+            if code is None:
+                code = _wait_worker(pid)
+            ctrl.sendall(code.to_bytes(8, "big", signed=True))
+            continue
         if cmd != b"s":  # EOF or "q": the engine is gone or done
             return
+        _reap_workers(exited)
         ours, theirs = socket.socketpair()
         pid = os.fork()
         if pid == 0:
             ctrl.close()
             theirs.close()
-            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            procs.lead_own_group()
             code = 0
             try:
                 _worker_loop(Connection(ours.detach()), executor)
@@ -130,17 +156,79 @@ def _zygote_main(ctrl: socket.socket, engine_end: socket.socket, executor_spec: 
         theirs.close()
 
 
+def _recv_all(sock: socket.socket, n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise EOFError("control socket closed")
+        data += chunk
+    return data
+
+
+def _wait_worker(pid: int, limit: float = 2.0) -> int:
+    """In the zygote: the returncode of worker `pid`, which the engine saw die (UNKNOWN if it
+    does not end within `limit`, or was reaped already)."""
+    deadline = time.monotonic() + limit
+    while True:
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return procs.UNKNOWN
+        if done:
+            return procs.exit_code_of(status)
+        if time.monotonic() > deadline:
+            return procs.UNKNOWN
+        time.sleep(0.005)
+
+
+def _reap_workers(exited: dict[int, int]) -> None:
+    """In the zygote: collect workers that ended (killed by a cancel, closed), keeping a few statuses."""
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        exited[pid] = procs.exit_code_of(status)
+        while len(exited) > 256:
+            exited.pop(next(iter(exited)))
+
+
 class _Worker:
-    __slots__ = ("pid", "conn")
+    """One worker process as the engine sees it. `close()` may be called from any thread, more
+    than once: a Connection closed twice can close an fd another thread reused meanwhile."""
+
+    __slots__ = ("pid", "conn", "pidfd", "_closed", "_lock")
 
     def __init__(self, pid: int, conn: Connection) -> None:
         self.pid, self.conn = pid, conn
+        self.pidfd = procs.open_pidfd(pid)
+        self._closed = False
+        self._lock = threading.Lock()
 
     def kill(self) -> None:
+        """SIGKILL the worker and everything in its process group."""
+        procs.signal_group(self.pid, signal.SIGKILL)
+
+    def terminate(self) -> None:
+        procs.signal_group(self.pid, signal.SIGTERM)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
         try:
-            os.kill(self.pid, signal.SIGKILL)
-        except ProcessLookupError:
+            self.conn.close()
+        except OSError:
             pass
+        if self.pidfd is not None:
+            try:
+                os.close(self.pidfd)
+            except OSError:
+                pass
 
 
 class CallHandle:
@@ -159,8 +247,11 @@ class WorkerPool:
     """`max_workers` warm processes forked from a zygote; see the module docstring."""
 
     def __init__(self, executor: str | Executor, max_workers: int | None = None, *,
-                 preload: Sequence[str] = (), warm: Callable[[], None] | None = None) -> None:
+                 preload: Sequence[str] = (), warm: Callable[[], None] | None = None,
+                 on_crash: Callable[[Any, str], None] | None = None) -> None:
         self.max_workers = max(1, int(max_workers or os.cpu_count() or 1))
+        # Runs in the engine process when a worker dies mid-task: (payload, "was killed by SIGSEGV").
+        self.on_crash = on_crash if on_crash is not None else getattr(executor, "record_crash", None)
         self._executor, self._preload, self._warm = executor, tuple(preload), warm
         self._cond = threading.Condition()
         self._spawn_lock = threading.Lock()
@@ -210,7 +301,7 @@ class WorkerPool:
         with self._spawn_lock:
             ctrl = self._ctrl
             if ctrl is None:
-                raise RuntimeError("the local worker pool is closed")
+                raise PoolClosed("the local worker pool is closed")
             ctrl.sendall(b"s")
             msg, fds, _flags, _addr = socket.recv_fds(ctrl, 8, 1)
         if not fds:
@@ -250,16 +341,17 @@ class WorkerPool:
                 except OSError:
                     pass
             else:
-                _terminate(w.pid)
+                w.terminate()
         for w in workers:
-            w.conn.close()
-        if self._ctrl is not None:
-            try:
-                self._ctrl.sendall(b"q")
-            except OSError:
-                pass
-            self._ctrl.close()
-            self._ctrl = None
+            w.close()
+        with self._spawn_lock:  # not while a call thread spawns a replacement or asks for a status
+            if self._ctrl is not None:
+                try:
+                    self._ctrl.sendall(b"q")
+                except OSError:
+                    pass
+                self._ctrl.close()
+                self._ctrl = None
         if self._zygote is not None:
             self._zygote.join(grace)
             if self._zygote.is_alive():
@@ -301,22 +393,45 @@ class WorkerPool:
         reply: Any = None
         try:
             worker.conn.send(payload)
-            reply = worker.conn.recv()
+            reply = procs.wait_reply(worker.conn, worker.pidfd)
         except (EOFError, OSError):
             reply = None
         with self._cond:
             handle.worker = None
             killed = handle.killed or reply is None
+        how = None
+        if reply is None and not handle.cancelled and not self._closed:
+            how = procs.describe_exit(self.exit_status(worker))
+        if reply is None:
+            worker.kill()  # its group: a child it forked may live on, holding the socket
         self._release(worker, replace=killed)
         if reply is None:
             if handle.cancelled:
                 raise Cancelled()
-            if self._closed:
+            if self._closed or how is None:
                 raise PoolClosed()
-            raise WorkerCrashed("the worker process running this task exited unexpectedly")
+            if self.on_crash is not None:
+                try:
+                    self.on_crash(payload, how)
+                except Exception:  # the record is a courtesy; the failure itself must still be raised
+                    pass
+            raise WorkerCrashed(how)
         if reply[0] == "ok":
             return reply[1]
         raise WorkerError(reply[1], reply[2], reply[3])
+
+    def exit_status(self, worker: _Worker) -> int | None:
+        """How a dead worker ended, as a returncode (negative: its signal); None if unknown.
+        The zygote is its parent, so the zygote is asked."""
+        with self._spawn_lock:
+            if self._ctrl is None:
+                return None
+            try:
+                self._ctrl.sendall(b"w" + worker.pid.to_bytes(8, "big"))
+                code = int.from_bytes(self._recv_exact(8), "big", signed=True)
+            except (OSError, RuntimeError):
+                return None
+        return None if code == procs.UNKNOWN else code
 
     def _release(self, worker: _Worker, replace: bool) -> None:
         if replace:
@@ -327,12 +442,12 @@ class WorkerPool:
                 ours = self._all.pop(worker.pid, None) is worker
                 closed = self._closed
             if ours:
-                worker.conn.close()
+                worker.close()
             if closed:
                 return
             try:
                 worker = self._spawn()
-            except (OSError, RuntimeError):
+            except (OSError, RuntimeError, PoolClosed):
                 return  # the zygote is gone: the pool is shutting down
         with self._cond:
             if self._closed:
@@ -342,7 +457,7 @@ class WorkerPool:
                 except OSError:
                     pass
                 if ours:  # spawned after close() took the others
-                    worker.conn.close()
+                    worker.close()
                 return
             self._idle.append(worker)
             self._cond.notify()
@@ -363,17 +478,8 @@ class Cancelled(Exception):
     """The call was cancelled (its worker, if any, was killed and replaced)."""
 
 
-def _terminate(pid: int) -> None:
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
-
-
 def _reap(workers: list[_Worker], grace: float) -> None:
     """Wait up to `grace` for workers to exit, then SIGKILL the rest (they are the zygote's children)."""
-    import time
-
     deadline = time.monotonic() + grace
     alive = [w for w in workers]
     while alive and time.monotonic() < deadline:
@@ -434,3 +540,11 @@ class RunTaskExecutor:
         from runtime.task import run_task
 
         return run_task(TaskEnvelope.from_payload(payload), self.environment())
+
+    def record_crash(self, payload: dict[str, Any], how: str) -> None:
+        """In the engine process: the worker running `payload` died; close its attempt as FAILED."""
+        from sfn_compiler.contract.envelope import TaskEnvelope
+
+        from runtime.task import record_crash
+
+        record_crash(TaskEnvelope.from_payload(payload), self.environment(), how)

@@ -240,6 +240,11 @@ class ArtifactStore:
         except KeyError:
             return b""
 
+    def local_log_path(self, flow: str, run: str, step: str, task: str, attempt: int, stream: str) -> str | None:
+        """Where the stream's log file is on local disk (a store on disk), else None (S3)."""
+        path = getattr(self.blobs, "path", None)
+        return path(self.log_key(flow, run, step, task, attempt, stream)) if path is not None else None
+
     def log_key(self, flow: str, run: str, step: str, task: str, attempt: int, stream: str) -> str:
         if stream not in ("stdout", "stderr"):
             raise ValueError(f"stream must be stdout or stderr, not {stream!r}")
