@@ -27,6 +27,7 @@ from sfn_compiler.contract.envelope import MODE_CATCH, MODE_STEP, TaskEnvelope, 
 from sfn_compiler.contract.task_config import ENV_USER
 from sfn_compiler.graph.builder import build_graph
 from sfn_compiler.graph.model import StepNode
+from sfn_compiler.identity import system_tags
 from sfn_compiler.loader import load_flow
 
 from .context import CTX_ATTR, FlowPlan, TaskContext, inherited_for_catch, start_parameters
@@ -413,8 +414,10 @@ def _run_record(envelope: TaskEnvelope, env: TaskEnvironment) -> RunRecord:
         if run is None:
             # No engine or trigger recorded the run (e.g. a bare invocation): record it now,
             # so that the run is listed and its tasks have a parent.
+            runtime = "dev" if env.compute == "local" else "step-functions"
             run = RunRecord(envelope.flow, envelope.run, created_at=time.time(),
-                            parameters=dict(envelope.parameters or {}), tags=list(envelope.tags), trigger="task")
+                            parameters=dict(envelope.parameters or {}),
+                            tags=list(envelope.tags) + system_tags(runtime), trigger="task")
             try:
                 env.metadata.create_run(run)
             except RunExistsError:  # another task of the run recorded it first

@@ -32,7 +32,8 @@ from sfn_compiler.dsl import flowspec as _flowspec
 
 __version__ = "0.1.0"
 
-_CLIENT_NAMES = ("Flow", "Run", "Step", "Task", "namespace", "get_namespace", "default_namespace", "use_cloud", "set_root")
+_CLIENT_NAMES = ("Flow", "Run", "Step", "Task", "DataArtifact", "Metaflow", "namespace", "get_namespace",
+                 "default_namespace", "get_metadata", "metadata", "use_cloud", "set_root")
 
 
 def _run_flow_class_cli(flow_cls: type) -> Any:

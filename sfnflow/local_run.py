@@ -142,6 +142,7 @@ def run_locally(
     from runtime.stores.blobs import resolve_local_root
     from runtime.stores.run_owner import HEARTBEAT_EVERY, current_owner  # noqa: F401 (imported before the run)
     from runtime.stores.sqlite_metadata import SqliteMetadataStore
+    from sfn_compiler.identity import system_tags
 
     flow_file = os.path.abspath(flow_file)
     root = resolve_local_root(flow_file=flow_file, root=root)
@@ -156,7 +157,7 @@ def run_locally(
     with stop_signals_interrupt():
         record = RunRecord(
             flow=graph.name, run_id=run_id, status=RUN_RUNNING, created_at=time.time(), parameters=parameters,
-            flow_file=flow_file, tags=list(tags), origin_run_id=origin_run_id, resume_steps=list(resume_steps),
+            flow_file=flow_file, tags=list(tags) + system_tags("dev"), origin_run_id=origin_run_id, resume_steps=list(resume_steps),
             trigger="local", owner=current_owner(), heartbeat_at=time.time(),
         )
         metadata.create_run(record)

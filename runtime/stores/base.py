@@ -131,6 +131,10 @@ class MetadataStore(Protocol):
 
     def list_flows(self) -> list[str]: ...
 
+    def set_tags(self, flow: str, run_id: str, tags: list[str]) -> None:
+        """Replace a run's tags (user tags change after the run; system tags are kept by the caller)."""
+        ...
+
     def start_attempt(self, record: AttemptRecord) -> None:
         """Record an attempt as started (replaces a record of the same attempt number)."""
         ...

@@ -128,6 +128,30 @@ class DynamoMetadataStore:
             if not _condition_failed(exc):
                 raise
 
+    def set_tags(self, flow: str, run_id: str, tags: list[str]) -> None:
+        """Replace a run's tags: the run item's list and its tag items (for tag lookups), in one transaction."""
+        item = self.client.get_item(TableName=self.table_name, Key=_run_key(flow, run_id),
+                                    ConsistentRead=True).get("Item")
+        if item is None:
+            raise KeyError(f"no run {flow}/{run_id}")
+        old, new = set(_loads(item, "tags") or []), set(tags)
+        if len(new) + 1 > _MAX_TRANSACTION_ITEMS or len(old ^ new) + 1 > _MAX_TRANSACTION_ITEMS:
+            raise ValueError(f"a run can have at most {_MAX_TRANSACTION_ITEMS - 1} tags")
+        pk, gsk = keys.run_pk(flow, run_id), item[keys.GSK]["S"]
+        ops: list[dict[str, Any]] = [{"Update": {
+            "TableName": self.table_name, "Key": _run_key(flow, run_id), "UpdateExpression": "SET #tags = :tags",
+            "ExpressionAttributeNames": {"#tags": "tags"}, "ExpressionAttributeValues": {":tags": _json(sorted(new))},
+        }}]
+        for tag in sorted(new - old):
+            ops.append({"Put": {"TableName": self.table_name, "Item": {
+                keys.PK: _s(pk), keys.SK: _s(keys.tag_sk(tag)), keys.GPK: _s(keys.tag_gpk(flow, tag)),
+                keys.GSK: _s(gsk), "kind": _s("tag"), "flow": _s(flow), "run_id": _s(run_id), "tag": _s(tag),
+            }}})
+        for tag in sorted(old - new):
+            ops.append({"Delete": {"TableName": self.table_name,
+                                   "Key": {keys.PK: _s(pk), keys.SK: _s(keys.tag_sk(tag))}}})
+        self.client.transact_write_items(TransactItems=ops)
+
     def get_run(self, flow: str, run_id: str) -> RunRecord | None:
         item = self.client.get_item(TableName=self.table_name, Key=_run_key(flow, run_id),
                                     ConsistentRead=True).get("Item")

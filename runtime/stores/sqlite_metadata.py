@@ -215,6 +215,10 @@ class SqliteMetadataStore:
         self._sql("UPDATE runs SET heartbeat_at=? WHERE flow=? AND run_id=? AND status=?",
                   (time.time(), flow, run_id, RUN_RUNNING))
 
+    def set_tags(self, flow: str, run_id: str, tags: list[str]) -> None:
+        """Replace a run's tags (the client's add_tag / remove_tag / replace_tag)."""
+        self._sql("UPDATE runs SET tags=? WHERE flow=? AND run_id=?", (_dump(sorted(set(tags))), flow, run_id))
+
     def get_run(self, flow: str, run_id: str) -> RunRecord | None:
         rows = self._rows(f"SELECT {_RUN_COLUMNS} FROM runs WHERE flow=? AND run_id=?", (flow, run_id))
         return _run(rows[0]) if rows else None

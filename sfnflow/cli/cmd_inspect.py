@@ -34,7 +34,7 @@ def runs(flow_name: str, root: str | None, limit: int) -> None:
         raise UserError(f"no runs of {flow_name} yet. Start one with: sfnflow run <flow file>")
     click.echo(f"{'RUN':<28} {'STATUS':<10} {'STARTED':<20} {'TOOK':>8}  TAGS")
     for run in found[:limit]:
-        tags = ",".join(sorted(run.tags))
+        tags = ",".join(sorted(run.user_tags))
         origin = f"  (resumed {run.origin_run_id})" if run.origin_run_id else ""
         click.echo(f"{run.id:<28} {run.status:<10} {_fmt(run.created_at):<20} {_duration(run):>8}  {tags}{origin}")
 

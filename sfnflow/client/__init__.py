@@ -1,6 +1,20 @@
-"""The client API: read past runs and their artifacts."""
-from .objects import DataView, Flow, NotFound, Run, Step, Task, default_namespace, get_namespace, namespace
+"""The client API: read past runs and their artifacts, as Metaflow's client does."""
+from .objects import (
+    DataArtifact,
+    DataView,
+    Flow,
+    Metaflow,
+    NotFound,
+    Run,
+    RunCode,
+    Step,
+    Task,
+    get_metadata,
+    metadata,
+)
+from .namespaces import default_namespace, get_namespace, namespace
 from .stores import get_stores, set_root, use_cloud
 
-__all__ = ["DataView", "Flow", "NotFound", "Run", "Step", "Task", "default_namespace", "get_namespace",
-           "get_stores", "namespace", "set_root", "use_cloud"]
+__all__ = ["DataArtifact", "DataView", "Flow", "Metaflow", "NotFound", "Run", "RunCode", "Step", "Task",
+           "default_namespace", "get_metadata", "get_namespace", "get_stores", "metadata", "namespace",
+           "set_root", "use_cloud"]

@@ -11,61 +11,115 @@ import datetime as _dt
 import os
 from typing import Any, Iterator
 
-from sfn_compiler.diagnostics import SfnflowError
+from sfn_compiler.exceptions import MetaflowNamespaceMismatch, MetaflowNotFound, MetaflowTaggingError
+from sfn_compiler.identity import is_system_tag
 
+from .namespaces import default_namespace, get_namespace, in_namespace, namespace
 from .stores import get_stores
 
-_namespace_tags: tuple[str, ...] = ()
+__all__ = ["DataArtifact", "DataView", "Flow", "Metaflow", "NotFound", "Run", "RunCode", "Step", "Task",
+           "default_namespace", "get_metadata", "get_namespace", "metadata", "namespace"]
 
 
-def namespace(tag: str | None) -> None:
-    """Only show runs carrying this tag (None: all runs), like Metaflow's namespace()."""
-    global _namespace_tags
-    _namespace_tags = (tag,) if tag else ()
+class NotFound(MetaflowNotFound, KeyError):
+    """No such flow, run, step, task or artifact in the store being read.
 
-
-def get_namespace() -> str | None:
-    return _namespace_tags[0] if _namespace_tags else None
-
-
-def default_namespace() -> None:
-    namespace(None)
-
-
-class NotFound(SfnflowError, KeyError):
-    """No such flow, run, step, task or artifact in the store being read."""
-
-    def __str__(self) -> str:  # KeyError would quote the message
-        return str(self.args[0]) if self.args else ""
+    A MetaflowNotFound (as Metaflow raises) and a KeyError (so `flow["bad"]` behaves as a
+    mapping would)."""
 
 
 def _when(ts: float | None) -> _dt.datetime | None:
-    return _dt.datetime.fromtimestamp(ts, tz=_dt.timezone.utc) if ts else None
+    # Naive local time, as Metaflow's client gives it (so `run.finished_at - run.created_at`
+    # and comparisons with datetime.now() work as in a Metaflow notebook).
+    return _dt.datetime.fromtimestamp(ts) if ts else None
 
 
 def _split(pathspec: str, parts: int, what: str) -> list[str]:
-    pieces = pathspec.split("/")
+    pieces = str(pathspec).split("/")
     if len(pieces) != parts or not all(pieces):
         example = "/".join(["Flow", "run_id", "step", "task_id"][:parts])
         raise NotFound(f"{what} pathspec {pathspec!r} should look like {example!r}")
     return pieces
 
 
+def _task_order(task_id: str) -> list[int]:
+    return [int(i) if i.isdigit() else -1 for i in task_id.split(".")]
+
+
+class Metaflow:
+    """Every flow in the store being read: `Metaflow().flows`."""
+
+    @property
+    def flows(self) -> list["Flow"]:
+        return [Flow(name, _check=False) for name in sorted(get_stores().metadata.list_flows())]
+
+    def __iter__(self) -> Iterator["Flow"]:
+        return iter(self.flows)
+
+    def __repr__(self) -> str:
+        return "Metaflow()"
+
+
+def get_metadata() -> str:
+    """Where the client reads metadata from, as Metaflow spells it: `local@<folder>` or `dynamodb@...`."""
+    root = get_stores().root
+    return f"dynamodb@{root}" if root.startswith("s3://") else f"local@{root}"
+
+
+def metadata(ms: str) -> str:
+    """Point the client at a local store (`local@/path` or a path); returns get_metadata()."""
+    from .stores import set_root
+
+    kind, _, where = ms.partition("@") if "@" in ms else ("local", "", ms)
+    if kind != "local":
+        raise MetaflowNotFound(f"metadata({ms!r}): sfnflow reads a deployed flow's datastore with "
+                               "use_cloud(bucket, table) or SFNFLOW_DATASTORE=s3; metadata() takes local@/path.")
+    set_root(where)
+    return get_metadata()
+
+
+class RunCode:
+    """The code a run ran: the flow file it started from (`path`) and its text (`flowspec`)."""
+
+    def __init__(self, path: str | None, code_version: str | None) -> None:
+        self.path = path
+        self.info = {"code_version": code_version, "flow_file": path}
+        self.tarball = None  # Metaflow's code tarball; sfnflow packages code only for deploys
+
+    @property
+    def flowspec(self) -> str | None:
+        try:
+            with open(self.path or "", encoding="utf-8") as fh:
+                return fh.read()
+        except OSError:
+            return None
+
+    def __repr__(self) -> str:
+        return f"RunCode({self.path!r})"
+
+
 class Flow:
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, _check: bool = True) -> None:
         self.name = self.id = self.pathspec = name
+        # list_runs, not list_flows: a run the state machine recorded by itself (a start that
+        # crashed) has no flow marker, and it must still be found.
+        if _check and not get_stores().metadata.list_runs(name):
+            raise NotFound(f"no runs of {name} yet. Start one with: sfnflow run <flow file>")
 
     def runs(self, *tags: str) -> list["Run"]:
-        """Runs of this flow, newest first (only those carrying every given tag)."""
-        wanted = set(tags) | set(_namespace_tags)
+        """Runs of this flow in the current namespace, newest first (only those carrying every given tag)."""
+        wanted = set(tags)
         records = get_stores().metadata.list_runs(self.name)
-        return [Run._from_record(r) for r in records if wanted.issubset(r.tags)]
+        return [Run._from_record(r) for r in records if wanted.issubset(r.tags) and in_namespace(r.tags)]
 
     def __iter__(self) -> Iterator["Run"]:
         return iter(self.runs())
 
-    def __getitem__(self, run_id: str) -> "Run":
+    def __getitem__(self, run_id: str | int) -> "Run":
         return Run(f"{self.name}/{run_id}")
+
+    def __contains__(self, run_id: str | int) -> bool:
+        return get_stores().metadata.get_run(self.name, str(run_id)) is not None
 
     @property
     def latest_run(self) -> "Run | None":
@@ -81,14 +135,19 @@ class Flow:
 
 
 class Run:
-    def __init__(self, pathspec: str) -> None:
+    def __init__(self, pathspec: str, _check: bool = True) -> None:
         self.flow_name, self.id = _split(pathspec, 2, "run")
-        self.pathspec = pathspec
+        self.pathspec = f"{self.flow_name}/{self.id}"
         self._record: Any = None
+        if _check:
+            ns = get_namespace()
+            if not in_namespace(self.record.tags, ns):
+                raise MetaflowNamespaceMismatch(ns, f"run {self.pathspec} is not in namespace '{ns}' "
+                                                    "(namespace(None) shows every run)")
 
     @classmethod
     def _from_record(cls, record: Any) -> "Run":
-        run = cls(f"{record.flow}/{record.run_id}")
+        run = cls(f"{record.flow}/{record.run_id}", _check=False)
         run._record = record
         return run
 
@@ -107,7 +166,39 @@ class Run:
     finished_at = property(lambda self: _when(self.record.finished_at))
     parameters = property(lambda self: dict(self.record.parameters))
     tags = property(lambda self: frozenset(self.record.tags))
+    user_tags = property(lambda self: frozenset(t for t in self.record.tags if not is_system_tag(t)))
+    system_tags = property(lambda self: frozenset(t for t in self.record.tags if is_system_tag(t)))
     origin_run_id = property(lambda self: self.record.origin_run_id)
+    origin_pathspec = property(lambda self: f"{self.flow_name}/{self.origin_run_id}" if self.origin_run_id else None)
+    parent = property(lambda self: Flow(self.flow_name, _check=False))
+    code = property(lambda self: RunCode(self.record.flow_file, self.record.code_version))
+
+    # -- user tags can change after the run, as in Metaflow --------------------------------
+    def add_tag(self, tag: str) -> None:
+        self.replace_tags([], [tag])
+
+    def add_tags(self, tags: list[str]) -> None:
+        self.replace_tags([], tags)
+
+    def remove_tag(self, tag: str) -> None:
+        self.replace_tags([tag], [])
+
+    def remove_tags(self, tags: list[str]) -> None:
+        self.replace_tags(tags, [])
+
+    def replace_tag(self, tag_to_remove: str, tag_to_add: str) -> None:
+        self.replace_tags([tag_to_remove], [tag_to_add])
+
+    def replace_tags(self, tags_to_remove: list[str], tags_to_add: list[str]) -> None:
+        bad = [t for t in [*tags_to_remove, *tags_to_add] if not isinstance(t, str) or not t or is_system_tag(t)]
+        if bad:
+            raise MetaflowTaggingError(f"cannot change tag(s) {bad} of {self.pathspec}: system tags "
+                                       "(user:, runtime:, python_version:, sfnflow_version:) are fixed, "
+                                       "and a tag is a non-empty string.")
+        current = set(get_stores().metadata.get_run(self.flow_name, self.id).tags)
+        updated = (current - set(tags_to_remove)) | set(tags_to_add)
+        get_stores().metadata.set_tags(self.flow_name, self.id, sorted(updated))
+        self._record = None
 
     @property
     def exception(self) -> Any:
@@ -121,7 +212,11 @@ class Run:
         return list(seen.values())
 
     def __iter__(self) -> Iterator["Step"]:
-        return iter(self.steps())
+        """Steps newest first (the end step first), as Metaflow lists them; steps() is flow order."""
+        starts: dict[str, float] = {}
+        for record in get_stores().metadata.list_tasks(self.flow_name, self.id):
+            starts[record.step] = min(starts.get(record.step, record.started_at), record.started_at)
+        return iter(sorted(self.steps(), key=lambda s: starts.get(s.id, 0.0), reverse=True))
 
     def __getitem__(self, step: str) -> "Step":
         found = Step(f"{self.pathspec}/{step}")
@@ -139,11 +234,12 @@ class Run:
         return tasks[0] if tasks else None
 
     @property
-    def data(self) -> "DataView":
-        """The end step's artifacts (every artifact that reached the end of the flow)."""
+    def data(self) -> "DataView | None":
+        """The end step's artifacts (every artifact that reached the end of the flow); None
+        when the run has no successful end task (Metaflow gives None for a failed run)."""
         end = self.end_task
-        if end is None:
-            raise NotFound(f"run {self.pathspec} has no end task yet (status {self.status})")
+        if end is None or end.index_record is None:
+            return None
         return end.data
 
     def __repr__(self) -> str:
@@ -156,15 +252,37 @@ class Step:
         self.pathspec = pathspec
 
     def tasks(self) -> list["Task"]:
+        """The step's tasks by position (task ids are foreach index paths: 0, 1, ... or 3.7)."""
         records = get_stores().metadata.list_tasks(self.flow_name, self.run_id, self.id)
-        records.sort(key=lambda r: [int(i) for i in r.task_id.split(".")])
+        records.sort(key=lambda r: _task_order(r.task_id))
         return [Task._from_record(r) for r in records]
 
     def __iter__(self) -> Iterator["Task"]:
-        return iter(self.tasks())
+        """Tasks by descending id, as Metaflow lists them; tasks() is ascending."""
+        return iter(reversed(self.tasks()))
 
-    def __getitem__(self, task_id: str) -> "Task":
+    def __getitem__(self, task_id: str | int) -> "Task":
         return Task(f"{self.pathspec}/{task_id}")
+
+    parent = property(lambda self: Run(f"{self.flow_name}/{self.run_id}", _check=False))
+
+    @property
+    def created_at(self) -> _dt.datetime | None:
+        """When the step's first task started."""
+        starts = [t.record.started_at for t in self.tasks() if t.record.started_at]
+        return _when(min(starts)) if starts else None
+
+    @property
+    def finished_at(self) -> _dt.datetime | None:
+        """When its last task finished; None while any task is still running."""
+        records = [t.record for t in self.tasks()]
+        if not records or any(r.finished_at is None for r in records):
+            return None
+        return _when(max(r.finished_at for r in records))
+
+    def control_tasks(self) -> Iterator["Task"]:
+        """The control task of a @parallel step (node 0); none for other steps."""
+        return iter(())
 
     @property
     def task(self) -> "Task":
@@ -180,7 +298,7 @@ class Step:
 class Task:
     def __init__(self, pathspec: str) -> None:
         self.flow_name, self.run_id, self.step_name, self.id = _split(pathspec, 4, "task")
-        self.pathspec = pathspec
+        self.pathspec = f"{self.flow_name}/{self.run_id}/{self.step_name}/{self.id}"
         self._record: Any = None
         self._index: Any = None
 
@@ -239,8 +357,100 @@ class Task:
     stdout = property(lambda self: self._log("stdout"))
     stderr = property(lambda self: self._log("stderr"))
 
+    def loglines(self, stream: str = "stdout", as_unicode: bool = True) -> Iterator[tuple[Any, Any]]:
+        """(time, line) pairs of a log, as Metaflow yields them. sfnflow does not time each
+        line: every line carries the task's finish time (its start time while it runs)."""
+        when = self.finished_at or self.created_at
+        for line in self._log(stream).splitlines():
+            yield when, line if as_unicode else line.encode("utf-8")
+
+    parent = property(lambda self: Step(f"{self.flow_name}/{self.run_id}/{self.step_name}"))
+    runtime_name = property(lambda self: self.record.compute)
+    code = property(lambda self: self.parent.parent.code)
+
+    @property
+    def origin_pathspec(self) -> str | None:
+        """The task a resumed run reused instead of running this one again."""
+        index = self.index_record
+        return index.meta.get("origin") if index is not None else None
+
+    @property
+    def metadata(self) -> list["MetadataEntry"]:
+        """What Metaflow users look for in a task's metadata: attempts, where it ran, its logs, its origin."""
+        return [MetadataEntry(name, value, self) for name, value in self.metadata_dict.items()]
+
+    @property
+    def metadata_dict(self) -> dict[str, Any]:
+        record, index = self.record, self.index_record
+        meta = index.meta if index is not None else {}
+        stores = get_stores()
+        facts: dict[str, Any] = {
+            "attempt": record.attempt, "attempts": record.attempt + 1, "status": record.status,
+            "runtime": record.compute, "started_at": record.started_at, "finished_at": record.finished_at,
+            "log_location": record.logs or stores.artifacts.log_key(
+                self.flow_name, self.run_id, self.step_name, self.id, record.attempt, "stdout"),
+        }
+        for name in ("origin", "foreach_n", "environment", "python_version", "platform"):
+            if meta.get(name) is not None:
+                facts["origin-pathspec" if name == "origin" else name] = meta[name]
+        if meta.get("origin"):
+            facts["origin-run-id"] = str(meta["origin"]).split("/")[1]
+        return facts
+
+    @property
+    def environment_info(self) -> dict[str, Any]:
+        """What sfnflow knows of the environment the task ran in (Python, platform, step environment)."""
+        facts = self.metadata_dict
+        return {k: facts[k] for k in ("runtime", "python_version", "platform", "environment") if k in facts}
+
+    # -- the task's artifacts as objects, as Metaflow's Task iterates them ------------------
+    def __iter__(self) -> Iterator["DataArtifact"]:
+        index = self.index_record
+        for name in sorted(index.artifacts if index else ()):
+            yield DataArtifact(self, name, index.artifacts[name])
+
+    def __getitem__(self, name: str) -> "DataArtifact":
+        index = self.index_record
+        if index is None or name not in index.artifacts:
+            raise NotFound(f"task {self.pathspec} has no artifact '{name}'")
+        return DataArtifact(self, name, index.artifacts[name])
+
+    def __contains__(self, name: str) -> bool:
+        index = self.index_record
+        return index is not None and name in index.artifacts
+
     def __repr__(self) -> str:
         return f"Task('{self.pathspec}')"
+
+
+class MetadataEntry:
+    """One fact of `Task.metadata`: name, value, type and the task it belongs to."""
+
+    def __init__(self, name: str, value: Any, task: Task) -> None:
+        self.name, self.value, self.type, self.task = name, value, name, task
+        self.created_at = task.created_at
+
+    def __repr__(self) -> str:
+        return f"Metadata(name={self.name!r}, value={self.value!r})"
+
+
+class DataArtifact:
+    """One artifact of one task: `task["best"].data`."""
+
+    def __init__(self, task: Task, name: str, sha: str) -> None:
+        self.id, self.sha, self._task = name, sha, task
+        self.pathspec = f"{task.pathspec}/{name}"
+        self.path_components = self.pathspec.split("/")
+
+    @property
+    def data(self) -> Any:
+        return getattr(self._task.data, self.id)
+
+    created_at = property(lambda self: self._task.finished_at)
+    finished_at = property(lambda self: self._task.finished_at)
+
+    def __repr__(self) -> str:
+        return f"DataArtifact('{self.pathspec}')"
 
 
 class DataView:

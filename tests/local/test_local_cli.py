@@ -41,7 +41,7 @@ def test_run_summary_runs_newest_first_and_logs(sfnflow, store_root: Path) -> No
     assert [row[0] for row in rows] == [second_id, first_id]  # newest first
     assert [row[1] for row in rows] == ["SUCCEEDED", "SUCCEEDED"]
     assert rows[0][-1] == "nightly"
-    assert Flow("ForeachFlow").latest_run.tags == {"nightly"}
+    assert Flow("ForeachFlow").latest_run.user_tags == {"nightly"}
 
     logs = sfnflow("logs", f"{first_id}/end")
     assert logs.returncode == 0, logs.stderr

@@ -103,7 +103,7 @@ def test_foreach_one_task_per_item_and_the_sum(runs: Runs) -> None:
 
 def test_foreach_in_branch(runs: Runs) -> None:
     run = runs["foreach_in_branch"]
-    assert [t.data.cubed for t in run["cube"]] == [1, 8, 27]
+    assert [t.data.cubed for t in run["cube"].tasks()] == [1, 8, 27]
     assert run["gather"].task.data.result == 36
     assert run["plain"].task.data.result == 3
     assert run.data.total == 39
@@ -111,9 +111,9 @@ def test_foreach_in_branch(runs: Runs) -> None:
 
 def test_branch_in_foreach(runs: Runs) -> None:
     run = runs["branch_in_foreach"]
-    assert [t.data.feature for t in run["length"]] == [2, 3]
-    assert [t.data.feature for t in run["upper"]] == ["AB", "CDE"]
-    assert [t.data.summary for t in run["combine"]] == ["AB:2", "CDE:3"]
+    assert [t.data.feature for t in run["length"].tasks()] == [2, 3]
+    assert [t.data.feature for t in run["upper"].tasks()] == ["AB", "CDE"]
+    assert [t.data.summary for t in run["combine"].tasks()] == ["AB:2", "CDE:3"]
     assert run.data.summaries == ["AB:2", "CDE:3"]
 
 
@@ -123,7 +123,7 @@ def test_nested_foreach_index_paths_and_results(runs: Runs) -> None:
     assert [t.id for t in fits] == ["0.0", "0.1", "0.2", "1.0", "1.1", "1.2"]
     assert [(t.data.model, t.data.score) for t in fits] == [
         ("tree", 4), ("tree", 8), ("tree", 12), ("forest", 6), ("forest", 12), ("forest", 18)]
-    assert [t.data.best for t in run["pick_depth"]] == [12, 18]
+    assert [t.data.best for t in run["pick_depth"].tasks()] == [12, 18]
     assert run.data.best == 18
 
 
@@ -161,7 +161,7 @@ def test_mixed_compute_runs_batch_steps_through_the_batch_path(runs: Runs) -> No
 
 def test_train_example(runs: Runs) -> None:
     run = runs["train"]
-    assert [t.data.score for t in run["train"]] == pytest.approx([0.1, 0.2, 0.3])
+    assert [t.data.score for t in run["train"].tasks()] == pytest.approx([0.1, 0.2, 0.3])
     assert run.data.best == pytest.approx(0.3)
 
 

@@ -88,7 +88,7 @@ def test_failed_step_then_resume_reuses_what_succeeded(sfnflow, tmp_path: Path, 
     assert origin.status == "FAILED"
     assert origin.exception["step"] == "add_up" and "the add_up step is broken" in origin.exception["message"]
     assert origin["start"].task.data.items == [1, 2, 3, 4]  # every earlier artifact intact
-    assert [t.data.sq for t in origin["square"]] == [1, 4, 9, 16]
+    assert [t.data.sq for t in origin["square"].tasks()] == [1, 4, 9, 16]
     assert origin["add_up"].task.status == "FAILED"
     assert "end" not in origin
     assert calls(tmp_path) == ["add_up", "square 1", "square 2", "square 3", "square 4", "start"]

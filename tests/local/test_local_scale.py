@@ -106,7 +106,7 @@ def test_two_runs_at_once_into_one_store(tmp_path: Path, store_root: Path) -> No
         label = run.parameters["label"]
         assert run.successful
         assert run.data.all == [f"{label}-{i}".upper() for i in range(8)]
-        assert [t.data.tagged for t in run["body"]] == [f"{label}-{i}".upper() for i in range(8)]
+        assert [t.data.tagged for t in run["body"].tasks()] == [f"{label}-{i}".upper() for i in range(8)]
         assert run["end"].task.stdout == f"{label}\n"
     assert {r.parameters["label"] for r in runs} == {"left", "right"}
 
