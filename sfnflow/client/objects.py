@@ -11,6 +11,7 @@ import datetime as _dt
 import os
 from typing import Any, Iterator
 
+from sfn_compiler.diagnostics import SfnflowError
 from sfn_compiler.exceptions import MetaflowNamespaceMismatch, MetaflowNotFound, MetaflowTaggingError
 from sfn_compiler.identity import is_system_tag
 
