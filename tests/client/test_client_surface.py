@@ -16,19 +16,22 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory):
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("client") / "store"
     mp = pytest.MonkeyPatch()
     mp.setenv("SFNFLOW_USER", "alice")
     done = CliRunner().invoke(main, ["run", str(EXAMPLES / "foreach.py"), "--root", str(root), "--tag", "nightly"])
-    assert done.exit_code == 0, done.output
-    client.set_root(str(root))
-    namespace("user:alice")
-    yield Flow("ForeachFlow").latest_run
-    client.namespace(None)
-    client.default_namespace()
-    client.set_root(None)
     mp.undo()
+    assert done.exit_code == 0, done.output
+    return root
+
+
+@pytest.fixture
+def run(store: Path):
+    """The run, read as alice (the suite resets the client's store and namespace after each test)."""
+    client.set_root(str(store))
+    namespace("user:alice")
+    return Flow("ForeachFlow").latest_run
 
 
 def test_metaflow_lists_flows_and_get_metadata_names_the_store(run) -> None:
