@@ -62,10 +62,15 @@ def logs(pathspec: str, root: str | None, show_stderr: bool | None) -> None:
     for task in tasks:
         if len(tasks) > 1:
             click.echo(f"--- {task.pathspec} (attempt {task.current_attempt}, {task.status})")
-        if show_stderr is not True:
-            click.echo(task.stdout, nl=False)
-        if show_stderr is not False:
-            click.echo(task.stderr, nl=False, err=show_stderr is None)
+        out = task.stdout if show_stderr is not True else ""
+        err = task.stderr if show_stderr is not False else ""
+        if not out and not err:
+            which = {True: "stderr", False: "stdout"}.get(show_stderr, "output")  # type: ignore[arg-type]
+            click.echo(f"({task.pathspec}, attempt {task.current_attempt}, {task.status.lower()}: "
+                       f"no {which} was recorded)", err=True)
+            continue
+        click.echo(out, nl=False)
+        click.echo(err, nl=False, err=show_stderr is None)
 
 
 def _flow_of(parts: list[str]) -> tuple[str, list[str]]:

@@ -82,7 +82,8 @@ def _execute(flow_file: str, compiled: Any, parameters: dict[str, Any], *, root:
     environments = prepare_local(compiled.graph.name, compiled.model, root)  # refusals before the run starts
     SqliteMetadataStore(root).check_writable()  # a damaged or read-only store, before the run says it started
     run_id = new_run_id()
-    with Progress(compiled.graph.name, run_id) as progress:
+    retries = {n.name: n.decorator("retry").times for n in compiled.graph.steps if n.decorator("retry") is not None}
+    with Progress(compiled.graph.name, run_id, retries=retries) as progress:
         result = run_locally(flow_file, compiled.graph, compiled, parameters, root=root, max_workers=max_workers,
                              tags=tags, origin_run_id=origin_run_id, resume_steps=resume_steps,
                              on_event=progress.on_event, run_id=run_id, environments=environments)

@@ -13,6 +13,7 @@ class _StepCounts:
     running: int = 0
     done: int = 0
     failed: int = 0
+    retried: int = 0  # failed attempts that @retry runs again (not failures of the run)
 
 
 class Progress:
@@ -20,8 +21,11 @@ class Progress:
 
     PLAIN_LINES_PER_STEP = 20  # past this, plain mode prints every 100th task of a step
 
-    def __init__(self, flow: str, run_id: str, stream: TextIO | None = None, live: bool | None = None) -> None:
+    def __init__(self, flow: str, run_id: str, stream: TextIO | None = None, live: bool | None = None,
+                 retries: dict[str, int] | None = None) -> None:
+        """`retries`: step -> @retry(times=...), so a failed attempt that will run again shows as a retry."""
         self.flow, self.run_id = flow, run_id
+        self.retries = dict(retries or {})
         self.stream = stream or sys.stderr
         self.live = self.stream.isatty() if live is None else live
         self.steps: dict[str, _StepCounts] = {}
@@ -59,16 +63,26 @@ class Progress:
                 counts.running = max(0, counts.running - 1)
                 if kind == "succeeded":
                     counts.done += 1
+                elif kind == "failed" and self._will_retry(step, info):
+                    kind = "retrying"
+                    counts.retried += 1
                 else:
                     counts.failed += 1
                 if not self.live:
                     self._plain(kind, step, task, counts, info)
 
+    def _will_retry(self, step: str, info: dict[str, Any]) -> bool:
+        return int(info.get("attempt") or 0) < self.retries.get(step, 0)
+
     def _plain(self, kind: str, step: str, task: str, counts: _StepCounts, info: dict[str, Any]) -> None:
         n = counts.done + counts.failed
         if kind == "succeeded" and n > self.PLAIN_LINES_PER_STEP and n % 100:
             return
-        what = {"succeeded": "ok", "cancelled": "STOPPED"}.get(kind) or f"FAILED {info.get('error', '')}".rstrip()
+        if kind == "retrying":
+            attempt, times = int(info.get("attempt") or 0), self.retries.get(step, 0)
+            what = f"failed ({info.get('error', '')}), retrying: attempt {attempt + 2} of {times + 1}"
+        else:
+            what = {"succeeded": "ok", "cancelled": "STOPPED"}.get(kind) or f"FAILED {info.get('error', '')}".rstrip()
         suffix = f" ({n} tasks so far)" if n > self.PLAIN_LINES_PER_STEP else ""
         self._write(f"[{self.elapsed():7.1f}s] {step}/{task} {what}{suffix}\n")
 
@@ -79,7 +93,7 @@ class Progress:
 
     def _redraw(self) -> None:
         lines = [f"  {step:<24} done {c.done:>6}  running {c.running:>4}  failed {c.failed:>4}"
-                 for step, c in self.steps.items()]
+                 + (f"  retried {c.retried:>4}" if c.retried else "") for step, c in self.steps.items()]
         lines.append(f"  elapsed {self.elapsed():.1f}s")
         up = f"\x1b[{self._drawn}A" if self._drawn else ""
         self._write(up + "".join(f"\x1b[2K{line}\n" for line in lines))

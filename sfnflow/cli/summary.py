@@ -15,6 +15,9 @@ def print_summary(result: LocalRunResult) -> None:
     for task in tasks:
         counts[task.status] = counts.get(task.status, 0) + 1
     tally = ", ".join(f"{n} {status.lower()}" for status, n in sorted(counts.items()))
+    retries = sum(t.attempt for t in tasks if t.status != "CAUGHT")  # a task's latest attempt number
+    if retries:
+        tally += f"; {retries} {'retry' if retries == 1 else 'retries'}"
     pathspec = f"{result.flow}/{result.run_id}"
     if result.status == "SUCCEEDED":
         _echo_end_output(result)
