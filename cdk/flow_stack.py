@@ -96,20 +96,23 @@ class FlowStack(Stack):
     # -- code ----------------------------------------------------------------------------
     def _code_asset(self, package: CodeBundle) -> tuple[s3.IBucket, str]:
         """Register the package zip as a file asset whose key is its content address."""
-        outdir = Stage.of(self).outdir  # type: ignore[union-attr]
-        name = f"asset.{package.sha256}.zip"
-        path = os.path.join(outdir, name)
-        if not os.path.exists(path):
-            with open(path, "wb") as fh:
-                fh.write(package.data)
-        location = self.synthesizer.add_file_asset(
-            source_hash=package.sha256, file_name=name, packaging=FileAssetPackaging.FILE,
-            display_name=f"{self.compiled.model.flow_name} code package")
+        location = self._file_asset(package.data, package.sha256, f"{self.compiled.model.flow_name} code package")
         bucket = s3.Bucket.from_bucket_name(self, "CodeBucket", location.bucket_name)
         acknowledge(bucket, "Annotation::@aws-cdk/aws-lambda:codeFromBucketObjectVersionNotSpecified",
                     "The package's key is its sha256 (code/<sha256>.zip): new code is a new key, so the "
                     "function is updated whenever the code changes, without object versions.")
         return bucket, location.object_key
+
+    def _file_asset(self, data: bytes, sha256: str, display_name: str) -> Any:
+        """A zip in the cloud assembly, published to `code/<sha256>.zip` of the datastore bucket."""
+        outdir = Stage.of(self).outdir  # type: ignore[union-attr]
+        name = f"asset.{sha256}.zip"
+        path = os.path.join(outdir, name)
+        if not os.path.exists(path):
+            with open(path, "wb") as fh:
+                fh.write(data)
+        return self.synthesizer.add_file_asset(source_hash=sha256, file_name=name,
+                                               packaging=FileAssetPackaging.FILE, display_name=display_name)
 
     # -- Lambda --------------------------------------------------------------------------
     def _functions(self) -> dict[str, lambda_.Function]:
@@ -197,9 +200,21 @@ class FlowStack(Stack):
         The sha256 comes from the deployer (this template), not from the download: the
         bootstrap refuses a package whose bytes do not hash to it.
         """
-        return task_config.batch_environment(
+        env = task_config.batch_environment(
             self.bucket.bucket_name, self.table.table_name, self.package.flow_file, self.code_key,
             bucket_owner=Aws.ACCOUNT_ID, code_sha256=self.package.sha256, region=Aws.REGION)
+        if any(job.image is None for job in self.compiled.model.job_definitions):
+            env.update(self._stock_image_support())
+        return env
+
+    def _stock_image_support(self) -> dict[str, str]:
+        """The bootstrap and the boto3 bundle (a second asset) for jobs on the stock image."""
+        support = getattr(self.package, "batch_support", None)
+        if support is None:
+            raise ValueError("Batch steps on the stock image need the boto3 bundle and bootstrap: pass a code "
+                             "package built by sfnflow.deploy.package.build_code_package")
+        location = self._file_asset(support.data, support.sha256, "boto3 bundle for Batch steps")
+        return dict(support.job_environment(location.object_key))
 
     # -- state machine -------------------------------------------------------------------
     def _substitutions(self) -> dict[str, str]:

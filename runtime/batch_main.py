@@ -2,8 +2,9 @@
 
 That is the command in an image with sfnflow installed (@batch(image=...)). The default
 stock Python image has neither sfnflow nor boto3, so there the command is
-`python -c STOCK_IMAGE_BOOTSTRAP --flow F ...` (sfn_compiler/batch_bootstrap.py): it
-installs boto3 if missing, fetches the code package and calls main() from it.
+`python -c STOCK_IMAGE_LAUNCHER --flow F ...` (sfn_compiler/batch_bootstrap.py): it runs
+runtime/stock_bootstrap.py, which fetches and checks the code package and a boto3 bundle
+and calls main() from the package.
 
 The arguments are the ones `sfn_compiler.contract.envelope.batch_command_template` puts in the
 job's Command; configuration comes from the job definition's environment, as for Lambda
@@ -12,8 +13,9 @@ does not carry the flow: SFNFLOW_CODE_URL (s3://bucket/key) or SFNFLOW_CODE_KEY 
 in SFNFLOW_BUCKET).
 
 If the flow file is not under the package root (an image with sfnflow installed but not
-this flow), the package is downloaded, checked against the sha256 in its
-content-addressed key, unpacked to a temporary folder, put first on sys.path and made the
+this flow), the package is downloaded (ExpectedBucketOwner: SFNFLOW_BUCKET_OWNER), checked
+against the deployer's SFNFLOW_CODE_SHA256 (else the sha256 in its content-addressed key),
+unpacked to a temporary folder, put first on sys.path and made the
 working directory (as /var/task is on Lambda); then the task runs.
 
 Exit codes (Batch marks the job FAILED on any non-zero code; Step Functions then sees
@@ -31,16 +33,21 @@ import tempfile
 import zipfile
 from typing import Any, Mapping, Sequence
 
-from sfn_compiler.batch_bootstrap import STOCK_IMAGE_BOOTSTRAP  # re-exported: the one copy lives there
 from sfn_compiler.contract.envelope import envelope_from_batch_args
-from sfn_compiler.contract.task_config import ENV_BUCKET, ENV_CODE_KEY, ENV_CODE_URL, ENV_FLOW_FILE
+from sfn_compiler.contract.task_config import (
+    ENV_BUCKET,
+    ENV_BUCKET_OWNER,
+    ENV_CODE_KEY,
+    ENV_CODE_SHA256,
+    ENV_CODE_URL,
+    ENV_FLOW_FILE,
+)
 
 from .errors import PlatformError, UserCodeError
 from .lambda_handler import build_environment, package_root
 from .task import run_task
 
-__all__ = ["EXIT_OK", "EXIT_PLATFORM", "EXIT_USER", "STOCK_IMAGE_BOOTSTRAP",
-           "ensure_code", "main"]
+__all__ = ["EXIT_OK", "EXIT_PLATFORM", "EXIT_USER", "ensure_code", "main"]
 
 EXIT_OK = 0
 EXIT_USER = 1
@@ -92,9 +99,11 @@ def ensure_code(environ: Mapping[str, str], s3_client: Any = None) -> str:
         raise PlatformError(f"the flow file {flow_file!r} is not in {root} and neither {ENV_CODE_URL} nor "
                             f"{ENV_CODE_KEY} names a code package to fetch; check the job definition.")
     client = s3_client if s3_client is not None else _s3_client()
-    data = client.get_object(Bucket=bucket, Key=key)["Body"].read()
-    expected = _SHA_IN_KEY.search(key)
-    if expected and hashlib.sha256(data).hexdigest() != expected.group(1):
+    owner = {"ExpectedBucketOwner": environ[ENV_BUCKET_OWNER]} if environ.get(ENV_BUCKET_OWNER) else {}
+    data = client.get_object(Bucket=bucket, Key=key, **owner)["Body"].read()
+    in_key = _SHA_IN_KEY.search(key)
+    expected = environ.get(ENV_CODE_SHA256) or (in_key.group(1) if in_key else "")
+    if expected and hashlib.sha256(data).hexdigest() != expected:
         raise PlatformError(f"code package s3://{bucket}/{key} does not match its sha256; re-deploy the flow.")
     target = tempfile.mkdtemp(prefix="sfnflow-code-")
     zipfile.ZipFile(io.BytesIO(data)).extractall(target)

@@ -2,47 +2,33 @@
 
 Two kinds of image run Batch steps:
 
-* the default image, a stock `python:<major.minor>-slim` (cdk/config.py): Python and pip,
-  but neither sfnflow nor boto3. The command is `python -c STOCK_IMAGE_BOOTSTRAP --flow ...`:
-  the snippet pip-installs boto3 if it is missing, downloads the flow's code package
-  (which carries sfnflow, the flow and cloudpickle) from S3, unpacks it, puts it first on
-  sys.path and runs `runtime.batch_main.main` from it.
+* the default image, a stock `python:<major.minor>-slim` pinned by digest (cdk/pins.py):
+  Python, but neither sfnflow nor boto3. The command is `python -c STOCK_IMAGE_LAUNCHER
+  --flow ...`; the launcher executes the bootstrap the job definition carries in
+  `SFNFLOW_BOOTSTRAP` (the source of runtime/stock_bootstrap.py), which fetches the code
+  package and a boto3 bundle from the datastore bucket with a SigV4-signed GET of its own,
+  checks each against the sha256 the deployer wrote into the job definition, and only then
+  runs `runtime.batch_main.main` from the package. Nothing is installed at task start.
 * an image the user named with `@batch(image=...)`: it must have sfnflow (and boto3)
   installed, and the command is `python -m runtime.batch_main --flow ...`.
 
-The snippet is the one copy; runtime.batch_main re-exports it. It is written into the ASL
-as a single-quoted string inside `States.Array(...)`, whose lexer gives `'`, `{`, `}` and
-`\\` special meanings and refuses control characters: the snippet holds none of them, so
-it is one line of `;`-separated statements with double-quoted strings, and no `if`/`try`
-(a compound statement would swallow every statement after it on that line).
-Standard library only until boto3 is importable.
+The launcher is written into the ASL as a single-quoted string inside `States.Array(...)`,
+whose lexer gives `'`, `{`, `}` and `\\` special meanings and refuses control characters:
+it holds none of them, one line of `;`-separated simple statements. It is short on
+purpose: the bootstrap itself lives in the job definition, not in every Task state.
 """
 from __future__ import annotations
 
-from .contract.task_config import BATCH_ENTRY_COMMAND, BATCH_MAIN_MODULE, ENV_BUCKET, ENV_CODE_KEY, ENV_CODE_URL
+from .contract.task_config import BATCH_ENTRY_COMMAND, BATCH_MAIN_MODULE, ENV_BOOTSTRAP
 
-__all__ = ["BATCH_MAIN_MODULE", "STOCK_IMAGE_BOOTSTRAP", "batch_command_prefix", "batch_command_prefixes"]
+__all__ = ["BATCH_MAIN_MODULE", "STOCK_IMAGE_LAUNCHER", "batch_command_prefix", "batch_command_prefixes"]
 
-# Where the code package is: SFNFLOW_CODE_URL (s3://bucket/key) or SFNFLOW_CODE_KEY in
-# SFNFLOW_BUCKET (contract/task_config.py), as runtime.batch_main.ensure_code reads them.
-STOCK_IMAGE_BOOTSTRAP = ";".join([
-    "import importlib.util,io,os,subprocess,sys,tempfile,zipfile",
-    # No boto3 in a stock image: pip it into a fresh folder (the task needs a route to PyPI).
-    "t=tempfile.mkdtemp(prefix=\"sfnflow-boto3-\")",
-    "importlib.util.find_spec(\"boto3\") or subprocess.check_call([sys.executable,\"-m\",\"pip\",\"install\","
-    "\"--quiet\",\"--disable-pip-version-check\",\"--target\",t,\"boto3\"])",
-    "sys.path.insert(0,t)",
-    "import boto3",
-    "e=os.environ",
-    f"u=e.get(\"{ENV_CODE_URL}\") or \"s3://\"+e[\"{ENV_BUCKET}\"]+\"/\"+e[\"{ENV_CODE_KEY}\"]",
-    "b,k=u[5:].split(\"/\",1)",
-    "d=tempfile.mkdtemp(prefix=\"sfnflow-code-\")",
-    "zipfile.ZipFile(io.BytesIO(boto3.client(\"s3\").get_object(Bucket=b,Key=k)[\"Body\"].read())).extractall(d)",
-    # The package first on sys.path, and the working folder (as /var/task is on Lambda).
-    "sys.path.insert(0,d)",
-    "os.chdir(d)",
-    f"from {BATCH_MAIN_MODULE} import main",
-    "sys.exit(main(sys.argv[1:]))",
+# A job definition without the bootstrap (an old deploy) says so instead of a traceback.
+STOCK_IMAGE_LAUNCHER = ";".join([
+    "import os,sys",
+    f"s=os.environ.get(\"{ENV_BOOTSTRAP}\")",
+    f"s or sys.exit(\"sfnflow: this job definition has no {ENV_BOOTSTRAP}: redeploy the flow\")",
+    "exec(s)",
 ])
 
 
@@ -55,7 +41,7 @@ def batch_command_prefix(sfnflow_in_image: bool) -> list[str]:
     """
     if sfnflow_in_image:
         return list(BATCH_ENTRY_COMMAND)
-    return ["python", "-c", STOCK_IMAGE_BOOTSTRAP]
+    return ["python", "-c", STOCK_IMAGE_LAUNCHER]
 
 
 def batch_command_prefixes() -> tuple[list[str], list[str]]:

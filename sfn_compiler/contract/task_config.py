@@ -12,6 +12,8 @@ A deployed task finds its stores and its flow through environment variables:
     SFNFLOW_CODE_URL   Batch only: s3://bucket/key of the code package
     SFNFLOW_CODE_SHA256  Batch only: the package's sha256, checked before any of it runs
     SFNFLOW_REGION     Batch only: the bucket's Region (the stock-image bootstrap signs for it)
+    SFNFLOW_BOOTSTRAP  Batch, stock image: the bootstrap's source (runtime/stock_bootstrap.py)
+    SFNFLOW_DEPS_KEY, SFNFLOW_DEPS_SHA256  Batch, stock image: the boto3 bundle and its sha256
 
 The Lambda functions run `LAMBDA_HANDLER`; a Batch job definition's own command is
 `BATCH_ENTRY_COMMAND` (each Task state overrides it with the full command line, see
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 __all__ = [
     "BATCH_ENTRY_COMMAND", "BATCH_MAIN_MODULE", "ENV_BUCKET", "ENV_BUCKET_OWNER", "ENV_CDK_FLOW", "ENV_CODE_KEY",
-    "ENV_CODE_SHA256", "ENV_CODE_URL", "ENV_REGION",
+    "ENV_BOOTSTRAP", "ENV_CODE_SHA256", "ENV_CODE_URL", "ENV_DEPS_KEY", "ENV_DEPS_SHA256", "ENV_REGION",
     "ENV_DATASTORE", "ENV_FLOW_FILE", "ENV_PREFIX", "ENV_ROOT", "ENV_TABLE", "ENV_USER", "LAMBDA_HANDLER",
     "REQUIRED", "SETTING_PREFIX", "batch_environment", "is_setting", "task_environment",
 ]
@@ -38,6 +40,9 @@ ENV_CODE_URL = "SFNFLOW_CODE_URL"
 ENV_BUCKET_OWNER = "SFNFLOW_BUCKET_OWNER"
 ENV_CODE_SHA256 = "SFNFLOW_CODE_SHA256"
 ENV_REGION = "SFNFLOW_REGION"
+ENV_BOOTSTRAP = "SFNFLOW_BOOTSTRAP"
+ENV_DEPS_KEY = "SFNFLOW_DEPS_KEY"
+ENV_DEPS_SHA256 = "SFNFLOW_DEPS_SHA256"
 REQUIRED = (ENV_BUCKET, ENV_TABLE, ENV_FLOW_FILE)
 
 # -- read on the user's machine ---------------------------------------------------------------

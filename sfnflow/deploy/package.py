@@ -69,6 +69,13 @@ class CodePackage:
     def size(self) -> int:
         return len(self.data)
 
+    @property
+    def batch_support(self) -> Any:
+        """The boto3 bundle and bootstrap a Batch step on the stock image needs (batch_support.py)."""
+        from .batch_support import build_batch_support
+
+        return build_batch_support()
+
 
 def build_code_package(flow_file: str, include: Sequence[str] = ()) -> CodePackage:
     """Zip the flow, its local modules, sfnflow's runtime and cloudpickle, deterministically.

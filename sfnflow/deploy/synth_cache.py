@@ -41,10 +41,11 @@ def synth_key(config: Any, compiled: Any, package: Any) -> str:
         if path.is_file() and path.suffix in (".py", ".json"):
             digest.update(path.relative_to(_CDK_SOURCE).as_posix().encode())
             digest.update(path.read_bytes())
-    try:
-        digest.update(metadata.version("aws-cdk-lib").encode())
-    except metadata.PackageNotFoundError:
-        digest.update(b"no-cdk")
+    for dist in ("aws-cdk-lib", "botocore"):  # botocore: the Batch steps' boto3 bundle
+        try:
+            digest.update(f"{dist}={metadata.version(dist)}".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"no {dist}".encode())
     return digest.hexdigest()[:32]
 
 

@@ -219,8 +219,8 @@ class MotoCloud:
             self._ensure_batch()
             for kind in sorted({j.queue for j in model.job_definitions}):
                 queues[kind] = self._job_queue(f"{model.flow_name}-{kind}")
-            jobs = {j.key: self._job_definition(model.flow_name, j, {**env, task_config.ENV_CODE_KEY: code_key})
-                    for j in model.job_definitions}
+            job_env = self._batch_environment(model, package, code_key)
+            jobs = {j.key: self._job_definition(model.flow_name, j, job_env) for j in model.job_definitions}
         names = ResourceNames(self.bucket, self.table, functions, queues, jobs)
         definition = fill_definition(compiled.asl_text, model.placeholders, names)
         arn = self._state_machine(model.flow_name, definition)
@@ -284,6 +284,19 @@ class MotoCloud:
             return str(found[0]["jobQueueArn"])
         return str(batch.create_job_queue(jobQueueName=name, state="ENABLED", priority=1, computeEnvironmentOrder=[
             {"order": 1, "computeEnvironment": self._compute_env}])["jobQueueArn"])
+
+    def _batch_environment(self, model: Any, package: Any, code_key: str) -> dict[str, str]:
+        """As FlowStack sets it: the code's key and sha256, and for the stock image the
+        bootstrap and the boto3 bundle (uploaded here like the code package)."""
+        from sfnflow.deploy.package import upload_code_package
+
+        env = task_config.batch_environment(self.bucket, self.table, package.flow_file, code_key, self.prefix,
+                                            code_sha256=package.sha256, region=self.region)
+        if any(job.image is None for job in model.job_definitions):
+            support = package.batch_support
+            deps_key, _ = upload_code_package(support, self.client("s3"), self.bucket, self.prefix)
+            env.update(support.job_environment(deps_key))
+        return env
 
     def _job_definition(self, flow: str, job: Any, env: dict[str, str]) -> str:
         resources = [{"type": "VCPU", "value": str(job.cpu)}, {"type": "MEMORY", "value": str(job.memory_mb)}]

@@ -1,22 +1,20 @@
-"""A Batch task in a "stock Python image": a fresh interpreter without sfnflow, running
-STOCK_IMAGE_BOOTSTRAP against a moto server on 127.0.0.1 (the code package, the
-artifacts and the metadata all live there).
+"""A Batch task in a "stock Python image": a fresh interpreter without sfnflow or boto3,
+running the compiled launcher against a moto server on 127.0.0.1 (the code package, the
+boto3 bundle, the artifacts and the metadata all live there).
 
-Three interpreters stand in for the image:
-* `python -S` with only site-packages on PYTHONPATH: boto3 present, sfnflow absent;
-* `python -S` with neither: the bootstrap must pip-install boto3; a fake `pip` first on
-  the path records its arguments and links the real boto3 into the --target folder;
-* a fresh venv (pip, no boto3): the bootstrap really pip-installs boto3, from this
-  machine's local file index (skipped where there is none: no network in tests).
+The stand-in image is `python -S` with nothing on its path: no site-packages, so neither
+boto3 nor sfnflow, and no pip is ever run (nothing is installed at task start). The
+bootstrap (runtime/stock_bootstrap.py, in SFNFLOW_BOOTSTRAP) signs its own S3 GETs,
+checks both packages against the sha256 the job definition gives, and only then runs.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
 import subprocess
 import sys
-import sysconfig
 import textwrap
 import time
 import uuid
@@ -25,18 +23,15 @@ from typing import Any, Iterator
 
 import pytest
 
-from runtime.batch_main import STOCK_IMAGE_BOOTSTRAP
+from sfn_compiler.batch_bootstrap import STOCK_IMAGE_LAUNCHER
 from sfnflow.deploy.package import build_code_package, upload_code_package
 from runtime.stores.artifacts import ArtifactStore
 from sfn_compiler.contract.table_layout import table_definition
 from runtime.stores.dynamodb import DynamoMetadataStore
 from runtime.stores.s3 import S3BlobStore
-from sfn_compiler.contract import envelope
+from sfn_compiler.contract import envelope, task_config
 
 CREDS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
-LOCAL_INDEX = Path("/opt/pypi/simple")  # this machine's offline package index (file://)
-BOTO3_TOPS = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
-
 FLOW = """
 from sfnflow import FlowSpec, step
 
@@ -51,19 +46,6 @@ class StockFlow(FlowSpec):
     def end(self):
         raise RuntimeError("end fails on purpose")
 """
-
-FAKE_PIP = """
-import importlib.util, json, os, sys
-argv = sys.argv[1:]
-with open(os.environ["FAKE_PIP_LOG"], "a") as log:
-    log.write(json.dumps(argv) + "\\n")
-target = argv[argv.index("--target") + 1]
-for name in json.loads(os.environ["FAKE_PIP_TOPS"]):  # what `pip install boto3` would put there
-    spec = importlib.util.find_spec(name)
-    src = os.path.dirname(spec.origin) if spec.submodule_search_locations else spec.origin
-    os.symlink(src, os.path.join(target, os.path.basename(src)))
-"""
-
 
 @pytest.fixture
 def server() -> Iterator[str]:
@@ -101,15 +83,20 @@ def deployed(server: str, tmp_path: Path) -> tuple[dict[str, str], Any, Any]:
     (project / "stock_flow.py").write_text(textwrap.dedent(FLOW))
     pkg = build_code_package(str(project / "stock_flow.py"))
     key, _ = upload_code_package(pkg, s3, bucket)
-    env = {"PATH": os.environ.get("PATH", ""), **CREDS, "AWS_ENDPOINT_URL": server, "SFNFLOW_BUCKET": bucket,
-           "SFNFLOW_TABLE": table, "SFNFLOW_FLOW_FILE": pkg.flow_file, "SFNFLOW_CODE_KEY": key}
+    support = pkg.batch_support
+    deps_key, _ = upload_code_package(support, s3, bucket)
+    # What FlowStack puts in the job definition (the harness does the same).
+    env = {"PATH": os.environ.get("PATH", ""), **CREDS, "AWS_ENDPOINT_URL": server,
+           **task_config.batch_environment(bucket, "", pkg.flow_file, key, code_sha256=pkg.sha256,
+                                           region="us-east-1"),
+           "SFNFLOW_TABLE": table, **support.job_environment(deps_key)}
     return env, s3, ddb
 
 
 def _job(python: list[str], step: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     argv = ["--flow", "StockFlow", "--step", step, "--mode", "step", "--run", "r1", "--task", "0"]
     argv += ["--parameters", "{}"] if step == "start" else []
-    return subprocess.run([*python, "-c", STOCK_IMAGE_BOOTSTRAP, *argv, "--attempt", "0"],
+    return subprocess.run([*python, "-c", STOCK_IMAGE_LAUNCHER, *argv, "--attempt", "0"],
                           cwd=cwd, env=env, capture_output=True, text=True, timeout=180)
 
 
@@ -120,7 +107,7 @@ def _check_run(python: list[str], env: dict[str, str], s3: Any, ddb: Any, cwd: P
     index = store.get_index("StockFlow", "r1", "start", "0")
     assert index is not None
     where = store.load("StockFlow", index.artifacts["where"])
-    assert "sfnflow-code-" in where and where.endswith("runtime/__init__.py")  # runtime came from the package
+    assert "/sfnflow-" in where and where.endswith("runtime/__init__.py")  # runtime came from the package
 
     ended = _job(python, "end", env, cwd)
     assert ended.returncode == 1
@@ -130,48 +117,50 @@ def _check_run(python: list[str], env: dict[str, str], s3: Any, ddb: Any, cwd: P
                                                               ("end", "FAILED", "batch")]
 
 
-def test_bootstrap_fetches_package_and_runs(deployed: tuple[dict[str, str], Any, Any], tmp_path: Path) -> None:
-    env, s3, ddb = deployed
-    # -S: no site, so no editable install: sfnflow exists only inside the code package.
-    env = {**env, "PYTHONPATH": sysconfig.get_paths()["purelib"]}
-    _check_run([sys.executable, "-S"], env, s3, ddb, tmp_path)
+STOCK = [sys.executable, "-S"]  # no site-packages: neither boto3 nor sfnflow nor pip
 
 
-def test_bootstrap_pip_installs_boto3_when_missing(deployed: tuple[dict[str, str], Any, Any],
-                                                   tmp_path: Path) -> None:
-    env, s3, ddb = deployed
-    fake = tmp_path / "fakepip"
-    (fake / "pip").mkdir(parents=True)
-    (fake / "pip" / "__init__.py").write_text("")
-    (fake / "pip" / "__main__.py").write_text(textwrap.dedent(FAKE_PIP))
-    log = tmp_path / "pip.log"
-    # -S and only the fake pip on the path: the bootstrap's interpreter has no boto3. Its
-    # `python -m pip` child (site on) finds the fake pip first, PYTHONPATH preceding site-packages.
-    env = {**env, "PYTHONPATH": str(fake), "FAKE_PIP_LOG": str(log), "FAKE_PIP_TOPS": json.dumps(BOTO3_TOPS)}
-    probe = subprocess.run([sys.executable, "-S", "-c", "import boto3"], cwd=tmp_path, env=env, capture_output=True)
-    assert probe.returncode != 0  # the stand-in image really lacks boto3
-    _check_run([sys.executable, "-S"], env, s3, ddb, tmp_path)
-    calls = [json.loads(line) for line in log.read_text().splitlines()]
-    assert len(calls) == 2  # once per job: every job starts from a fresh image
-    for call in calls:
-        assert call[:4] == ["install", "--quiet", "--disable-pip-version-check", "--target"]
-        assert "sfnflow-boto3-" in call[4] and call[5:] == ["boto3"]
-
-
-def test_bootstrap_in_a_venv_without_boto3(deployed: tuple[dict[str, str], Any, Any], tmp_path: Path) -> None:
-    if not (LOCAL_INDEX / "boto3").is_dir():
-        pytest.skip(f"no local package index at {LOCAL_INDEX}; tests never reach PyPI")
-    env, s3, ddb = deployed
-    venv = tmp_path / "image"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True, timeout=120)
-    python = str(venv / "bin" / "python")
-    # Only the local file index: no config files (they may name remote indexes), no network.
-    env = {**env, "PIP_CONFIG_FILE": os.devnull, "PIP_INDEX_URL": LOCAL_INDEX.as_uri(),
-           "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
-    for module in ("boto3", "sfn_compiler"):  # the stand-in image really lacks both
-        probe = subprocess.run([python, "-c", f"import {module}"], cwd=tmp_path, env=env, capture_output=True)
+def test_the_stand_in_image_has_neither_boto3_nor_sfnflow(tmp_path: Path) -> None:
+    for module in ("boto3", "sfn_compiler", "runtime", "pip"):
+        probe = subprocess.run([*STOCK, "-c", f"import {module}"], cwd=tmp_path, env={"PATH": os.environ["PATH"]},
+                               capture_output=True)
         assert probe.returncode != 0, module
-    _check_run([python], env, s3, ddb, tmp_path)
+
+
+def test_bootstrap_fetches_checks_and_runs_without_installing(deployed: tuple[dict[str, str], Any, Any],
+                                                              tmp_path: Path) -> None:
+    env, s3, ddb = deployed
+    _check_run(STOCK, env, s3, ddb, tmp_path)
+
+
+def test_a_replaced_code_package_is_refused_before_anything_runs(deployed: tuple[dict[str, str], Any, Any],
+                                                                 tmp_path: Path) -> None:
+    """Someone overwrote code/<sha>.zip after the deploy: the bootstrap runs none of it."""
+    import io
+    import zipfile
+
+    env, s3, ddb = deployed
+    evil = io.BytesIO()
+    with zipfile.ZipFile(evil, "w") as archive:
+        archive.writestr("runtime/__init__.py", "")
+        archive.writestr("runtime/batch_main.py", "open('/tmp/pwned', 'w')\ndef main(argv):\n    return 0\n")
+    s3.put_object(Bucket=env["SFNFLOW_BUCKET"], Key=env["SFNFLOW_CODE_KEY"], Body=evil.getvalue())
+    job = _job(STOCK, "start", env, tmp_path)
+    assert job.returncode == 2
+    actual = hashlib.sha256(evil.getvalue()).hexdigest()
+    assert job.stderr.strip() == (
+        f"sfnflow: sfnflow failed: bootstrap: the code package s3://{env['SFNFLOW_BUCKET']}/"
+        f"{env['SFNFLOW_CODE_KEY']} has sha256 {actual}, not the deployed {env['SFNFLOW_CODE_SHA256']}: it was "
+        "changed after the deploy; nothing of it was run. Redeploy the flow.")
+    tasks = DynamoMetadataStore(env["SFNFLOW_TABLE"], client=ddb).list_tasks("StockFlow", "r1")
+    assert tasks == []  # nothing ran: no attempt was even recorded
+
+
+def test_a_job_definition_without_the_bootstrap_says_so(tmp_path: Path) -> None:
+    job = subprocess.run([*STOCK, "-c", STOCK_IMAGE_LAUNCHER, "--flow", "F"], cwd=tmp_path,
+                         env={"PATH": os.environ["PATH"]}, capture_output=True, text=True)
+    assert job.returncode == 1
+    assert job.stderr.strip() == "sfnflow: this job definition has no SFNFLOW_BOOTSTRAP: redeploy the flow"
 
 
 def test_moto_evaluates_the_compiled_command(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -207,7 +196,7 @@ def test_moto_evaluates_the_compiled_command(monkeypatch: pytest.MonkeyPatch) ->
             time.sleep(0.05)
     assert described["status"] == "SUCCEEDED", described
     out = json.loads(described["output"])
-    assert out["stock"]["cmd"] == ["python", "-c", STOCK_IMAGE_BOOTSTRAP, "--flow", "F", "--step", "s",
+    assert out["stock"]["cmd"] == ["python", "-c", STOCK_IMAGE_LAUNCHER, "--flow", "F", "--step", "s",
                                    "--mode", "step", "--run", "exec1", "--task", "0",
                                    "--parameters", '{"a":1}', "--attempt", "1"]
     assert out["user"]["cmd"] == ["python", "-m", "runtime.batch_main", "--flow", "F", "--step", "s",

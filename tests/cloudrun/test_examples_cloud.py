@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sfn_compiler.batch_bootstrap import STOCK_IMAGE_BOOTSTRAP
+from sfn_compiler.batch_bootstrap import STOCK_IMAGE_LAUNCHER
 
 from cloudrun_util import EXAMPLES, compiled, read_cloud, run_local
 
@@ -49,4 +49,4 @@ def test_example_matches_its_local_run(path: Path, tmp_path: Path, monkeypatch: 
     assert batch_jobs == sum(1 for (step, _) in remote["tasks"] if step in batch_steps)
     # No example names an image: every job ran the stock-image bootstrap, which fetched the
     # code package from the harness's moto server.
-    assert programs == ({("-c", STOCK_IMAGE_BOOTSTRAP)} if batch_jobs else set())
+    assert programs == ({("-c", STOCK_IMAGE_LAUNCHER)} if batch_jobs else set())

@@ -144,6 +144,25 @@ def test_a_python_without_a_pinned_image_is_refused_clearly() -> None:
     assert DeployConfig(batch_image="my/image@sha256:" + "0" * 64).image.startswith("my/image@")
 
 
+@pytest.mark.parametrize("stem", BATCH_STEMS)
+def test_stock_image_jobs_install_nothing_and_carry_their_bootstrap(synthesized: Synthesized, stem: str) -> None:
+    """No pip at task start: the job definition carries the bootstrap and names a pinned boto3 bundle."""
+    from sfnflow.deploy.batch_support import bootstrap_source, build_batch_support
+
+    stack = synthesized.stacks[stem]
+    template = synthesized.template(stem)
+    machine = next(iter(_resources(template, "AWS::StepFunctions::StateMachine").values()))
+    assert "pip" not in machine["Properties"]["DefinitionString"]
+    support = build_batch_support()
+    for job in _resources(template, "AWS::Batch::JobDefinition").values():
+        env = {e["Name"]: e["Value"] for e in job["Properties"]["ContainerProperties"]["Environment"]}
+        assert env["SFNFLOW_BOOTSTRAP"] == bootstrap_source()
+        assert (env["SFNFLOW_DEPS_KEY"], env["SFNFLOW_DEPS_SHA256"]) == (f"code/{support.sha256}.zip", support.sha256)
+    with open(os.path.join(synthesized.outdir, f"{stack.artifact_id}.assets.json"), encoding="utf-8") as fh:
+        keys = {d["objectKey"] for a in json.load(fh)["files"].values() for d in a["destinations"].values()}
+    assert f"code/{support.sha256}.zip" in keys  # published with the code package, by CDK or sfnflow
+
+
 def test_gpu_job_memory_fits_the_instance_it_asks_for(synthesized: Synthesized) -> None:
     """ECS keeps part of an instance's memory: 16 GiB on a g4dn.xlarge would land on a g4dn.2xlarge."""
     from sfn_compiler.batch_sizes import GPU_INSTANCES, ec2_usable_mb

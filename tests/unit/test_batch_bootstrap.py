@@ -1,6 +1,6 @@
-"""The Batch command's program part: bootstrap for the stock image, -m for a user's image.
+"""The Batch command's program part: the launcher for the stock image, -m for a user's image.
 
-The snippet travels as a single-quoted string literal inside `States.Array(...)`; the
+The launcher travels as a single-quoted string literal inside `States.Array(...)`; the
 intrinsic lexer treats ' { } \\ specially and refuses control characters, so none may
 appear. (tests/cloud/test_stock_image.py runs it; tests/cloud checks moto's ASL parser
 evaluates the compiled Command to the expected list.)
@@ -13,48 +13,51 @@ from typing import Any
 import pytest
 
 from sfn_compiler.contract import envelope
-from sfn_compiler.batch_bootstrap import STOCK_IMAGE_BOOTSTRAP, batch_command_prefix
+from sfn_compiler.batch_bootstrap import STOCK_IMAGE_LAUNCHER, batch_command_prefix
 from sfn_compiler.compile import CompileOptions, compile_flow
 from sfn_compiler.dsl import FlowSpec, batch, step
 from sfn_compiler.graph.builder import build_graph
 
-PIP_ARGS = ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target"]
+
+def test_launcher_is_safe_in_an_asl_string_literal() -> None:
+    assert not set(STOCK_IMAGE_LAUNCHER) & set("'{}\\")
+    assert all(ord(c) >= 0x20 for c in STOCK_IMAGE_LAUNCHER)  # one line: no newline, no tab
+    assert "$" not in STOCK_IMAGE_LAUNCHER  # nothing that reads like a JSONPath
 
 
-def test_snippet_is_safe_in_an_asl_string_literal() -> None:
-    assert not set(STOCK_IMAGE_BOOTSTRAP) & set("'{}\\")
-    assert all(ord(c) >= 0x20 for c in STOCK_IMAGE_BOOTSTRAP)  # one line: no newline, no tab
-    assert "$" not in STOCK_IMAGE_BOOTSTRAP  # nothing that reads like a JSONPath
-
-
-def test_snippet_is_python_that_installs_boto3_only_when_missing() -> None:
-    tree = ast.parse(STOCK_IMAGE_BOOTSTRAP)
+def test_launcher_runs_the_job_definitions_bootstrap_and_installs_nothing() -> None:
+    tree = ast.parse(STOCK_IMAGE_LAUNCHER)
     # Only simple statements: a compound one would swallow the rest of the line.
     assert all(not isinstance(node, (ast.If, ast.Try, ast.For, ast.While, ast.With)) for node in tree.body)
-    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "attr", "") == "check_call"]
-    assert len(calls) == 1
-    argv = [getattr(e, "value", None) for e in calls[0].args[0].elts]
-    assert argv[1:7] == PIP_ARGS and argv[-1] == "boto3"
-    guard = tree.body[2].value  # find_spec("boto3") or check_call(...)
-    assert isinstance(guard, ast.BoolOp) and isinstance(guard.op, ast.Or)
-    assert ast.unparse(guard.values[0]) == "importlib.util.find_spec('boto3')"
-    assert STOCK_IMAGE_BOOTSTRAP.endswith("from runtime.batch_main import main;sys.exit(main(sys.argv[1:]))")
+    assert ast.unparse(tree.body[-1]) == "exec(s)"
+    assert "os.environ.get('SFNFLOW_BOOTSTRAP')" in ast.unparse(tree)
+    assert "pip" not in STOCK_IMAGE_LAUNCHER and "install" not in STOCK_IMAGE_LAUNCHER
+    assert len(STOCK_IMAGE_LAUNCHER) < 200  # the bootstrap lives in the job definition, not every Task state
 
 
-def test_runtime_reexports_the_one_copy() -> None:
-    from runtime import batch_main
+def test_the_bootstrap_is_standard_library_only_and_installs_nothing() -> None:
+    import sys
 
-    assert batch_main.STOCK_IMAGE_BOOTSTRAP is STOCK_IMAGE_BOOTSTRAP
+    from sfnflow.deploy.batch_support import bootstrap_source
+
+    tree = ast.parse(bootstrap_source())
+    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
+                for alias in node.names}
+    imported |= {node.module.split(".")[0] for node in ast.walk(tree)
+                 if isinstance(node, ast.ImportFrom) and node.module and node.level == 0}
+    # `runtime` is imported from the package it has just checked, after the check
+    assert imported - {"runtime", "__future__"} <= set(sys.stdlib_module_names), imported
+    assert "pip" not in imported and "subprocess" not in imported
 
 
 def test_command_prefix() -> None:
     assert batch_command_prefix(True) == ["python", "-m", "runtime.batch_main"]
-    assert batch_command_prefix(False) == ["python", "-c", STOCK_IMAGE_BOOTSTRAP]
+    assert batch_command_prefix(False) == ["python", "-c", STOCK_IMAGE_LAUNCHER]
 
 
 def test_command_template_default_is_the_bootstrap() -> None:
     template = envelope.batch_command_template("F", "s")
-    assert template.startswith(f"States.Array('python', '-c', '{STOCK_IMAGE_BOOTSTRAP}', '--flow', 'F', ")
+    assert template.startswith(f"States.Array('python', '-c', '{STOCK_IMAGE_LAUNCHER}', '--flow', 'F', ")
     user = envelope.batch_command_template("F", "s", sfnflow_in_image=True)
     assert user.startswith("States.Array('python', '-m', 'runtime.batch_main', '--flow', 'F', ")
     # Same task arguments either way.
