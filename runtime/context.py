@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any, Iterator, NamedTuple
 
+from sfn_compiler.contract.envelope import TaskPath
+from sfn_compiler.dsl.flowspec import ForeachFrame
 from sfn_compiler.graph.model import FlowGraph, FrameKind, StepNode
 
 from . import serialize as ser
@@ -107,21 +109,21 @@ def _same_key(key: Any, value: Any) -> bool:
 class InputView:
     """One input of a join: attribute access loads that task's artifacts lazily."""
 
-    def __init__(self, store: ArtifactStore, flow: str, run: str, step: str, task: str) -> None:
-        self.__dict__["_view"] = (store, flow, run, step, task)
+    def __init__(self, store: ArtifactStore, path: TaskPath) -> None:
+        # Set through __dict__: __getattr__ serves every other name as an artifact.
+        self.__dict__["_store"] = store
+        self.__dict__["_path"] = path
         self.__dict__["_index"] = None
 
     @property
     def _sfnflow_pathspec(self) -> str:
-        _store, flow, run, step, task = self._view
-        return f"{flow}/{run}/{step}/{task}"
+        return str(self._path)
 
     def _artifacts(self) -> dict[str, str]:
         if self._index is None:
-            store, flow, run, step, task = self._view
-            index = store.get_index(flow, run, step, task)
+            index = self._store.get_index(*self._path)
             if index is None:
-                raise PlatformError(f"input task {flow}/{run}/{step}/{task} has no index; it has not finished")
+                raise PlatformError(f"input task {self._path} has no index; it has not finished")
             self.__dict__["_index"] = index
         return self._index.artifacts  # type: ignore[no-any-return]
 
@@ -129,11 +131,9 @@ class InputView:
         if name.startswith("__"):
             raise AttributeError(name)
         sha = self._artifacts().get(name)
-        _store, _flow, _run, step, _task = self._view
         if sha is None:
             raise AttributeError(f"input {self._sfnflow_pathspec} has no artifact '{name}'")
-        store, flow, _run, _step, _task = self._view
-        value = load_artifact(store, flow, sha, name, self._sfnflow_pathspec, None, None)
+        value = load_artifact(self._store, self._path.flow, sha, name, self._sfnflow_pathspec, None, None)
         self.__dict__[name] = value
         return value
 
@@ -160,7 +160,7 @@ class Inputs:
         if name.startswith("_"):
             raise AttributeError(name)
         for view in self._views:
-            if view._view[3] == name:
+            if view._path.step == name:
                 return view
         raise AttributeError(f"this join has no input from a step named '{name}'")
 
@@ -180,7 +180,7 @@ class TaskContext:
         self.merged: dict[str, str] = {}
         self._inherited = origin  # name -> sha this task passes on unless it sets the name
         self._inputs: Inputs | None = None
-        self._stack: list[tuple[int, int, Any]] | None = None
+        self._stack: list[ForeachFrame] | None = None
 
     # -- called by FlowSpec -----------------------------------------------------------
     def record_next(self, targets: tuple[str, ...], foreach: str | None, num_parallel: int | None = None) -> None:
@@ -220,13 +220,13 @@ class TaskContext:
 
     def foreach_input(self) -> Any:
         stack = self.foreach_stack()
-        return stack[-1][2] if stack else None
+        return stack[-1].value if stack else None
 
     def foreach_index(self) -> int | None:
         stack = self.foreach_stack()
-        return stack[-1][0] if stack else None
+        return stack[-1].index if stack else None
 
-    def foreach_stack(self) -> list[tuple[int, int, Any]]:
+    def foreach_stack(self) -> list[ForeachFrame]:
         if self._stack is None:
             self._stack = [self._foreach_frame(part, step) for part, step in self.plan.foreach_chain[self.step]]
         return list(self._stack)
@@ -249,7 +249,7 @@ class TaskContext:
     def join_inputs(self) -> Inputs:
         if self._inputs is None:
             pairs = self.plan.join_inputs(self.node, self.task, self.store, self.flow, self.run)
-            self._inputs = Inputs([InputView(self.store, self.flow, self.run, s, t) for s, t in pairs])
+            self._inputs = Inputs([InputView(self.store, TaskPath(self.flow, self.run, s, t)) for s, t in pairs])
         return self._inputs
 
     def _index_of(self, step: str, task: str) -> TaskIndex:
@@ -258,14 +258,14 @@ class TaskContext:
             raise PlatformError(f"task {self.flow}/{self.run}/{step}/{task} has no index; it has not finished")
         return index
 
-    def _foreach_frame(self, part: int, foreach_step: str) -> tuple[int, int, Any]:
+    def _foreach_frame(self, part: int, foreach_step: str) -> ForeachFrame:
         parts = self.task.split(".")
         position = int(parts[part])
         index = self._index_of(foreach_step, ".".join(parts[:part]) or "0")
         var = index.meta.get("foreach_var") or self.plan.graph[foreach_step].foreach_var
         values = load_artifact(self.store, self.flow, index.artifacts[var], var,
                                f"{self.flow}/{self.run}/{foreach_step}", self.step, self.task)
-        return position, int(index.meta.get("foreach_n", len(values))), values[position]
+        return ForeachFrame(position, int(index.meta.get("foreach_n", len(values))), values[position])
 
     def _missing_message(self, name: str) -> str:
         if self.node.is_join:

@@ -81,5 +81,5 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     except TaskError:
         raise  # UserCodeError / PlatformError: the names Step Functions matches
     except Exception as exc:
-        raise PlatformError(f"task {envelope.flow}/{envelope.run}/{envelope.step}/{envelope.task}: "
+        raise PlatformError(f"task {envelope.path}: "
                             f"{type(exc).__name__}: {exc}", step=envelope.step, task=envelope.task) from exc

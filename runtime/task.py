@@ -350,7 +350,7 @@ def _guarded(envelope: TaskEnvelope, env: TaskEnvironment, work: Any) -> Any:
                                         ATTEMPT_FAILED, {"type": type(exc).__name__, "message": str(exc)})
         except Exception:
             pass
-        raise PlatformError(f"task {envelope.flow}/{envelope.run}/{envelope.step}/{envelope.task}: "
+        raise PlatformError(f"task {envelope.path}: "
                             f"{type(exc).__name__}: {exc}", step=envelope.step, task=envelope.task) from exc
 
 
@@ -451,7 +451,7 @@ def _reuse(envelope: TaskEnvelope, env: TaskEnvironment, node: StepNode, run: Ru
         return None
     now = time.time()
     meta = dict(origin.meta, status=ATTEMPT_REUSED, attempt=envelope.attempt,
-                origin=f"{envelope.flow}/{run.origin_run_id}/{envelope.step}/{envelope.task}")
+                origin=str(envelope.path._replace(run=run.origin_run_id)))
     env.metadata.start_attempt(AttemptRecord(envelope.flow, envelope.run, envelope.step, envelope.task,
                                              envelope.attempt, ATTEMPT_RUNNING, now, compute=env.compute))
     result = _foreach_result(envelope, env, meta) if node.is_foreach else {}

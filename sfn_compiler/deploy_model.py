@@ -1,13 +1,16 @@
 """The deployment model: every cloud resource a compiled flow needs, as frozen records.
 
-CDK builds the stack from it, the local engine creates the same resources in moto from
-it, and a deployed stack serves its parameter specs so `trigger` can validate input.
-It also decides each step's compute (Lambda by default, Batch when Lambda can't host it).
+CDK builds the flow's stack from it (cdk/flow_stack.py), the emulation creates the same
+resources in moto from it (sfnflow/emulate/harness.py), and the local engine routes each
+Task state by its keys; all three fill the ASL's placeholders from `placeholders`
+through sfn_compiler.contract.placeholders. `resolve_compute` decides each step's compute
+(Lambda by default, Batch when Lambda can't host it: compute.goes_to_batch) and groups
+steps of equal shape into one function or job definition.
 """
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .asl import arns
 from .dsl.specs import ParameterSpec
@@ -124,7 +127,7 @@ class DeploymentModel:
         return bool(self.job_definitions)
 
     def parameter_specs_json(self) -> list[dict[str, Any]]:
-        """The parameter specs as JSON-able dicts, for a stack to serve to `trigger`."""
+        """The parameter specs as JSON-able dicts (for a deployed stack to serve one day: nothing does yet)."""
         return [asdict(p) for p in self.parameters]
 
 
@@ -139,7 +142,41 @@ def _environment(node: StepNode) -> tuple[tuple[str, str], ...]:
     return tuple(env.vars) if env is not None else ()
 
 
-def _lambda_config(node: StepNode, env_key: str | None) -> tuple[Any, ...]:
+@dataclass(frozen=True)
+class LambdaShape:
+    """What makes two Lambda steps need different functions; equal shapes share one."""
+
+    memory_mb: int
+    timeout_s: int
+    architecture: str
+    environment: tuple[tuple[str, str], ...]  # @environment variables
+    python_env: str | None  # StepEnvironment.key of its @pypi/@conda environment
+
+
+@dataclass(frozen=True)
+class BatchShape:
+    """What makes two Batch steps need different job definitions; equal shapes share one."""
+
+    cpu: float
+    memory_mb: int
+    gpu: int
+    image: str | None
+    queue_override: str | None
+    environment: tuple[tuple[str, str], ...]
+    python_env: str | None
+
+    @property
+    def queue(self) -> str:
+        return "gpu" if self.gpu else "cpu"
+
+
+class ResolvedCompute(NamedTuple):
+    functions: tuple[LambdaFunction, ...]  # sorted by key
+    job_definitions: tuple[BatchJobDefinition, ...]  # sorted by key
+    compute: tuple[tuple[str, ComputeTarget], ...]  # (step, target), in source order
+
+
+def _lambda_shape(node: StepNode, env_key: str | None) -> LambdaShape:
     lam, res, tmo = node.decorator("aws_lambda"), node.decorator("resources"), node.decorator("timeout")
     memory = (lam.memory if lam and lam.memory else None) or (res.memory if res and res.memory else None)
     memory = min(LAMBDA_MAX_MEMORY_MB, max(LAMBDA_MIN_MEMORY_MB, int(memory or LAMBDA_DEFAULT_MEMORY_MB)))
@@ -147,10 +184,10 @@ def _lambda_config(node: StepNode, env_key: str | None) -> tuple[Any, ...]:
     timeout = (lam.timeout if lam and lam.timeout else None) or (tmo.seconds if tmo and tmo.seconds else None)
     timeout = min(LAMBDA_MAX_TIMEOUT_S, max(1, int(timeout or LAMBDA_DEFAULT_TIMEOUT_S)))
     arch = lam.architecture if lam else LAMBDA_DEFAULT_ARCH
-    return memory, timeout, arch, _environment(node), env_key
+    return LambdaShape(memory, timeout, arch, _environment(node), env_key)
 
 
-def _batch_config(node: StepNode, env_key: str | None) -> tuple[Any, ...]:
+def _batch_shape(node: StepNode, env_key: str | None) -> BatchShape:
     bat, res = node.decorator("batch"), node.decorator("resources")
 
     def pick(attr: str) -> Any:
@@ -158,12 +195,11 @@ def _batch_config(node: StepNode, env_key: str | None) -> tuple[Any, ...]:
         values = [getattr(d, attr) for d in (bat, res) if d is not None and getattr(d, attr) is not None]
         return max(values) if values else None
 
-    cpu = float(pick("cpu") or BATCH_DEFAULT_CPU)
-    memory = int(pick("memory") or BATCH_DEFAULT_MEMORY_MB)
-    gpu = int(pick("gpu") or 0)
-    image = bat.image if bat else None
-    queue = bat.queue if bat else None
-    return cpu, memory, gpu, image, queue, _environment(node), env_key
+    return BatchShape(cpu=float(pick("cpu") or BATCH_DEFAULT_CPU),
+                      memory_mb=int(pick("memory") or BATCH_DEFAULT_MEMORY_MB),
+                      gpu=int(pick("gpu") or 0), image=bat.image if bat else None,
+                      queue_override=bat.queue if bat else None, environment=_environment(node),
+                      python_env=env_key)
 
 
 def _num(value: float) -> str:
@@ -185,72 +221,69 @@ def resolve_environments(graph: FlowGraph) -> tuple[StepEnvironment, ...]:
     return tuple(envs)
 
 
-def resolve_compute(graph: FlowGraph, with_batch: bool, environments: tuple[StepEnvironment, ...] = ()) -> tuple[
-    tuple[LambdaFunction, ...], tuple[BatchJobDefinition, ...], tuple[tuple[str, ComputeTarget], ...]
-]:
-    """One Lambda function per distinct runtime config (environment included), one job
-    definition per Batch shape and environment."""
-    env_of = {step: env for env in environments for step in env.steps}
-    lambda_cfgs: dict[tuple[Any, ...], list[str]] = {}
-    batch_cfgs: dict[tuple[Any, ...], list[str]] = {}
-    chosen: list[tuple[str, str, tuple[Any, ...]]] = []
-    for node in graph.steps:
-        env = env_of.get(node.name)
-        env_key = env.key if env is not None else None
-        if needs_batch(node, with_batch):
-            cfg = _batch_config(node, env_key)
-            batch_cfgs.setdefault(cfg, []).append(node.name)
-            chosen.append((node.name, COMPUTE_BATCH, cfg))
-        else:
-            cfg = _lambda_config(node, env_key)
-            lambda_cfgs.setdefault(cfg, []).append(node.name)
-            chosen.append((node.name, COMPUTE_LAMBDA, cfg))
+def resolve_compute(graph: FlowGraph, with_batch: bool,
+                    environments: tuple[StepEnvironment, ...] = ()) -> ResolvedCompute:
+    """One Lambda function per distinct LambdaShape, one job definition per distinct BatchShape
+    (a step's @pypi/@conda environment is part of its shape)."""
+    env_of = {step: env.key for env in environments for step in env.steps}
     python_of = {env.key: env.request.python_minor for env in environments}
+    lambda_steps: dict[LambdaShape, list[str]] = {}
+    batch_steps: dict[BatchShape, list[str]] = {}
+    chosen: list[tuple[str, LambdaShape | BatchShape]] = []
+    for node in graph.steps:
+        shape: LambdaShape | BatchShape
+        if needs_batch(node, with_batch):
+            shape = _batch_shape(node, env_of.get(node.name))
+            batch_steps.setdefault(shape, []).append(node.name)
+        else:
+            shape = _lambda_shape(node, env_of.get(node.name))
+            lambda_steps.setdefault(shape, []).append(node.name)
+        chosen.append((node.name, shape))
 
-    env_ids = _ordinal_ids([c[-2] for c in list(lambda_cfgs) + list(batch_cfgs) if c[-2]], "env")
-    image_ids = _ordinal_ids([c[3] for c in batch_cfgs if c[3]], "img")
-    queue_ids = _ordinal_ids([c[4] for c in batch_cfgs if c[4]], "q")
+    env_ids = _ordinal_ids([s.environment for s in [*lambda_steps, *batch_steps] if s.environment], "env")
+    image_ids = _ordinal_ids([s.image for s in batch_steps if s.image], "img")
+    queue_ids = _ordinal_ids([s.queue_override for s in batch_steps if s.queue_override], "q")
 
-    lambda_keys: dict[tuple[Any, ...], str] = {}
+    lambda_keys: dict[LambdaShape, str] = {}
     functions = []
-    for cfg, steps in lambda_cfgs.items():
-        memory, timeout, arch, env, penv = cfg
+    for lam, steps in lambda_steps.items():
         parts = []
-        if memory != LAMBDA_DEFAULT_MEMORY_MB:
-            parts.append(f"mem{memory}")
-        if timeout != LAMBDA_DEFAULT_TIMEOUT_S:
-            parts.append(f"t{timeout}")
-        if arch != LAMBDA_DEFAULT_ARCH:
-            parts.append(arch)
-        if env:
-            parts.append(env_ids[env])
-        if penv:
-            parts.append(penv)
+        if lam.memory_mb != LAMBDA_DEFAULT_MEMORY_MB:
+            parts.append(f"mem{lam.memory_mb}")
+        if lam.timeout_s != LAMBDA_DEFAULT_TIMEOUT_S:
+            parts.append(f"t{lam.timeout_s}")
+        if lam.architecture != LAMBDA_DEFAULT_ARCH:
+            parts.append(lam.architecture)
+        if lam.environment:
+            parts.append(env_ids[lam.environment])
+        if lam.python_env:
+            parts.append(lam.python_env)
         key = "_".join(parts) or "default"
-        lambda_keys[cfg] = key
-        functions.append(LambdaFunction(key, memory, timeout, arch, env, tuple(steps), penv, python_of.get(penv)))
+        lambda_keys[lam] = key
+        functions.append(LambdaFunction(key, lam.memory_mb, lam.timeout_s, lam.architecture, lam.environment,
+                                        tuple(steps), lam.python_env, python_of.get(lam.python_env)))
 
-    batch_keys: dict[tuple[Any, ...], str] = {}
+    batch_keys: dict[BatchShape, str] = {}
     jobs = []
-    for cfg, steps in batch_cfgs.items():
-        cpu, memory, gpu, image, queue, env, penv = cfg
-        parts = [f"cpu{_num(cpu)}", f"mem{memory}"] + ([f"gpu{gpu}"] if gpu else [])
-        parts += [image_ids[image]] if image else []
-        parts += [queue_ids[queue]] if queue else []
-        parts += [env_ids[env]] if env else []
-        parts += [penv] if penv else []
+    for bat, steps in batch_steps.items():
+        parts = [f"cpu{_num(bat.cpu)}", f"mem{bat.memory_mb}"] + ([f"gpu{bat.gpu}"] if bat.gpu else [])
+        parts += [image_ids[bat.image]] if bat.image else []
+        parts += [queue_ids[bat.queue_override]] if bat.queue_override else []
+        parts += [env_ids[bat.environment]] if bat.environment else []
+        parts += [bat.python_env] if bat.python_env else []
         key = "_".join(parts)
-        batch_keys[cfg] = key
-        jobs.append(BatchJobDefinition(key, cpu, memory, gpu, image, "gpu" if gpu else "cpu", queue, env, tuple(steps),
-                                       penv, python_of.get(penv)))
+        batch_keys[bat] = key
+        jobs.append(BatchJobDefinition(key, bat.cpu, bat.memory_mb, bat.gpu, bat.image, bat.queue,
+                                       bat.queue_override, bat.environment, tuple(steps), bat.python_env,
+                                       python_of.get(bat.python_env)))
 
     compute = tuple(
-        (name, ComputeTarget(COMPUTE_LAMBDA, lambda_keys[cfg]) if kind == COMPUTE_LAMBDA
-         else ComputeTarget(COMPUTE_BATCH, batch_keys[cfg], "gpu" if cfg[2] else "cpu"))
-        for name, kind, cfg in chosen
+        (name, ComputeTarget(COMPUTE_LAMBDA, lambda_keys[shape]) if isinstance(shape, LambdaShape)
+         else ComputeTarget(COMPUTE_BATCH, batch_keys[shape], shape.queue))
+        for name, shape in chosen
     )
     by_key = lambda item: item.key  # noqa: E731
-    return tuple(sorted(functions, key=by_key)), tuple(sorted(jobs, key=by_key)), compute
+    return ResolvedCompute(tuple(sorted(functions, key=by_key)), tuple(sorted(jobs, key=by_key)), compute)
 
 
 def _ordinal_ids(values: list[Any], prefix: str) -> dict[Any, str]:

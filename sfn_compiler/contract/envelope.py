@@ -30,7 +30,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, NamedTuple, Sequence
 
 from ..batch_bootstrap import batch_command_prefixes, batch_command_prefix
 
@@ -45,6 +45,18 @@ MODE_CATCH = "catch"  # record a caught failure, pass the parent's artifacts on
 
 # How a field's value is typed on the Batch command line (which carries only strings).
 TEXT, INTEGER, JSON = "text", "integer", "json"
+
+
+class TaskPath(NamedTuple):
+    """Where a task is: `flow/run/step/task`, the task id being its foreach index path."""
+
+    flow: str
+    run: str
+    step: str
+    task: str
+
+    def __str__(self) -> str:
+        return "/".join(self)
 
 
 @dataclass(frozen=True)
@@ -141,6 +153,10 @@ class TaskEnvelope:
     def to_payload(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
 
+    @property
+    def path(self) -> TaskPath:
+        return TaskPath(self.flow, self.run, self.step, self.task)
+
 
 def wire_fields(envelope: type = TaskEnvelope) -> tuple[EnvelopeField, ...]:
     """The fields the state machine writes, in wire order (the field table)."""
@@ -231,7 +247,7 @@ def envelope_from_batch_command(command: list[str]) -> TaskEnvelope:
 
 def foreach_items_key(flow: str, run: str, step: str, task: str) -> str:
     """Artifact-store key (relative to the store root) of a foreach's child task ids."""
-    return f"{flow}/{run}/{step}/{task}/foreach.json"
+    return f"{TaskPath(flow, run, step, task)}/foreach.json"
 
 
 def foreach_items_key_asl(flow: str, step: str) -> str:

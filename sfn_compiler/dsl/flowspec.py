@@ -8,7 +8,7 @@ standard-library only; runtime/ provides it.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, NamedTuple
 
 # Names a flow may not use for artifacts, steps or parameters: they are FlowSpec's own.
 RESERVED_NAMES = frozenset(
@@ -20,6 +20,14 @@ RESERVED_NAMES = frozenset(
 # `if __name__ == "__main__"` hands the command line to the CLI without this
 # package importing click.
 main_hook: Callable[[type], Any] | None = None
+
+
+class ForeachFrame(NamedTuple):
+    """One enclosing foreach of a task, as `foreach_stack()` lists it (a tuple, as in Metaflow)."""
+
+    index: int  # this task's position in that foreach
+    num_splits: int  # the foreach's cardinality
+    value: Any  # the item at `index`
 
 
 class InvalidNextError(Exception):
@@ -79,8 +87,8 @@ class FlowSpec:
     def index(self) -> int | None:
         return self._ctx("index").foreach_index()
 
-    def foreach_stack(self) -> list[tuple[int, int, Any]]:
-        """(index, cardinality, value) for each enclosing foreach, outermost first."""
+    def foreach_stack(self) -> list[ForeachFrame]:
+        """(index, num_splits, value) for each enclosing foreach, outermost first."""
         return self._ctx("foreach_stack").foreach_stack()
 
     # -- joins ----------------------------------------------------------------------

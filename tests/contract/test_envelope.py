@@ -75,3 +75,10 @@ def test_a_command_from_neither_program_is_refused():
         E.envelope_from_batch_command(["python", "other.py", "--flow", "F"])
     with pytest.raises(ValueError, match="unknown task envelope option"):
         E.envelope_from_batch_args(["--flow", "F", "--colour", "red"])
+
+
+def test_task_path_names_a_task_and_spells_its_pathspec():
+    envelope = E.TaskEnvelope(flow="F", step="train", run="r1", task="3.7")
+    assert envelope.path == E.TaskPath(flow="F", run="r1", step="train", task="3.7")
+    assert str(envelope.path) == "F/r1/train/3.7"
+    assert E.foreach_items_key(*envelope.path) == "F/r1/train/3.7/foreach.json"
