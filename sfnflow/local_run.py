@@ -1,5 +1,6 @@
-"""One local run: compile, record the run, execute the compiled ASL in the embedded
-engine against local stores, record how it ended. Used by `sfnflow run` and `resume`.
+"""One local run of a compiled flow: record the run, execute the compiled ASL in the
+embedded engine against local stores, decide how the run ended, record that end. Used by
+`sfnflow run` and `resume`.
 
 The engine (runtime.engine, which imports moto) is imported here, inside the function,
 so nothing that ships to the cloud pulls it in.
@@ -169,62 +170,97 @@ def run_locally(
 def _execute(flow_file: str, graph: Any, compiled: Any, parameters: dict[str, Any], root: str, record: Any,
              metadata: Any, max_workers: int | None, on_event: Callable[..., None] | None, pools: list[Any],
              default_pool: bool) -> LocalRunResult:
-    from runtime.stores.base import RUN_ABORTED, RUN_FAILED, RUN_SUCCEEDED
-    from runtime.stores.run_owner import HEARTBEAT_EVERY
-
+    """Run the engine, decide how the run ended, record that end (each a function below)."""
     started = time.monotonic()
-    status, error, outcome, signum = RUN_FAILED, None, None, int(signal.SIGINT)
-    heartbeat, run_id = None, record.run_id
+    run_id = record.run_id
     try:
-        from runtime.engine.local import LocalEngine  # moto: a second or more, so inside the try
-
-        _write_manifest(root, record)
-        # Retry at once, as Metaflow's local runtime does; the deployed machine waits
-        # minutes_between_retries.
-        with LocalEngine(flow_file=flow_file, root=root, max_workers=max_workers, fast_retries=True,
-                         environments=pools, default_pool=default_pool) as engine:
-            # After the workers are forked: a thread must not exist across that fork.
-            heartbeat = _Heartbeat(metadata, graph.name, run_id, HEARTBEAT_EVERY).start()
-            try:
-                outcome = engine.run(compiled, run_id=run_id, execution_input={"parameters": parameters},
-                                     on_event=on_event)
-            except KeyboardInterrupt:
-                status = RUN_ABORTED
-                with signals_deferred():
-                    engine.stop()
-                raise
-        status = RUN_SUCCEEDED if outcome.status == "SUCCEEDED" else RUN_FAILED
-        if status != RUN_SUCCEEDED:
-            error = {"type": outcome.error, "message": outcome.cause}
+        outcome = _run_engine(flow_file, graph, compiled, parameters, root, record, metadata, max_workers,
+                              on_event, pools, default_pool)
     except KeyboardInterrupt as exc:
         # Also while the engine starts or stops, outside engine.run: the run is ABORTED either way.
         signum = getattr(exc, "signum", signal.SIGINT)
-        status = RUN_ABORTED
-        with signals_deferred():
-            if heartbeat is not None:
-                heartbeat.stop()
-            how = "stopped by the user" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
-            aborted = {"type": "KeyboardInterrupt" if signum == signal.SIGINT else "Terminated", "message": how}
-            close_unfinished_tasks(metadata, graph, run_id, aborted)
-            metadata.finish_run(graph.name, run_id, RUN_ABORTED, aborted)
-        raise RunAborted(LocalRunResult(graph.name, run_id, RUN_ABORTED, root, time.monotonic() - started),
+        end = _record_end(metadata, graph, run_id, _aborted(signum))
+        raise RunAborted(LocalRunResult(graph.name, run_id, end.status, root, time.monotonic() - started),
                          signum) from None
-    finally:
-        if heartbeat is not None:
-            heartbeat.stop()
-        if status != RUN_ABORTED:
+    except BaseException:
+        _record_end(metadata, graph, run_id, _engine_broke())
+        raise
+    end = _record_end(metadata, graph, run_id, _outcome_end(outcome))
+    return LocalRunResult(graph.name, run_id, end.status, root, time.monotonic() - started, end.error,
+                          max_state_bytes=outcome.max_state_bytes, tasks=outcome.tasks)
+
+
+# -- run the engine ---------------------------------------------------------------------------
+def _run_engine(flow_file: str, graph: Any, compiled: Any, parameters: dict[str, Any], root: str, record: Any,
+                metadata: Any, max_workers: int | None, on_event: Callable[..., None] | None, pools: list[Any],
+                default_pool: bool) -> Any:
+    """The engine's outcome of one execution of the compiled ASL, with the run's heartbeat beating."""
+    from runtime.engine.local import LocalEngine  # moto: a second or more, so inside the caller's try
+    from runtime.stores.run_owner import HEARTBEAT_EVERY
+
+    _write_manifest(root, record)
+    # Retry at once, as Metaflow's local runtime does; the deployed machine waits
+    # minutes_between_retries.
+    with LocalEngine(flow_file=flow_file, root=root, max_workers=max_workers, fast_retries=True,
+                     environments=pools, default_pool=default_pool) as engine:
+        # After the workers are forked: a thread must not exist across that fork.
+        heartbeat = _Heartbeat(metadata, graph.name, record.run_id, HEARTBEAT_EVERY).start()
+        try:
+            return engine.run(compiled, run_id=record.run_id, execution_input={"parameters": parameters},
+                              on_event=on_event)
+        except KeyboardInterrupt:
             with signals_deferred():
-                if status != RUN_SUCCEEDED and error is None:
-                    error = {"type": "PlatformError", "message": "the engine stopped unexpectedly"}
-                # Every attempt record is closed at the end of every run, a successful one too
-                # (an attempt a @timeout or a crash cut short, then retried, stays RUNNING otherwise).
-                closed = close_unfinished_tasks(metadata, graph, run_id, error or {"type": "Cancelled"})
-                if status != RUN_SUCCEEDED:
-                    error = closed
-                metadata.finish_run(graph.name, run_id, status, error)
-    return LocalRunResult(graph.name, run_id, status, root, time.monotonic() - started, error,
-                          max_state_bytes=outcome.max_state_bytes if outcome else 0,
-                          tasks=outcome.tasks if outcome else 0)
+                engine.stop()  # kill the running tasks' workers before the pool closes
+            raise
+        finally:
+            heartbeat.stop()
+
+
+# -- decide the run's outcome -------------------------------------------------------------------
+@dataclass(frozen=True)
+class RunEnd:
+    status: str  # SUCCEEDED | FAILED | ABORTED
+    error: dict[str, Any] | None = None
+
+
+def _outcome_end(outcome: Any) -> RunEnd:
+    from runtime.stores.base import RUN_FAILED, RUN_SUCCEEDED
+
+    if outcome.status == "SUCCEEDED":
+        return RunEnd(RUN_SUCCEEDED)
+    return RunEnd(RUN_FAILED, {"type": outcome.error, "message": outcome.cause})
+
+
+def _aborted(signum: int) -> RunEnd:
+    from runtime.stores.base import RUN_ABORTED
+
+    if signum == signal.SIGINT:
+        return RunEnd(RUN_ABORTED, {"type": "KeyboardInterrupt", "message": "stopped by the user"})
+    return RunEnd(RUN_ABORTED, {"type": "Terminated", "message": f"stopped by {signal.Signals(signum).name}"})
+
+
+def _engine_broke() -> RunEnd:
+    from runtime.stores.base import RUN_FAILED
+
+    return RunEnd(RUN_FAILED, {"type": "PlatformError", "message": "the engine stopped unexpectedly"})
+
+
+# -- record the end -----------------------------------------------------------------------------
+def _record_end(metadata: Any, graph: Any, run_id: str, end: RunEnd) -> RunEnd:
+    """Close the attempts left RUNNING and write the run's end status; return the end as recorded.
+
+    Every attempt record is closed at the end of every run, a successful one too (an
+    attempt a @timeout or a crash cut short, then retried, stays RUNNING otherwise). A
+    failed run's error names the step that caused it; an aborted run's error stays "stopped
+    by ...", whatever had failed before. Signals wait until both writes are done.
+    """
+    from runtime.stores.base import RUN_FAILED
+
+    with signals_deferred():
+        closed = close_unfinished_tasks(metadata, graph, run_id, end.error or {"type": "Cancelled"})
+        error = closed if end.status == RUN_FAILED else end.error
+        metadata.finish_run(graph.name, run_id, end.status, error)
+    return RunEnd(end.status, error)
 
 
 def _write_manifest(root: str, record: Any) -> None:

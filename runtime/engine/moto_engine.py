@@ -220,8 +220,8 @@ class MotoEngine(EngineBase):
                 payload = json.loads(payload)
             return dict(payload or {})
         command = list((parameters.get("ContainerOverrides") or {}).get("Command") or [])
-        # ["python", "-m", "runtime.batch_main", "--flow", ...]: the envelope is argv[3:]
-        return env_contract.envelope_from_batch_args(command[3:]).to_payload()
+        # ["python", "-m", "runtime.batch_main" | "-c", <bootstrap>, "--flow", ...]: strips either program
+        return env_contract.envelope_from_batch_command(command).to_payload()
 
 
 def _status(execution: Any) -> str:

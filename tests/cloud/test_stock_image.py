@@ -201,4 +201,4 @@ def test_moto_evaluates_the_compiled_command(monkeypatch: pytest.MonkeyPatch) ->
                                    "--parameters", '{"a":1}', "--attempt", "1"]
     assert out["user"]["cmd"] == ["python", "-m", "runtime.batch_main", "--flow", "F", "--step", "s",
                                   "--mode", "step", "--run", "r1", "--task", "3", "--attempt", "2"]
-    assert envelope.envelope_from_batch_args(out["stock"]["cmd"][3:]).run == "exec1"
+    assert envelope.envelope_from_batch_command(out["stock"]["cmd"]).run == "exec1"

@@ -80,8 +80,8 @@ class Services:
             raise StatesError("Batch.ClientException", f"job queue {queue} does not exist")
         command = list((parameters.get("ContainerOverrides") or {}).get("Command") or [])
         try:
-            # ["python", "-m", "runtime.batch_main", "--flow", ...] or the bootstrap: the envelope is argv[3:]
-            payload = env_contract.envelope_from_batch_args(command[3:]).to_payload()
+            # ["python", "-m", "runtime.batch_main" | "-c", <bootstrap>, "--flow", ...]: strips either program
+            payload = env_contract.envelope_from_batch_command(command).to_payload()
         except (ValueError, KeyError, TypeError, SystemExit) as exc:
             raise StatesError(env_contract.PLATFORM_ERROR, f"bad task envelope: {exc}") from None
         job_id = f"sfnflow-{time.monotonic_ns():x}"
