@@ -2,5 +2,5 @@
 
 Pure: standard library only. No I/O beyond reading the flow's own source, no boto3,
 no aws_cdk, no global configuration. Everything downstream (runtime, CDK, CLI) reads
-the IR built here.
+the IR built here, and agrees with the others through `sfn_compiler.contract`.
 """
