@@ -13,7 +13,7 @@ from typing import Callable, Iterable, Mapping
 from ..asl import arns
 from ..asl.arns import Placeholder
 
-__all__ = ["Placeholder", "ResourceNames", "placeholder_values", "fill_definition"]
+__all__ = ["Placeholder", "ResourceNames", "UnfilledPlaceholderError", "fill_definition", "placeholder_values"]
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,14 @@ class ResourceNames:
     job_definitions: Mapping[str, str] = field(default_factory=dict)  # Batch job definition key -> ARN
 
 
+class UnfilledPlaceholderError(ValueError):
+    """A placeholder the deployer has no resource for (a compiler change it does not know yet)."""
+
+    def __init__(self, message: str, names: list[str]) -> None:
+        super().__init__(message)
+        self.names = names  # the placeholders left unfilled
+
+
 _BY_KIND: dict[str, Callable[[ResourceNames], Mapping[str, str]]] = {
     arns.KIND_LAMBDA_FUNCTION: lambda names: names.functions,
     arns.KIND_JOB_QUEUE: lambda names: names.job_queues,
@@ -37,10 +45,10 @@ _BY_KIND: dict[str, Callable[[ResourceNames], Mapping[str, str]]] = {
 def placeholder_values(placeholders: Iterable[Placeholder], names: ResourceNames) -> dict[str, str]:
     """placeholder name -> value, for CloudFormation's DefinitionSubstitutions or `fill_definition`.
 
-    Raises ValueError naming every placeholder `names` has no value for.
+    Raises UnfilledPlaceholderError (a ValueError) naming every placeholder `names` has no value for.
     """
     values: dict[str, str] = {}
-    missing: list[str] = []
+    missing: list[Placeholder] = []
     for p in placeholders:
         if p.kind == arns.KIND_BUCKET:
             values[p.name] = names.bucket
@@ -49,21 +57,23 @@ def placeholder_values(placeholders: Iterable[Placeholder], names: ResourceNames
         elif p.kind in _BY_KIND and p.ref in _BY_KIND[p.kind](names):
             values[p.name] = _BY_KIND[p.kind](names)[p.ref]
         else:
-            missing.append(f"${{{p.name}}} ({p.kind} {p.ref!r})" if p.ref else f"${{{p.name}}} ({p.kind})")
+            missing.append(p)
     if missing:
-        raise ValueError(f"no resource to fill placeholder(s) {', '.join(missing)}")
+        described = [f"${{{p.name}}} ({p.kind} {p.ref!r})" if p.ref else f"${{{p.name}}} ({p.kind})" for p in missing]
+        raise UnfilledPlaceholderError(f"no resource to fill placeholder(s) {', '.join(described)}",
+                                       [p.name for p in missing])
     return values
 
 
 def fill_definition(asl_text: str, placeholders: Iterable[Placeholder], names: ResourceNames) -> str:
     """The ASL text with every placeholder filled (what CloudFormation does at deploy time).
 
-    Raises ValueError naming each placeholder without a value, including a `${...}` in the
-    text that `placeholders` does not describe.
+    Raises UnfilledPlaceholderError (a ValueError) naming each placeholder without a value,
+    including a `${...}` in the text that `placeholders` does not describe.
     """
     values = placeholder_values(placeholders, names)
     undescribed = [n for n in arns.placeholders_in(asl_text) if n not in values]
     if undescribed:
-        raise ValueError("the definition uses placeholder(s) the deployment model does not describe: "
-                         + ", ".join("${" + n + "}" for n in undescribed))
+        raise UnfilledPlaceholderError("the definition uses placeholder(s) the deployment model does not describe: "
+                                       + ", ".join("${" + n + "}" for n in undescribed), undescribed)
     return arns.substitute(asl_text, values)
