@@ -40,12 +40,17 @@ def _refused(exc: pytest.ExceptionInfo[UnfilledPlaceholderError]) -> None:
     assert "${Future_widget} (future_widget_arn 'widget')" in str(exc.value)
 
 
-def test_the_cdk_stack(compiled: CompiledFlow, from_the_future: CompiledFlow, tmp_path: Path) -> None:
-    from cdk.assembly import build_app, silence_node_banner
+def test_the_cdk_stack(compiled: CompiledFlow, from_the_future: CompiledFlow, tmp_path: Path,
+                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from cdk.assembly import build_app
     from cdk.config import DeployConfig
     from sfnflow.deploy.package import build_code_package
 
-    silence_node_banner()
+    # What cdk.assembly.silence_node_banner sets, set here so the test leaves no trace.
+    for name, value in {"JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
+                        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "18,19,20,21",
+                        "JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION": "1"}.items():
+        monkeypatch.setenv(name, value)
     import aws_cdk as cdk
 
     package = build_code_package(str(EXAMPLE))

@@ -11,15 +11,14 @@ import time
 import pytest
 
 from runtime.stores import (
-    ArtifactStore, AttemptRecord, BlobStore, LocalBlobStore, MetadataStore, RunRecord, SqliteMetadataStore,
-    resolve_local_root,
+    ArtifactStore, AttemptRecord, BlobStore, LocalBlobStore, RunRecord, SqliteMetadataStore, resolve_local_root,
 )
 from runtime.stores.blobs import LOCAL_DIR_NAME
 
 
-def test_local_stores_satisfy_the_protocols(tmp_path):
+def test_local_blob_store_satisfies_the_protocol(tmp_path):
+    # The metadata stores' contract is tests/contract/test_metadata_store.py (SQLite and DynamoDB).
     assert isinstance(LocalBlobStore(str(tmp_path)), BlobStore)
-    assert isinstance(SqliteMetadataStore(str(tmp_path)), MetadataStore)
 
 
 def test_blob_put_get_list(tmp_path):
@@ -91,28 +90,6 @@ def test_index_log_and_json_round_trip(tmp_path):
     assert store.get_log("F", "r", "s", "0", 0, "stderr") == b""
     store.put_json("F/r/s/0/foreach.json", ["0", "1"])
     assert store.get_json("F/r/s/0/foreach.json") == ["0", "1"]
-
-
-def test_metadata_runs_and_attempts(tmp_path):
-    meta = SqliteMetadataStore(str(tmp_path))
-    meta.create_run(RunRecord("F", "old", created_at=100.0, parameters={"a": 1}, tags=["t"]))
-    meta.create_run(RunRecord("F", "new", created_at=200.0, origin_run_id="old", resume_steps=["start"]))
-    meta.create_run(RunRecord("G", "g1", created_at=50.0))
-    assert [r.run_id for r in meta.list_runs("F")] == ["new", "old"]
-    assert meta.list_flows() == ["F", "G"]
-    assert meta.get_run("F", "old").parameters == {"a": 1} and meta.get_run("F", "new").resume_steps == ["start"]
-    meta.finish_run("F", "old", "FAILED", {"type": "UserCodeError", "message": "m"})
-    run = meta.get_run("F", "old")
-    assert run.status == "FAILED" and run.finished_at and run.error["message"] == "m"
-    for attempt, status in ((0, "FAILED"), (1, "SUCCEEDED")):
-        meta.start_attempt(AttemptRecord("F", "old", "s", "0", attempt, started_at=300.0 + attempt))
-        meta.finish_attempt("F", "old", "s", "0", attempt, status)
-    meta.start_attempt(AttemptRecord("F", "old", "t", "1", 0, started_at=400.0, compute="lambda"))
-    tasks = meta.list_tasks("F", "old")
-    assert [(t.step, t.attempt, t.status, t.compute) for t in tasks] == [
-        ("s", 1, "SUCCEEDED", "local"), ("t", 0, "RUNNING", "lambda")]
-    assert [a.status for a in meta.list_attempts("F", "old", "s", "0")] == ["FAILED", "SUCCEEDED"]
-    assert meta.get_run("F", "missing") is None
 
 
 def _hammer(root: str, worker: int, count: int) -> None:
