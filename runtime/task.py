@@ -24,7 +24,7 @@ from sfn_compiler.asl.limits import HISTORY_LIMIT
 from sfn_compiler.diagnostics import FlowDefinitionError
 from sfn_compiler.dsl.current import current
 from sfn_compiler.contract.envelope import MODE_CATCH, MODE_STEP, TaskEnvelope, child_task_id, foreach_items_key
-from sfn_compiler.contract.task_config import ENV_USER
+from sfn_compiler.contract.task_config import ENV_ENVIRONMENT, ENV_USER
 from sfn_compiler.graph.builder import build_graph
 from sfn_compiler.graph.model import StepNode
 from sfn_compiler.identity import system_tags
@@ -46,7 +46,6 @@ from .stores.base import (
 
 __all__ = ["ENV_ENVIRONMENT", "FlowCache", "LoadedFlow", "TaskEnvironment", "record_crash", "run_task"]
 
-ENV_ENVIRONMENT = "SFNFLOW_ENVIRONMENT"  # the step environment's hash, set where one is used
 
 
 @dataclass(frozen=True)

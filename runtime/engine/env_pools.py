@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Mapping, Sequence
 
+from sfn_compiler.contract import task_config
+
 from .workers import RunTaskExecutor, WorkerPool, _Worker
 
 __all__ = ["EnvironmentPools", "InterpreterWorkerPool", "PoolEnvironment"]
@@ -73,7 +75,7 @@ class InterpreterWorkerPool(WorkerPool):
         if self.env.pythonpath:
             environ["PYTHONPATH"] = self.env.pythonpath
         if self.env.hash:
-            environ["SFNFLOW_ENVIRONMENT"] = self.env.hash
+            environ[task_config.ENV_ENVIRONMENT] = self.env.hash
         try:
             # Its own session (so its own process group): what a step starts ends with the worker.
             proc = subprocess.Popen(args, pass_fds=(theirs.fileno(),), env=environ, stdin=subprocess.DEVNULL,

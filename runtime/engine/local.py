@@ -36,6 +36,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from sfn_compiler.asl import arns
 from sfn_compiler.contract import envelope as env_contract
+from sfn_compiler.contract import task_config
 from sfn_compiler.contract.placeholders import ResourceNames, fill_definition
 
 from .env_pools import EnvironmentPools, PoolEnvironment
@@ -46,7 +47,7 @@ __all__ = ["ENGINES", "ENGINE_ENV", "EngineBase", "EventCallback", "ExecutionRes
 
 LOG = logging.getLogger(__name__)
 
-ENGINE_ENV = "SFNFLOW_LOCAL_ENGINE"
+ENGINE_ENV = task_config.ENV_LOCAL_ENGINE
 ENGINES = ("interp", "moto")
 ACCOUNT = "123456789012"  # moto's default account
 ROUTE_PREFIX = "sfnflow-local-"

@@ -22,10 +22,35 @@ sfn_compiler/batch_bootstrap.py). The other names are read on the user's machine
 from __future__ import annotations
 
 __all__ = [
-    "BATCH_ENTRY_COMMAND", "BATCH_MAIN_MODULE", "ENV_BUCKET", "ENV_BUCKET_OWNER", "ENV_CDK_FLOW", "ENV_CODE_KEY",
-    "ENV_BOOTSTRAP", "ENV_CODE_SHA256", "ENV_CODE_URL", "ENV_DEPS_KEY", "ENV_DEPS_SHA256", "ENV_REGION",
-    "ENV_DATASTORE", "ENV_FLOW_FILE", "ENV_PREFIX", "ENV_ROOT", "ENV_TABLE", "ENV_USER", "LAMBDA_HANDLER",
-    "REQUIRED", "SETTING_PREFIX", "batch_environment", "is_setting", "task_environment",
+    "BATCH_ENTRY_COMMAND",
+    "BATCH_MAIN_MODULE",
+    "ENV_BOOTSTRAP",
+    "ENV_BUCKET",
+    "ENV_BUCKET_OWNER",
+    "ENV_CDK_FLOW",
+    "ENV_CODE_KEY",
+    "ENV_CODE_SHA256",
+    "ENV_CODE_URL",
+    "ENV_DATASTORE",
+    "ENV_DEPS_KEY",
+    "ENV_DEPS_SHA256",
+    "ENV_ENVIRONMENT",
+    "ENV_ENV_CACHE",
+    "ENV_FLOW_FILE",
+    "ENV_LOCAL_ENGINE",
+    "ENV_PREFIX",
+    "ENV_PYTHONS",
+    "ENV_REGION",
+    "ENV_ROOT",
+    "ENV_SYNTH_CACHE",
+    "ENV_TABLE",
+    "ENV_USER",
+    "LAMBDA_HANDLER",
+    "REQUIRED",
+    "SETTING_PREFIX",
+    "batch_environment",
+    "is_setting",
+    "task_environment",
 ]
 
 SETTING_PREFIX = "SFNFLOW_"
@@ -44,12 +69,17 @@ ENV_BOOTSTRAP = "SFNFLOW_BOOTSTRAP"
 ENV_DEPS_KEY = "SFNFLOW_DEPS_KEY"
 ENV_DEPS_SHA256 = "SFNFLOW_DEPS_SHA256"
 REQUIRED = (ENV_BUCKET, ENV_TABLE, ENV_FLOW_FILE)
+ENV_ENVIRONMENT = "SFNFLOW_ENVIRONMENT"  # the step environment's hash, where a step runs in one
 
 # -- read on the user's machine ---------------------------------------------------------------
 ENV_ROOT = "SFNFLOW_ROOT"  # the local store root (runtime.stores.blobs.find_root)
 ENV_DATASTORE = "SFNFLOW_DATASTORE"  # the client reads "local" (default) or "s3" stores
 ENV_USER = "SFNFLOW_USER"  # who started a run (else $USER)
 ENV_CDK_FLOW = "SFNFLOW_FLOW"  # the flow file cdk/app.py synthesizes (else the `flow` context value)
+ENV_LOCAL_ENGINE = "SFNFLOW_LOCAL_ENGINE"  # the local engine: "interp" (default) or "moto"
+ENV_SYNTH_CACHE = "SFNFLOW_CACHE_DIR"  # where synthesized templates are cached (else ~/.cache/sfnflow)
+ENV_ENV_CACHE = "SFNFLOW_ENV_CACHE"  # where step environments' venvs are cached
+ENV_PYTHONS = "SFNFLOW_PYTHONS"  # more Python interpreters for step environments, os.pathsep-separated
 
 # -- the programs the deployables run -------------------------------------------------------
 LAMBDA_HANDLER = "runtime.lambda_handler.handler"

@@ -20,12 +20,14 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from sfn_compiler.contract import task_config
+
 KEEP = 20
 _CDK_SOURCE = Path(__file__).resolve().parents[2] / "cdk"
 
 
 def cache_root() -> Path:
-    base = os.environ.get("SFNFLOW_CACHE_DIR") or os.path.join(
+    base = os.environ.get(task_config.ENV_SYNTH_CACHE) or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "sfnflow")
     return Path(base) / "synth"
 

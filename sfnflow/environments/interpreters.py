@@ -15,6 +15,8 @@ import sys
 from dataclasses import dataclass
 from functools import lru_cache
 
+from sfn_compiler.contract import task_config
+
 __all__ = ["Interpreter", "describe_available", "find_interpreters", "host_interpreter", "pick_interpreter"]
 
 _PROBE = ("import sys;v=sys.version_info;"
@@ -48,7 +50,7 @@ def _candidates() -> list[str]:
     for root in roots:
         found += sorted(glob.glob(os.path.join(root, "versions", "*", "bin", "python3")))
         found += sorted(glob.glob(os.path.join(root, "cpython-*", "bin", "python3")))
-    extra = os.environ.get("SFNFLOW_PYTHONS", "")  # more interpreters, os.pathsep-separated
+    extra = os.environ.get(task_config.ENV_PYTHONS, "")  # more interpreters, os.pathsep-separated
     found += [p for p in extra.split(os.pathsep) if p]
     seen, unique = set(), []
     for path in found:

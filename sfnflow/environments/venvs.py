@@ -24,6 +24,8 @@ import time
 from contextlib import contextmanager
 from typing import Iterator
 
+from sfn_compiler.contract import task_config
+
 from .locks import LockEntry
 from .uv import UvFailed, run_uv
 
@@ -34,7 +36,7 @@ _OUR_PACKAGES = ("sfnflow", "sfn_compiler", "runtime")
 
 
 def cache_root() -> str:
-    configured = os.environ.get("SFNFLOW_ENV_CACHE")
+    configured = os.environ.get(task_config.ENV_ENV_CACHE)
     if configured:
         return os.path.abspath(configured)
     base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")

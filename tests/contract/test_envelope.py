@@ -51,7 +51,7 @@ def test_lambda_payload_and_batch_command_carry_the_same_envelope(kwargs, in_ima
 
 def test_the_field_table_is_what_the_envelope_carries():
     wired = [f.name for f in E.wire_fields()]
-    assert wired == ["flow", "step", "mode", "run", "task", "parameters", "error", "attempt", "inline_max"]
+    assert wired == ["flow", "step", "mode", "run", "task", "parameters", "error", "attempt", "inline_max", "loop_max"]
     assert set(wired) | {"tags", "v"} == {f.name for f in dataclasses.fields(E.TaskEnvelope)}
 
 
