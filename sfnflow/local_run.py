@@ -146,7 +146,7 @@ def run_locally(
     from sfn_compiler.identity import system_tags
 
     flow_file = os.path.abspath(flow_file)
-    root = resolve_local_root(flow_file=flow_file, root=root)
+    root = resolve_local_root(root=root)
     if environments is None:  # before the run is recorded: a refusal leaves nothing behind
         from .environments.local import prepare_local
 

@@ -49,7 +49,7 @@ def plan_resume(run_id: str | None, *, from_step: str | None, flow_file: str | N
     from runtime.stores.blobs import resolve_local_root
     from runtime.stores.sqlite_metadata import SqliteMetadataStore
 
-    root = resolve_local_root(flow_file=os.path.abspath(flow_file) if flow_file else None, root=root)
+    root = resolve_local_root(root=root)
     metadata = SqliteMetadataStore(root)
     record = _find_run(metadata, run_id)
     note = None

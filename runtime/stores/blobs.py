@@ -22,15 +22,15 @@ LOCAL_DIR_NAME = ".sfnflow"
 _TMP_COUNTER = itertools.count()
 
 
-def resolve_local_root(flow_file: str | None = None, root: str | None = None, *, start: str | None = None) -> str:
+def resolve_local_root(root: str | None = None, *, start: str | None = None) -> str:
     """The local store root, as an absolute path (it may not exist yet).
 
-    Order: an explicit `root`; else env SFNFLOW_ROOT; else the nearest existing
-    `.sfnflow/` upward (as git finds its repository) from the flow file's folder (writers)
-    or from `start`, default cwd (readers such as the client). A writer that finds none
-    creates one in the current folder when the flow lives below it, so `sfnflow run
-    examples/x.py` and a later `Flow("X")` from the same folder meet in one place;
-    otherwise beside the flow file. A reader that finds none gets `.sfnflow/` in `start`.
+    One rule for every writer (`sfnflow run`, `python flow.py run`, resume) and reader (the
+    client, `sfnflow runs/logs`): an explicit `root`; else env SFNFLOW_ROOT; else the
+    nearest existing `.sfnflow/` from `start` (default: the current folder) upward, as
+    git finds its repository and Metaflow its `.metaflow/`; else a new `.sfnflow/` in
+    `start`. Where the flow file lives does not matter, so a run and a later `Flow("X")`
+    from the same folder always meet.
     """
     if root:
         return os.path.abspath(root)
@@ -38,14 +38,6 @@ def resolve_local_root(flow_file: str | None = None, root: str | None = None, *,
     if env_root:
         return os.path.abspath(env_root)
     here = os.path.abspath(start or os.getcwd())
-    if flow_file:
-        flow_dir = os.path.dirname(os.path.abspath(flow_file))
-        found = _nearest_root(flow_dir)
-        if found:
-            return found
-        if os.path.commonpath([flow_dir, here]) == here:
-            return os.path.join(here, LOCAL_DIR_NAME)
-        return os.path.join(flow_dir, LOCAL_DIR_NAME)
     return _nearest_root(here) or os.path.join(here, LOCAL_DIR_NAME)
 
 

@@ -116,7 +116,9 @@ class SqliteMetadataStore:
             raise self._explain(sqlite3.OperationalError("attempt to write a readonly database"))
 
     def _writable(self) -> bool:
-        folder = self.root if os.path.isdir(self.root) else os.path.dirname(self.root)
+        folder = self.root
+        while not os.path.isdir(folder) and os.path.dirname(folder) != folder:
+            folder = os.path.dirname(folder)  # a new root: the folders that will hold it are made then
         if not os.access(folder, os.W_OK):
             return False
         return not os.path.exists(self.path) or os.access(self.path, os.W_OK)

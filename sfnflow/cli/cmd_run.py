@@ -19,7 +19,8 @@ RUN_SETTINGS = {"ignore_unknown_options": True, "allow_extra_args": True, "allow
               help="Worker processes running tasks (default: the number of cores).")
 @click.option("--tag", "tags", multiple=True, help="Tag the run (repeatable).")
 @click.option("--root", type=click.Path(file_okay=False), default=None,
-              help="Local store root (default: SFNFLOW_ROOT, else .sfnflow/ beside the flow).")
+              help="Local store root (default: SFNFLOW_ROOT, else the nearest .sfnflow/ from the current "
+                   "folder upward, else a new one here).")
 @click.option("--with", "with_", type=click.Choice(["batch"]), default=None,
               help="Run every step as a Batch job would (compiles them to Batch tasks).")
 @click.pass_context
@@ -78,7 +79,7 @@ def _execute(flow_file: str, compiled: Any, parameters: dict[str, Any], *, root:
     from .progress import Progress
     from .summary import print_summary
 
-    root = resolve_local_root(flow_file=os.path.abspath(flow_file), root=root)
+    root = resolve_local_root(root=root)
     environments = prepare_local(compiled.graph.name, compiled.model, root)  # refusals before the run starts
     SqliteMetadataStore(root).check_writable()  # a damaged or read-only store, before the run says it started
     run_id = new_run_id()

@@ -22,8 +22,9 @@ def print_summary(result: LocalRunResult) -> None:
     if result.status == "SUCCEEDED":
         _echo_end_output(result)
         click.echo(f"Run {pathspec} succeeded in {result.seconds:.1f}s ({tally}).", err=True)
-        click.echo(f"  Artifacts: python -c \"from sfnflow import Run; print(Run('{pathspec}').data)\"", err=True)
-        click.echo(f"  Logs:      sfnflow logs {result.run_id}/end", err=True)
+        env = _root_hint(result.root)
+        click.echo(f"  Artifacts: {env}python -c \"from sfnflow import Run; print(Run('{pathspec}').data)\"", err=True)
+        click.echo(f"  Logs:      {env}sfnflow logs {result.run_id}/end", err=True)
         return
     # Tasks stopped only because the run ended (local_run.close_unfinished_tasks) go last:
     # the cause is the task that failed on its own.
@@ -37,12 +38,13 @@ def print_summary(result: LocalRunResult) -> None:
     # Tasks the engine stopped because the run was ending are not failures of their own.
     others = [t for t in failed[1:] if (t.error or {}).get("type") not in ("Cancelled", "Aborted")]
     if others:
-        click.echo(f"({len(others)} more failed task(s); see sfnflow logs {result.run_id}/<step>)", err=True)
+        click.echo(f"({len(others)} more failed task(s); see {_root_hint(result.root)}sfnflow logs "
+                   f"{result.run_id}/<step>)", err=True)
     if not failed and result.error:
         click.echo(f"\n{result.error.get('type')}: {result.error.get('message')}", err=True)
     click.echo(f"\nRun {pathspec} failed after {result.seconds:.1f}s ({tally}). Everything saved so far is kept.",
                err=True)
-    click.echo(f"  Fix the step, then: sfnflow resume {result.run_id}", err=True)
+    click.echo(f"  Fix the step, then: {_root_hint(result.root)}sfnflow resume {result.run_id}", err=True)
 
 
 def _echo_end_output(result: LocalRunResult, limit: int = 20) -> None:
@@ -54,3 +56,14 @@ def _echo_end_output(result: LocalRunResult, limit: int = 20) -> None:
     lines = text.rstrip("\n").splitlines()[-limit:] if text.strip() else []
     for line in lines:
         click.echo(f"  end | {line}", err=True)
+
+
+def _root_hint(root: str) -> str:
+    """`SFNFLOW_ROOT=... ` when the client would not find this run's store from the current
+    folder on its own (a --root elsewhere), so the printed commands work as pasted."""
+    import os
+    import shlex
+
+    from runtime.stores.blobs import resolve_local_root
+
+    return "" if os.path.abspath(root) == resolve_local_root() else f"SFNFLOW_ROOT={shlex.quote(root)} "

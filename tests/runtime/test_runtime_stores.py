@@ -113,17 +113,17 @@ def test_sqlite_from_several_processes_at_once(tmp_path):
     assert len(tasks) == 600 and {t.status for t in tasks} == {"SUCCEEDED"}
 
 
-def test_resolve_local_root(tmp_path, monkeypatch):
+def test_resolve_local_root_one_rule_for_writers_and_readers(tmp_path, monkeypatch):
     monkeypatch.delenv("SFNFLOW_ROOT", raising=False)
     project = tmp_path / "proj"
     (project / "sub" / "deeper").mkdir(parents=True)
-    flow = project / "sub" / "flow.py"
-    assert resolve_local_root(str(flow)) == str(project / "sub" / LOCAL_DIR_NAME)
-    assert resolve_local_root(str(flow), root=str(tmp_path / "x")) == str(tmp_path / "x")
-    # Readers: nearest .sfnflow/ upward, like git; else one in the starting folder.
+    # The nearest .sfnflow/ from the current folder upward, like git; else one in that folder.
     assert resolve_local_root(start=str(project / "sub" / "deeper")) == str(project / "sub" / "deeper" / LOCAL_DIR_NAME)
     (project / LOCAL_DIR_NAME).mkdir()
     assert resolve_local_root(start=str(project / "sub" / "deeper")) == str(project / LOCAL_DIR_NAME)
+    monkeypatch.chdir(project / "sub")
+    assert resolve_local_root() == str(project / LOCAL_DIR_NAME)
+    assert resolve_local_root(root=str(tmp_path / "x")) == str(tmp_path / "x")
     monkeypatch.setenv("SFNFLOW_ROOT", str(tmp_path / "env"))
-    assert resolve_local_root(str(flow)) == str(tmp_path / "env")
-    assert resolve_local_root(str(flow), root=str(tmp_path / "arg")) == str(tmp_path / "arg")
+    assert resolve_local_root() == str(tmp_path / "env")
+    assert resolve_local_root(root=str(tmp_path / "arg")) == str(tmp_path / "arg")
