@@ -18,7 +18,7 @@ from .errors import UserError, reports_user_errors
 FLOW_FILE = click.Path(exists=True, dir_okay=False)
 
 
-def _deploy_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+def _deploy_errors(func: Callable[..., Any], *, verb: str = "deploy") -> Callable[..., Any]:
     """Turn boto3 surprises (throttling, refused calls) into one line each."""
 
     @functools.wraps(func)
@@ -31,7 +31,7 @@ def _deploy_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             import botocore.exceptions as bx
 
             if isinstance(exc, (bx.ClientError, bx.BotoCoreError)):
-                raise UserError(f"AWS refused a deploy call: {exc}") from None
+                raise UserError(f"AWS refused a {verb} call: {exc}") from None
             raise
 
     return reports_user_errors(wrapper)
@@ -126,7 +126,7 @@ def _report_stack(stack: Any) -> None:
 @click.option("--profile", default=None, help="AWS profile from ~/.aws/config.")
 @_stack_option
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@_deploy_errors
+@functools.partial(_deploy_errors, verb="delete")
 def destroy(flow_file: str, region: str | None, profile: str | None, stack_name: str | None, yes: bool) -> None:
     """Delete the flow's stack. Its runs' data (bucket, table, logs) is kept."""
     from cdk.config import flow_stack_name
@@ -143,7 +143,7 @@ def destroy(flow_file: str, region: str | None, profile: str | None, stack_name:
     if result.action == "absent":
         click.echo(f"stack {name} does not exist in {target.region}; nothing to delete.")
         return
-    click.echo(f"deleted stack {name}.")
+    click.echo(f"deleted stack {name}." + (f" ({result.warning})" if result.warning else ""))
     bucket, table = outputs.get("BucketName", "the datastore bucket"), outputs.get("TableName", "the datastore table")
     click.echo(f"kept: the flow's artifacts in s3://{bucket}/{outputs.get('FlowName', name)}/, its runs in the "
                f"DynamoDB table {table}, its code packages and its CloudWatch log groups. The datastore is shared "

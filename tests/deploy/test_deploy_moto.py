@@ -118,3 +118,16 @@ def test_destroy_keeps_the_data(emulator: Any) -> None:
     assert boto3.client("stepfunctions").list_state_machines()["stateMachines"] == []
     keys = [o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=outputs["BucketName"])["Contents"]]
     assert any(k.startswith("LinearFlow/r/") for k in keys)
+
+
+@pytest.mark.slow
+def test_destroy_of_a_batch_flow_says_deleted_not_refused(emulator: Any) -> None:
+    from click.testing import CliRunner
+
+    from sfnflow.cli import main
+
+    _deploy(os.path.join(ROOT, "examples", "linear.py"), with_batch=True, stack_name="LinearBatchGone")
+    done = CliRunner().invoke(main, ["destroy", os.path.join(ROOT, "examples", "linear.py"),
+                                     "--stack-name", "LinearBatchGone", "--yes"])
+    assert done.exit_code == 0, done.output
+    assert "deleted stack LinearBatchGone" in done.output and "refused" not in done.output
