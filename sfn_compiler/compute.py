@@ -18,6 +18,11 @@ LAMBDA_MAX_TIMEOUT_S = 900
 LAMBDA_MAX_VCPU = 6  # CPU scales with memory; 10,240 MB gives 6 vCPUs
 LAMBDA_MAX_EPHEMERAL_MB = 10_240  # /tmp
 LAMBDA_ARCHITECTURES = ("x86_64", "arm64")
+# Python runtimes Lambda offers for new functions (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html;
+# python3.9 and older are deprecated or blocked, and below sfnflow's 3.10 floor anyway).
+LAMBDA_PYTHON_VERSIONS = ("3.10", "3.11", "3.12", "3.13", "3.14")
+# A function's code and layers, unzipped, together (the same quota page).
+LAMBDA_MAX_UNZIPPED_BYTES = 250 * 1024 * 1024
 
 
 def _number(value: Any) -> float | None:

@@ -120,6 +120,9 @@ class DeploymentModel:
             else:
                 j = self.job_definition(target.key)
                 labels[step] = f"batch {_num(j.cpu)} cpu {j.memory_mb} MB" + (f" {j.gpu} gpu" if j.gpu else "")
+            env = self.environment_of(step)
+            if env is not None:
+                labels[step] += f" env {env.key}"
         return labels
 
     @property

@@ -25,7 +25,8 @@ def describe_decorator(spec: Any) -> str:
     return f"@{spec.kind}" + (f"({', '.join(args)})" if args else "")
 
 
-def to_text(graph: FlowGraph, compute: Mapping[str, str], limits: Sequence[str]) -> str:
+def to_text(graph: FlowGraph, compute: Mapping[str, str], limits: Sequence[str],
+            environments: Sequence[str] = ()) -> str:
     lines = [f"{graph.name}  ({graph.source_file})"]
     for spec in graph.flow_decorators:
         lines.append(f"  {describe_decorator(spec)}")
@@ -45,6 +46,10 @@ def to_text(graph: FlowGraph, compute: Mapping[str, str], limits: Sequence[str])
         decorators = " ".join(describe_decorator(d) for d in node.decorators)
         if decorators:
             lines.append(f"  {'':<{width}}  {decorators}")
+    if environments:
+        lines.append("")
+        lines.append("Environments")
+        lines.extend(f"  {line}" for line in environments)
     if limits:
         lines.append("")
         lines.append("Limits")
@@ -88,7 +93,8 @@ def to_dot(graph: FlowGraph, compute: Mapping[str, str]) -> str:
     return "\n".join(lines)
 
 
-def to_json(graph: FlowGraph, compute: Mapping[str, str], limits: Sequence[str]) -> str:
+def to_json(graph: FlowGraph, compute: Mapping[str, str], limits: Sequence[str],
+            environments: Sequence[Mapping[str, Any]] = ()) -> str:
     def spec_dict(spec: Any) -> dict[str, Any]:
         return {"kind": spec.kind, **asdict(spec)}
 
@@ -113,5 +119,6 @@ def to_json(graph: FlowGraph, compute: Mapping[str, str], limits: Sequence[str])
             for n in graph.steps
         ],
         "limits": list(limits),
+        "environments": [dict(e) for e in environments],
     }
     return json.dumps(doc, indent=2, sort_keys=True, default=str)

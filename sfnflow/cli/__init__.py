@@ -19,9 +19,16 @@ from .cmd_report import report
 from .cmd_run import resume, run
 
 
+# Metaflow's `--environment=conda` (required there for @conda): accepted here, where
+# @pypi/@conda always take effect, so the habit and copied command lines keep working.
+ENVIRONMENT_CHOICES = ("conda", "pypi", "uv")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="sfnflow")
-def main() -> None:
+@click.option("--environment", type=click.Choice(ENVIRONMENT_CHOICES), default=None,
+              help="Accepted for Metaflow command lines: @pypi/@conda step environments always apply.")
+def main(environment: str | None) -> None:
     """Metaflow-style flows, compiled to AWS Step Functions and run locally through the same state machine."""
 
 
@@ -45,6 +52,7 @@ _FLOW_FILE_COMMANDS = ("run", "show", "compile", "resume")
 def main_for_flow_class(flow_cls: type) -> Any:
     """`python myflow.py run --alpha 0.2` -> `sfnflow run myflow.py --alpha 0.2`."""
     argv = sys.argv[1:]
+    top, argv = _leading_options(argv)
     if not argv or argv[0] not in _FLOW_FILE_COMMANDS:
         given = argv[0] if argv else "nothing"
         click.echo(f"Error: got {given}; use one of: {', '.join(_FLOW_FILE_COMMANDS)} "
@@ -56,4 +64,14 @@ def main_for_flow_class(flow_cls: type) -> Any:
         args = ["resume", "--flow-file", path, *rest]
     else:
         args = [command, path, *rest]
-    return main.main(args=args, prog_name="sfnflow")
+    return main.main(args=[*top, *args], prog_name="sfnflow")
+
+
+def _leading_options(argv: list[str]) -> tuple[list[str], list[str]]:
+    """`--environment=conda run ...` -> (["--environment=conda"], ["run", ...])."""
+    top: list[str] = []
+    while argv and argv[0].startswith("--environment"):
+        takes_value = argv[0] == "--environment"
+        top += argv[:2] if takes_value else argv[:1]
+        argv = argv[2:] if takes_value else argv[1:]
+    return top, argv

@@ -27,6 +27,7 @@ def show(flow_file: str, fmt: str, output: str | None, with_: str | None) -> Non
     graph = compiled.graph
     compute = compiled.model.compute_labels()
     limits = compiled.limits.lines()
+    environments = _environments(flow_file, compiled.model, fmt)
     if fmt == "png":
         _png(graph, compute, output)
         return
@@ -35,7 +36,7 @@ def show(flow_file: str, fmt: str, output: str | None, with_: str | None) -> Non
     elif fmt == "dot":
         text = render.to_dot(graph, compute)
     elif fmt == "json":
-        text = render.to_json(graph, compute, limits)
+        text = render.to_json(graph, compute, limits, environments)
     elif fmt in ("svg", "html"):
         from ..report import graph_svg
         from ..report.picture import flow_html
@@ -44,13 +45,28 @@ def show(flow_file: str, fmt: str, output: str | None, with_: str | None) -> Non
     else:
         from sfn_compiler.compute import compute_notes
 
-        text = "\n".join([render.to_text(graph, compute, limits), *compute_notes(graph, with_ == "batch")])
+        text = "\n".join([render.to_text(graph, compute, limits, environments),
+                          *compute_notes(graph, with_ == "batch")])
     if output:
         with open(output, "w", encoding="utf-8") as out:
             out.write(text + "\n")
         click.echo(f"Wrote {output}")
     else:
         click.echo(text)
+
+
+def _environments(flow_file: str, model: object, fmt: str) -> list:
+    """Each step environment as written plus its locked versions (json: records; text: lines)."""
+    if not getattr(model, "environments", ()):
+        return []
+    import os
+
+    from runtime.stores.blobs import resolve_local_root
+
+    from ..environments.describe import environment_lines, environment_records
+
+    root = resolve_local_root(flow_file=os.path.abspath(flow_file))
+    return environment_records(model, root) if fmt == "json" else environment_lines(model, root)
 
 
 def _png(graph: object, compute: dict, output: str | None) -> None:

@@ -21,12 +21,14 @@ RUN_SETTINGS = {"ignore_unknown_options": True, "allow_extra_args": True, "allow
 @click.option("--root", type=click.Path(file_okay=False), default=None,
               help="Local store root (default: SFNFLOW_ROOT, else the nearest .sfnflow/ from the current "
                    "folder upward, else a new one here).")
+@click.option("--environment", type=click.Choice(["conda", "pypi", "uv"]), default=None,
+              help="Accepted for Metaflow command lines: @pypi/@conda step environments always apply.")
 @click.option("--with", "with_", type=click.Choice(["batch"]), default=None,
               help="Run every step as a Batch job would (compiles them to Batch tasks).")
 @click.pass_context
 @reports_user_errors
 def run(ctx: click.Context, flow_file: str, max_workers: int | None, tags: tuple[str, ...], root: str | None,
-        with_: str | None) -> None:
+        environment: str | None, with_: str | None) -> None:
     """Run FLOW_FILE locally; flow parameters go after it as --name value."""
     from sfn_compiler.compile import CompileOptions, compile_file
 

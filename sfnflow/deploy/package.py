@@ -76,6 +76,12 @@ class CodePackage:
 
         return build_batch_support()
 
+    @property
+    def unzipped_size(self) -> int:
+        """Bytes once unpacked: what counts against Lambda's 250 MB with the layers."""
+        with zipfile.ZipFile(io.BytesIO(self.data)) as archive:
+            return sum(info.file_size for info in archive.infolist())
+
 
 def build_code_package(flow_file: str, include: Sequence[str] = ()) -> CodePackage:
     """Zip the flow, its local modules, sfnflow's runtime and cloudpickle, deterministically.

@@ -26,6 +26,7 @@ from runtime.engine.patches import REGISTRY, SEMANTICS, SPEED, PatchHooks
 
 from .batch import BatchRunner
 from .cloudformation import CLOUDFORMATION
+from .lambda_environments import EnvironmentLambdaRunner, RoutingLambdaRunner
 from .lambdas import ChildProcessLambdaRunner
 from .moto_services import COMPUTE
 
@@ -46,7 +47,7 @@ class Emulator:
     def __init__(self, port: int = 0, host: str = "127.0.0.1") -> None:
         self.port = port or free_port()
         self.host = host
-        self.lambdas: ChildProcessLambdaRunner | None = None
+        self.lambdas: RoutingLambdaRunner | None = None
         self._server: Any = None
         self._patches: Any = None
         self._hooks: PatchHooks | None = None
@@ -70,7 +71,9 @@ class Emulator:
         from moto.server import ThreadedMotoServer
 
         region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-        self.lambdas = ChildProcessLambdaRunner(self.endpoint)
+        # Functions with a step environment run on their own runtime's Python, with their layers.
+        self.lambdas = RoutingLambdaRunner(ChildProcessLambdaRunner(self.endpoint),
+                                           EnvironmentLambdaRunner(self.endpoint))
         self._hooks = PatchHooks(lambda_runner=self.lambdas, batch_runner=BatchRunner(self.endpoint, region))
         self._patches = REGISTRY.install(self, self._hooks, EMULATOR_GROUPS)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise

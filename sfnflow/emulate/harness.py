@@ -42,6 +42,7 @@ from sfn_compiler.contract.placeholders import ResourceNames, fill_definition
 
 # Imported here, never lazily: see wait().
 from .batch import BatchRunner
+from .lambda_environments import EnvironmentLambdaRunner, RoutingLambdaRunner
 from .lambdas import InProcessLambdaRunner
 from .moto_services import COMPUTE
 
@@ -112,7 +113,9 @@ class MotoCloud:
         self.region, self.bucket, self.table, self.prefix = region, bucket, table, prefix
         self.fast_retries, self.measure_history, self.lean_history = fast_retries, measure_history, lean_history
         self.stats: Any = None
-        self.lambdas = InProcessLambdaRunner()
+        # In process, except functions with a step environment: those run on their own
+        # runtime's Python with their layer (lambda_environments.py) once one is deployed.
+        self.lambdas = RoutingLambdaRunner(InProcessLambdaRunner())
         self.batch: BatchRunner | None = None
         self._hooks: PatchHooks | None = None
         self._patches: Any = None  # the patches' Installation while open
@@ -123,6 +126,8 @@ class MotoCloud:
         self._role_arn = ""
         self._compute_env = ""
         self.deployed: dict[str, DeployedFlow] = {}
+        self.layers: dict[str, Any] = {}  # function key -> the LambdaLayer deployed for it (last deploy wins)
+        self.server_endpoint = ""  # the moto server's URL, once one runs (_ensure_server)
 
     # -- lifecycle ----------------------------------------------------------------------------
     def __enter__(self) -> "MotoCloud":
@@ -202,15 +207,21 @@ class MotoCloud:
         return self._clients[service]
 
     # -- deploy ---------------------------------------------------------------------------------
-    def deploy(self, flow_file: str, compiled: Any, include: Sequence[str] = ()) -> DeployedFlow:
-        """Create (or update) every resource of a compiled flow; return what was created."""
+    def deploy(self, flow_file: str, compiled: Any, include: Sequence[str] = (), *,
+               env_root: str | None = None) -> DeployedFlow:
+        """Create (or update) every resource of a compiled flow; return what was created.
+
+        `env_root`: where the flow's environment lock is kept (default: its local root).
+        """
         from sfnflow.deploy.package import build_code_package, upload_code_package
 
         model = compiled.model
         package = build_code_package(flow_file, include)
         code_key, _ = upload_code_package(package, self.client("s3"), self.bucket, self.prefix)
         env = task_config.task_environment(self.bucket, self.table, package.flow_file, self.prefix)
-        functions = {f.key: self._function(model.flow_name, f, code_key, env) for f in model.functions}
+        layers = self._layers(flow_file, model, package, env_root)
+        functions = {f.key: self._function(model.flow_name, f, code_key, env, layers.get(f.key))
+                     for f in model.functions}
         for arn in functions.values():
             self.lambdas.warm(self._moto_function(arn))
         queues: dict[str, str] = {}
@@ -229,13 +240,36 @@ class MotoCloud:
         self.deployed[model.flow_name] = deployed
         return deployed
 
-    def _function(self, flow: str, fn: Any, code_key: str, env: dict[str, str]) -> str:
+    def _layers(self, flow_file: str, model: Any, package: Any, env_root: str | None) -> dict[str, str]:
+        """function key -> layer version ARN, for the functions with a step environment."""
+        if not any(f.python_env for f in model.functions):
+            return {}
+        from runtime.stores.blobs import resolve_local_root
+        from sfnflow.environments.lambda_layer import build_lambda_layers
+
+        root = env_root or resolve_local_root(flow_file=os.path.abspath(flow_file))
+        built = build_lambda_layers(model, root, code_unzipped_bytes=package.unzipped_size)
+        self._ensure_server()
+        if self.lambdas.environments is None:
+            self.lambdas.environments = EnvironmentLambdaRunner(self.server_endpoint)
+        lam, arns = self.client("lambda"), {}
+        for key, layer in built.items():
+            with open(layer.zip_path, "rb") as fh:
+                arns[key] = str(lam.publish_layer_version(
+                    LayerName=f"sfnflow-env-{layer.hash}", Content={"ZipFile": fh.read()},
+                    CompatibleRuntimes=[f"python{layer.python}"], CompatibleArchitectures=[layer.architecture],
+                    Description=f"sfnflow environment {layer.env_key}")["LayerVersionArn"])
+        self.layers.update(built)
+        return arns
+
+    def _function(self, flow: str, fn: Any, code_key: str, env: dict[str, str], layer: str | None = None) -> str:
         lam = self.client("lambda")
         name = f"{flow}-{fn.key}"[:64]
         variables = {**dict(fn.environment), **env}
+        python = fn.python or f"{sys.version_info.major}.{sys.version_info.minor}"
         config = {"Role": self._role_arn, "Handler": HANDLER, "Timeout": int(fn.timeout_s),
                   "MemorySize": int(fn.memory_mb), "Environment": {"Variables": variables},
-                  "Runtime": f"python{sys.version_info.major}.{sys.version_info.minor}"}
+                  "Runtime": f"python{python}", "Layers": [layer] if layer else []}
         code = {"S3Bucket": self.bucket, "S3Key": code_key}
         try:
             return str(lam.create_function(FunctionName=name, Code=code, Architectures=[fn.architecture],
@@ -260,8 +294,9 @@ class MotoCloud:
                                             type="STANDARD")["stateMachineArn"])
 
     # -- Batch ----------------------------------------------------------------------------------
-    def _ensure_batch(self) -> None:
-        """The compute environment, and a moto server the job subprocesses reach moto through."""
+    def _ensure_server(self) -> None:
+        """A moto server sharing the mock's state, for code running in child processes
+        (Batch jobs, Lambda functions with their own runtime) to reach moto through."""
         if self._server is None:
             from moto.server import ThreadedMotoServer
 
@@ -269,9 +304,14 @@ class MotoCloud:
             self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
             self._server.start()
             host, port = self._server.get_host_and_port()
-            self.batch = BatchRunner(f"http://{host}:{port}", self.region)
+            self.server_endpoint = f"http://{host}:{port}"
+            self.batch = BatchRunner(self.server_endpoint, self.region)
             assert self._hooks is not None
             self._hooks.batch_runner = self.batch
+
+    def _ensure_batch(self) -> None:
+        """The compute environment, and a moto server the job subprocesses reach moto through."""
+        self._ensure_server()
         if not self._compute_env:
             self._compute_env = str(self.client("batch").create_compute_environment(
                 computeEnvironmentName="sfnflow-harness", type="UNMANAGED", state="ENABLED",

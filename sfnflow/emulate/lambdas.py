@@ -223,12 +223,20 @@ class ChildProcessLambdaRunner:
         self._idle = threading.Condition()
         self.invocations = 0
 
+    def python(self, fn: Any) -> str:
+        """The interpreter playing the function's runtime (a subclass picks by fn.run_time)."""
+        return sys.executable
+
+    def pythonpath(self, fn: Any, code_folder: str) -> list[str]:
+        """sys.path entries before the interpreter's own: the code package (/var/task)."""
+        return [code_folder]
+
     def __call__(self, fn: Any, event: Any) -> tuple[str, bool, str]:
         unpacked = self._folders.get(fn)
         env = lambda_environment(fn, dict(os.environ), endpoint=self.endpoint)
-        env.update(PYTHONPATH=unpacked.folder, PYTHONDONTWRITEBYTECODE="1")
+        env.update(PYTHONPATH=os.pathsep.join(self.pythonpath(fn, unpacked.folder)), PYTHONDONTWRITEBYTECODE="1")
         body = event if isinstance(event, str) else json.dumps(event)
-        argv = [sys.executable, "-c", _bootstrap_source(), fn.handler, fn.function_name, fn.function_arn,
+        argv = [self.python(fn), "-c", _bootstrap_source(), fn.handler, fn.function_name, fn.function_arn,
                 str(int(fn.memory_size)), str(int(fn.timeout or 900))]
         with self._idle:
             self._running += 1

@@ -21,7 +21,8 @@ from .resolve import resolve, with_runtime_requirements
 from .uv import UvFailed
 from .venvs import cached_venv, ensure_venv, runtime_path
 
-__all__ = ["EnvironmentUnavailable", "LocalEnvironment", "describe_steps", "local_target", "prepare_local"]
+__all__ = ["EnvironmentUnavailable", "LocalEnvironment", "describe_steps", "local_target", "locked_entry",
+           "prepare_local"]
 
 
 class EnvironmentUnavailable(SfnflowError):
@@ -82,16 +83,8 @@ def prepare_local(flow_name: str, model: Any, root: str, *, progress: Environmen
         for env in envs:
             interpreter = interpreters[env.key]
             target = local_target(interpreter)
-            requirements = with_runtime_requirements(env.request.requirements, target)
-            key = fingerprint(requirements, target)
-            entry = lock.get(key)
             who = describe_steps(env.steps, env.request.sources)
-            if entry is None:
-                with progress.phase(f"Resolving environment {env.key} for {who}",
-                                    f"  resolved {env.key}") as phase:
-                    entry = resolve(requirements, target, interpreter=interpreter.path, who=who)
-                    phase.done = f"  resolved {env.key} to {_summary(env.request, entry)}"
-                lock.put(key, entry)
+            entry = locked_entry(lock, env, target, interpreter.path, progress)
             try:
                 python = cached_venv(entry, cache)
                 if python is not None:
@@ -108,6 +101,22 @@ def prepare_local(flow_name: str, model: Any, root: str, *, progress: Environmen
     if reused:
         progress.line(f"Environment{'s' if len(reused) > 1 else ''} {', '.join(reused)}: built before, reused")
     return tuple(prepared)
+
+
+def locked_entry(lock: LockFile, env: Any, target: Target, interpreter: str | None,
+                 progress: EnvironmentProgress) -> LockEntry:
+    """The environment's lock entry for `target`: from the lock file, else resolved now (and added)."""
+    requirements = with_runtime_requirements(env.request.requirements, target)
+    key = fingerprint(requirements, target)
+    entry = lock.get(key)
+    if entry is None:
+        who = describe_steps(env.steps, env.request.sources)
+        where = "" if target.name == "local" else f" for {target.name} ({target.platform}, Python {target.python})"
+        with progress.phase(f"Resolving environment {env.key}{where} for {who}", f"  resolved {env.key}") as phase:
+            entry = resolve(requirements, target, interpreter=interpreter, who=who)
+            phase.done = f"  resolved {env.key} to {_summary(env.request, entry)}"
+        lock.put(key, entry)
+    return entry
 
 
 def _summary(request: Any, entry: LockEntry) -> str:
