@@ -21,6 +21,7 @@ if _ROOT not in sys.path:
 from cdk.assembly import build_app, silence_node_banner  # noqa: E402
 from cdk.config import config_from_context  # noqa: E402
 from sfnflow.deploy.package import build_code_package  # noqa: E402
+from sfnflow.environments.lambda_layer import lambda_layers_for  # noqa: E402
 
 
 def main() -> None:
@@ -31,7 +32,11 @@ def main() -> None:
     config = config_from_context(app.node.try_get_context)
     if not config.flow_file:
         sys.exit("cdk/app.py: say which flow to deploy: cdk synth -c flow=examples/linear.py")
-    build_app(config, build_code_package(config.flow_file), app=app)
+    from sfn_compiler.compile import CompileOptions, compile_file
+
+    compiled = compile_file(config.flow_file, CompileOptions(with_batch=config.with_batch))
+    package = build_code_package(config.flow_file)
+    build_app(config, package, app=app, compiled=compiled, layers=lambda_layers_for(config.flow_file, compiled, package))
     app.synth()
 
 

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Iterator, Protocol
+import shutil
+from typing import Any, Iterator, Mapping, Protocol
 
 from aws_cdk import (
     ArnFormat,
@@ -50,7 +51,7 @@ from sfn_compiler.contract.table_layout import FLOWS_PK, run_pk
 from .config import DeployConfig
 from .nag import acknowledge, acknowledge_findings
 
-__all__ = ["CodeBundle", "FlowStack"]
+__all__ = ["CodeBundle", "FlowStack", "LayerBundle"]
 
 
 class CodeBundle(Protocol):
@@ -63,6 +64,21 @@ class CodeBundle(Protocol):
     @property
     def flow_file(self) -> str: ...  # the flow file's path inside the zip
 
+class LayerBundle(Protocol):
+    """A step environment's packages for Lambda (sfnflow.environments.lambda_layer.LambdaLayer is one)."""
+
+    @property
+    def zip_path(self) -> str: ...  # the layer zip (packages under python/)
+    @property
+    def sha256(self) -> str: ...  # of the zip: its content address
+    @property
+    def env_key(self) -> str: ...
+    @property
+    def python(self) -> str: ...  # the runtime's Python minor
+    @property
+    def architecture(self) -> str: ...
+
+
 _DDB_INTEGRATION = "arn:aws:states:::dynamodb:"
 
 
@@ -70,13 +86,17 @@ class FlowStack(Stack):
     """The stack of one deployed flow (its name is `config.stack_name`)."""
 
     def __init__(self, scope: Construct, compiled: CompiledFlow, package: CodeBundle, config: DeployConfig,
-                 **kwargs: Any) -> None:
+                 layers: Mapping[str, LayerBundle] | None = None, **kwargs: Any) -> None:
+        """`layers`: model function key -> the layer of its step environment (functions without
+        one run on the deploying interpreter's Python with the code package alone)."""
         model = compiled.model
         config = config.for_flow(model.flow_name)
         super().__init__(scope, config.stack_name, stack_name=config.stack_name,
                          description=f"sfnflow flow {model.flow_name} ({os.path.basename(package.flow_file)})",
                          **kwargs)
         self.compiled, self.config, self.package = compiled, config, package
+        self.layer_bundles = dict(layers or {})
+        self.layers: dict[str, lambda_.LayerVersion] = {}  # by layer zip sha256
         self.bucket = s3.Bucket.from_bucket_name(self, "Datastore", Fn.import_value(config.bucket_export))
         self.table = dynamodb.Table.from_table_attributes(
             self, "Metadata", table_name=Fn.import_value(config.table_export),
@@ -122,9 +142,15 @@ class FlowStack(Stack):
         role = iam.Role(self, "FunctionRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
                         description=f"sfnflow {model.flow_name} Lambda steps: datastore and own logs")
         self._grant_data(role)
-        runtime = lambda_.Runtime(f"python{self.config.python_version}", lambda_.RuntimeFamily.PYTHON)
+        default_runtime = lambda_.Runtime(f"python{self.config.python_version}", lambda_.RuntimeFamily.PYTHON)
         functions = {}
         for spec in model.functions:
+            # A step environment's Python is its function's runtime; its packages are its layer.
+            runtime = lambda_.Runtime(f"python{spec.python}", lambda_.RuntimeFamily.PYTHON) if spec.python \
+                else default_runtime
+            bundle = self.layer_bundles.get(spec.key)
+            if spec.python_env and bundle is None:
+                raise ValueError(f"function {spec.key} has step environment {spec.python_env} but no layer was built")
             # Deleted with the stack: retention bounds what a run leaves, and a RETAINed group
             # would be left behind by every destroy.
             log_group = logs.LogGroup(self, f"Logs_{spec.key}", retention=_retention(self.config),
@@ -138,12 +164,37 @@ class FlowStack(Stack):
                 memory_size=spec.memory_mb, timeout=Duration.seconds(spec.timeout_s),
                 architecture=lambda_.Architecture.ARM_64 if spec.architecture == "arm64" else lambda_.Architecture.X86_64,
                 environment=env, role=role, log_group=log_group,
+                layers=[self._layer(bundle, runtime)] if bundle is not None else None,
                 description=f"sfnflow {model.flow_name}: steps {', '.join(spec.steps)}")
             acknowledge(fn, "AwsSolutions-L1",
                         "The runtime is the deploying interpreter's Python on purpose: cloudpickled artifacts "
                         "only load on the same Python minor version (DESIGN.md, Compute).")
             functions[spec.key] = fn
         return functions  # Lambda reads the code package with the deployer's rights, not the role's
+
+    def _layer(self, bundle: LayerBundle, runtime: lambda_.Runtime) -> lambda_.LayerVersion:
+        """One LayerVersion per distinct layer zip, its asset key the zip's content address."""
+        found = self.layers.get(bundle.sha256)
+        if found is not None:
+            return found
+        outdir = Stage.of(self).outdir  # type: ignore[union-attr]
+        name = f"asset.{bundle.sha256}.zip"
+        path = os.path.join(outdir, name)
+        if not os.path.exists(path):
+            shutil.copyfile(bundle.zip_path, path)
+        location = self.synthesizer.add_file_asset(
+            source_hash=bundle.sha256, file_name=name, packaging=FileAssetPackaging.FILE,
+            display_name=f"environment {bundle.env_key} layer")
+        bucket = s3.Bucket.from_bucket_name(self, f"LayerBucket_{bundle.env_key}_{bundle.architecture}",
+                                            location.bucket_name)
+        layer = lambda_.LayerVersion(
+            self, f"Layer_{bundle.env_key}_{bundle.architecture}",
+            code=lambda_.Code.from_bucket(bucket, location.object_key), compatible_runtimes=[runtime],
+            compatible_architectures=[lambda_.Architecture.ARM_64 if bundle.architecture == "arm64"
+                                      else lambda_.Architecture.X86_64],
+            description=f"sfnflow step environment {bundle.env_key} (Python {bundle.python})")
+        self.layers[bundle.sha256] = layer
+        return layer
 
     def _grant_data(self, grantee: iam.Role) -> None:
         """Read the datastore; write only this flow's part of it.

@@ -56,25 +56,34 @@ def synth_flow(config: Any, outdir: str | None = None, compiled: Any = None, pac
     require_cdk()
     from cdk.assembly import build_app
 
+    from ..environments.lambda_layer import lambda_layers_for
     from .package import build_code_package
 
     start = time.perf_counter()
     outdir = outdir or tempfile.mkdtemp(prefix="sfnflow-cdk-")
     try:
         package = package or build_code_package(config.flow_file)
+        if compiled is None:
+            from sfn_compiler.compile import CompileOptions, compile_file
+
+            options = CompileOptions(with_batch=config.with_batch, max_concurrency=config.max_concurrency)
+            compiled = compile_file(config.flow_file, options) if config.flow_file else None
+        # The step environments' Lambda layers: built (or found in the cache) before the synth
+        # cache is asked, because the lock they come from is part of what the assembly holds.
+        layers = lambda_layers_for(config.flow_file, compiled, package) if compiled is not None else {}
         if use_cache:
-            cached = _from_cache(config, compiled, package, outdir, start)
+            cached = _from_cache(config, compiled, package, outdir, start, layers)
             if cached is not None:
                 return cached
         if on_progress is not None:
             on_progress("synthesizing with the AWS CDK (its start-up takes 30-45 s; an unchanged flow "
                         "is served from the synth cache next time)...")
-        built = build_app(config, package, outdir=outdir, compiled=compiled)
+        built = build_app(config, package, outdir=outdir, compiled=compiled, layers=layers)
     except (ValueError, FileNotFoundError) as exc:
         raise DeployError(str(exc)) from None
     assembly = built.app.synth()
     if use_cache:
-        synth_cache.store(synth_cache.synth_key(built.config, built.compiled, built.package), outdir)
+        synth_cache.store(synth_cache.synth_key(built.config, built.compiled, built.package, layers), outdir)
 
     def artifact(stack: Any) -> StackArtifact:
         art = assembly.get_stack_artifact(stack.artifact_id)
@@ -86,7 +95,8 @@ def synth_flow(config: Any, outdir: str | None = None, compiled: Any = None, pac
                        seconds=time.perf_counter() - start)
 
 
-def _from_cache(config: Any, compiled: Any, package: Any, outdir: str, start: float) -> SynthResult | None:
+def _from_cache(config: Any, compiled: Any, package: Any, outdir: str, start: float,
+                layers: Any = None) -> SynthResult | None:
     """The cached assembly for these inputs, without importing the CDK; None on a miss."""
     import time
 
@@ -96,7 +106,7 @@ def _from_cache(config: Any, compiled: Any, package: Any, outdir: str, start: fl
         return None  # build_app says what is missing
     compiled = compiled or compile_file(config.flow_file, CompileOptions(with_batch=config.with_batch))
     config = config.for_flow(compiled.model.flow_name)  # as build_app names the stacks
-    key = synth_cache.synth_key(config, compiled, package)
+    key = synth_cache.synth_key(config, compiled, package, layers)
     if not synth_cache.restore(key, outdir):
         return None
     with open(os.path.join(outdir, "manifest.json"), encoding="utf-8") as fh:

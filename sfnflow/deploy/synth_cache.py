@@ -32,13 +32,16 @@ def cache_root() -> Path:
     return Path(base) / "synth"
 
 
-def synth_key(config: Any, compiled: Any, package: Any) -> str:
+def synth_key(config: Any, compiled: Any, package: Any, layers: Any = None) -> str:
+    """`layers`: function key -> a step environment's Lambda layer (its zip's sha256 counts)."""
     digest = hashlib.sha256()
     fields = dataclasses.asdict(config) if dataclasses.is_dataclass(config) else vars(config)
     digest.update(json.dumps(fields, sort_keys=True, default=repr).encode())
     digest.update(compiled.asl_text.encode())
     digest.update(repr(compiled.model).encode())
     digest.update(package.sha256.encode())
+    for key, layer in sorted((layers or {}).items()):
+        digest.update(f"layer {key}={layer.sha256}".encode())
     for path in sorted(_CDK_SOURCE.rglob("*")):
         if path.is_file() and path.suffix in (".py", ".json"):
             digest.update(path.relative_to(_CDK_SOURCE).as_posix().encode())

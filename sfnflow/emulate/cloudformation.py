@@ -5,6 +5,8 @@ Registered in the one patch registry (runtime/engine/patches), group CLOUDFORMAT
 * CloudFormation state machines are created in the *executing* Step Functions backend,
   with `DefinitionSubstitutions` (also `Definition` / `DefinitionS3Location`) applied;
   moto otherwise creates them unexecutable, with `${...}` left in the definition.
+* CloudFormation Lambda functions keep their `Layers` (a step environment's packages);
+  moto 5.2.5 drops them on create.
 * Templates get moto's missing pieces filled in as they are parsed (`moto_compat`): what
   the CDK's Batch constructs emit and moto 5.2.5 cannot read. The template the user
   deploys is unchanged; only moto's parsed copy is.
@@ -90,6 +92,53 @@ def _delete(original: Any, hooks: Any) -> Any:
         backend.delete_state_machine(arn)
 
     return classmethod(delete)
+
+
+# -- Lambda layers -------------------------------------------------------------------------------
+def _layer_arns(values: list[Any], account_id: str, region_name: str) -> list[str]:
+    """Layer version ARNs from the resolved `Layers`: an ARN, or what moto makes of a Ref to a
+    LayerVersion (the object itself: it has no physical_resource_id), or a layer's name."""
+    from moto.awslambda.models import lambda_backends
+
+    arns = []
+    for value in values:
+        text = str(getattr(value, "arn", value))
+        if not text.startswith("arn:"):
+            versions = list(lambda_backends[account_id][region_name].list_layer_versions(text))
+            text = versions[-1].arn if versions else text
+        arns.append(text)
+    return arns
+
+
+REGISTRY.relies_on(CLOUDFORMATION, "moto.awslambda.models", "LambdaFunction._get_layers_data",
+                   "LambdaBackend.list_layer_versions")
+
+
+@REGISTRY.replaces("moto.awslambda.models", "LambdaFunction.create_from_cloudformation_json", group=CLOUDFORMATION)
+def _create_function(original: Any, hooks: Any) -> Any:
+    def create(cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str,
+               **kwargs: Any) -> Any:
+        fn = original.__func__(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        layers = (cloudformation_json.get("Properties") or {}).get("Layers")
+        if layers:
+            fn.layers = fn._get_layers_data(_layer_arns(list(layers), account_id, region_name))
+        return fn
+
+    return classmethod(create)
+
+
+@REGISTRY.replaces("moto.awslambda.models", "LambdaFunction.update_from_cloudformation_json", group=CLOUDFORMATION)
+def _update_function(original: Any, hooks: Any) -> Any:
+    def update(cls: Any, original_resource: Any, new_resource_name: str, cloudformation_json: Any,
+               account_id: str, region_name: str) -> Any:
+        props = cloudformation_json.get("Properties") or {}
+        if props.get("Layers"):
+            props = {**props, "Layers": _layer_arns(list(props["Layers"]), account_id, region_name)}
+            cloudformation_json = {**cloudformation_json, "Properties": props}
+        return original.__func__(cls, original_resource, new_resource_name, cloudformation_json, account_id,
+                                 region_name)
+
+    return classmethod(update)
 
 
 # -- templates -----------------------------------------------------------------------------------

@@ -118,3 +118,18 @@ def _too_large(who: str, archive: BuiltArchive, room: int) -> str:
 
 def _mb(size: int) -> str:
     return f"{size / _MB:.1f} MB" if size < 10 * _MB else f"{size / _MB:.0f} MB"
+
+
+def lambda_layers_for(flow_file: str, compiled: Any, package: Any, progress: EnvironmentProgress | None = None,
+                      root: str | None = None) -> dict[str, LambdaLayer]:
+    """The layers a deploy of this flow needs (none without step environments on Lambda).
+    The lock is the flow's local one (in `root`, default its local store root), so a
+    deploy reuses the Lambda resolutions of earlier deploys."""
+    if not any(f.python_env for f in compiled.model.functions):
+        return {}
+    import os
+
+    from runtime.stores.blobs import resolve_local_root
+
+    root = resolve_local_root(flow_file=os.path.abspath(flow_file), root=root)
+    return build_lambda_layers(compiled.model, root, code_unzipped_bytes=package.unzipped_size, progress=progress)

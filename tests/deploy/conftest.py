@@ -43,7 +43,9 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     """All examples in one app, with cdk-nag's AwsSolutions pack attached (one synth for all)."""
     from cdk.assembly import build_app, new_app
     from cdk.config import DeployConfig
+    from sfn_compiler.compile import compile_file
     from sfnflow.deploy.package import build_code_package
+    from sfnflow.environments.lambda_layer import lambda_layers_for
 
     import aws_cdk as cdk
     from cdk_nag import AwsSolutionsChecks
@@ -54,7 +56,10 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     stacks = {}
     datastore = None
     for path in EXAMPLES:
-        built = build_app(DeployConfig(flow_file=path), build_code_package(path), app=app)
+        compiled, package = compile_file(path), build_code_package(path)
+        # A flow with step environments gets its layers (examples/environments.py: pandas for Lambda).
+        layers = lambda_layers_for(path, compiled, package, root=str(tmp_path_factory.mktemp("env-locks")))
+        built = build_app(DeployConfig(flow_file=path), package, app=app, compiled=compiled, layers=layers)
         stacks[os.path.splitext(os.path.basename(path))[0]] = built.flow
         datastore = built.datastore
     nag_error = None

@@ -23,18 +23,20 @@ from sfnflow import FlowSpec, pypi, pypi_base, step
 
 
 def ran():
-    import six
-    return {"python": platform.python_version(), "six": six.__version__}
+    import idna
+    return {"python": platform.python_version(), "idna": idna.__version__}
 
 
-@pypi_base(python="3.12", packages={"six": "1.16.0"})
+# idna, not six: Lambda's runtime itself brings boto3's dependencies (six among them), so a
+# missing layer would go unnoticed with six.
+@pypi_base(python="3.12", packages={"idna": "3.7"})
 class LambdaEnvsFlow(FlowSpec):
     @step
     def start(self):
         self.ran = ran()
         self.next(self.old)
 
-    @pypi(python="3.11", packages={"six": "1.17.0"})
+    @pypi(python="3.11", packages={"idna": "3.10"})
     @step
     def old(self):
         self.ran = ran()
@@ -66,10 +68,10 @@ def test_deploy_creates_a_function_per_environment_and_the_execution_uses_them(t
         config = {key: lam.get_function(FunctionName=arn)["Configuration"] for key, arn in deployed.functions.items()}
         assert set(config) == {"py312_1", "py311_2"}
         assert (config["py312_1"]["Runtime"], config["py311_2"]["Runtime"]) == ("python3.12", "python3.11")
-        for key, six in (("py312_1", "1.16.0"), ("py311_2", "1.17.0")):
+        for key, idna in (("py312_1", "3.7"), ("py311_2", "3.10")):
             (layer,) = config[key]["Layers"]
             files = zipfile.ZipFile(io.BytesIO(Path(cloud.layers[key].zip_path).read_bytes())).namelist()
-            assert "python/six.py" in files and f"python/six-{six}.dist-info/METADATA" in files
+            assert "python/idna/core.py" in files and f"python/idna-{idna}.dist-info/METADATA" in files
             assert layer["Arn"].split(":")[6] == f"sfnflow-env-{cloud.layers[key].hash}"  # content-addressed
         result = cloud.run(deployed, "lambda-envs-1")
         assert result.status == "SUCCEEDED", (result.error, result.cause)
@@ -79,20 +81,21 @@ def test_deploy_creates_a_function_per_environment_and_the_execution_uses_them(t
             index = store.get_index("LambdaEnvsFlow", "lambda-envs-1", step, "0")
             return store.load("LambdaEnvsFlow", index.artifacts["ran"], "ran")
 
-        assert ran("start")["python"].startswith("3.12.") and ran("start")["six"] == "1.16.0"
-        assert ran("old")["python"].startswith("3.11.") and ran("old")["six"] == "1.17.0"
+        assert ran("start")["python"].startswith("3.12.") and ran("start")["idna"] == "3.7"
+        assert ran("old")["python"].startswith("3.11.") and ran("old")["idna"] == "3.10"
         assert ran("end") == ran("start")
 
 
 def test_an_environment_over_lambdas_size_is_refused_naming_the_steps(tmp_path: Path) -> None:
     compiled = compile_file(str(write(tmp_path, FLOW)))
     with pytest.raises(EnvironmentNotDeployable) as caught:
-        # The cap lowered to a few KB: the same check that refuses torch at 250 MB refuses six here.
+        # The cap lowered to a few KB: the same check that refuses torch at 250 MB refuses idna here.
         build_lambda_layers(compiled.model, str(tmp_path / "store"), limit_bytes=20_000,
                             progress=EnvironmentProgress(io.StringIO()))
     message = str(caught.value)
-    assert message.startswith("step 'old' (@pypi_base(python='3.12', packages={'six': '1.16.0'}) + "
-                              "@pypi(python='3.11', packages={'six': '1.17.0'})): its packages take 0.0 MB unzipped (six.py ")
+    assert message.startswith("step 'old' (@pypi_base(python='3.12', packages={'idna': '3.7'}) + "
+                              "@pypi(python='3.11', packages={'idna': '3.10'})): its packages take 0.")
+    assert "MB unzipped (idna " in message
     assert "more than the 0.0 MB AWS Lambda leaves beside the code (250 MB in all)" in message
     assert "run these steps on AWS Batch with @batch, or trim the packages." in message
 
@@ -101,3 +104,50 @@ def test_a_python_lambda_does_not_offer_is_refused(tmp_path: Path) -> None:
     compiled = compile_file(str(write(tmp_path, FLOW.replace('python="3.12"', 'python="3.15"'))))
     with pytest.raises(EnvironmentNotDeployable, match=r"asks for Python 3.15 on AWS Lambda, which offers 3.10, 3.11"):
         build_lambda_layers(compiled.model, str(tmp_path / "store"))
+
+
+@pytest.mark.slow
+def test_sfnflow_deploy_to_the_emulator_creates_layers_and_runs_on_them(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The `sfnflow deploy` path: CDK synth (a LayerVersion per environment, runtime per
+    function) -> moto CloudFormation -> an execution whose tasks run on those runtimes."""
+    import json
+    import time
+
+    import boto3
+
+    from cdk.config import DeployConfig
+    from runtime.stores.artifacts import ArtifactStore
+    from runtime.stores.s3 import S3BlobStore
+    from sfnflow.deploy import aws_session, deploy_flow
+    from sfnflow.emulate.emulator import Emulator
+
+    for name, value in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "us-east-1",
+                        "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true",
+                        "SFNFLOW_ROOT": str(tmp_path / "store")}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    path = write(tmp_path, FLOW)
+    with Emulator() as emu:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", emu.endpoint)
+        result = deploy_flow(DeployConfig(flow_file=str(path)), aws_session(), on_event=lambda line: None, poll=0.05)
+        template = result.synth.flow.template()["Resources"]
+        runtimes = sorted(r["Properties"]["Runtime"] for r in template.values() if r["Type"] == "AWS::Lambda::Function")
+        assert runtimes == ["python3.11", "python3.12"]
+        assert sum(r["Type"] == "AWS::Lambda::LayerVersion" for r in template.values()) == 2
+        sfn = boto3.client("stepfunctions")
+        started = sfn.start_execution(stateMachineArn=result.flow.outputs["StateMachineArn"], name="cfn-envs-1",
+                                      input=json.dumps({"parameters": {}}))
+        deadline = time.time() + 180
+        while (described := sfn.describe_execution(executionArn=started["executionArn"]))["status"] == "RUNNING":
+            assert time.time() < deadline, "execution still running"
+            time.sleep(0.2)
+        assert described["status"] == "SUCCEEDED", described.get("cause")
+        store = ArtifactStore(S3BlobStore(result.datastore.outputs["BucketName"], "", client=boto3.client("s3")))
+        ran = {}
+        for step in ("start", "old"):
+            index = store.get_index("LambdaEnvsFlow", "cfn-envs-1", step, "0")
+            ran[step] = store.load("LambdaEnvsFlow", index.artifacts["ran"], "ran")
+    assert ran["start"]["python"].startswith("3.12.") and ran["start"]["idna"] == "3.7"
+    assert ran["old"]["python"].startswith("3.11.") and ran["old"]["idna"] == "3.10"
