@@ -65,12 +65,20 @@ def invoke(handler: str, event: Any, context: LambdaContext, code_folder: str) -
 
 
 def main(argv: list[str]) -> None:
-    """In the child: argv = handler, function name, ARN, memory MB, timeout s; event on stdin."""
-    handler, name, arn, memory_mb, timeout_s = argv
-    event = json.loads(sys.stdin.read() or "null")
-    payload, errored = invoke(handler, event, LambdaContext(name, arn, int(memory_mb), int(timeout_s)), os.getcwd())
-    sys.stdout.flush()
-    print(RESULT_MARKER + json.dumps({"payload": payload, "errored": errored}))
+    """In the child: argv = handler, function name, ARN, memory MB, timeout s; event on stdin.
+
+    With `--serve` first, a warm container: one event per stdin line, each answered by a
+    result line, until stdin closes (the handler's module and its state stay loaded).
+    """
+    serve = bool(argv) and argv[0] == "--serve"
+    handler, name, arn, memory_mb, timeout_s = argv[1:] if serve else argv
+    lines = iter(sys.stdin.readline, "") if serve else iter([sys.stdin.read()])
+    for line in lines:
+        event = json.loads(line or "null")
+        context = LambdaContext(name, arn, int(memory_mb), int(timeout_s))
+        payload, errored = invoke(handler, event, context, os.getcwd())
+        sys.stdout.flush()
+        print(RESULT_MARKER + json.dumps({"payload": payload, "errored": errored}), flush=True)
 
 
 if __name__ == "__main__":

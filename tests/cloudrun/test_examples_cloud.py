@@ -31,7 +31,7 @@ def test_example_matches_its_local_run(path: Path, tmp_path: Path, monkeypatch: 
     local = run_local(str(path), str(tmp_path / "local"))  # before the harness: one moto mock at a time
     assert local["status"] == "SUCCEEDED", local["error"]
     with MotoCloud() as cloud:
-        deployed = cloud.deploy(str(path), flow)
+        deployed = cloud.deploy(str(path), flow, env_root=str(tmp_path / "local"))
         result = cloud.run(deployed, "cloud-run-1")
         assert result.status == "SUCCEEDED", (result.error, result.cause)
         assert (result.output["run"], result.output["p"]) == ("cloud-run-1", "0")  # pointers only
