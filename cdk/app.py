@@ -34,7 +34,8 @@ def main() -> None:
         sys.exit("cdk/app.py: say which flow to deploy: cdk synth -c flow=examples/linear.py")
     from sfn_compiler.compile import CompileOptions, compile_file
 
-    compiled = compile_file(config.flow_file, CompileOptions(with_batch=config.with_batch))
+    compiled = compile_file(config.flow_file, CompileOptions(with_batch=config.with_batch,
+                                                             max_concurrency=config.max_concurrency))
     package = build_code_package(config.flow_file)
     build_app(config, package, app=app, compiled=compiled, layers=lambda_layers_for(config.flow_file, compiled, package))
     app.synth()

@@ -72,6 +72,11 @@ def main(argv: list[str]) -> None:
     """
     serve = bool(argv) and argv[0] == "--serve"
     handler, name, arn, memory_mb, timeout_s = argv[1:] if serve else argv
+    if serve:
+        try:  # Lambda's init phase, before the first event (a failure shows at the first invoke)
+            import_handler(handler, os.getcwd())
+        except Exception:
+            pass
     lines = iter(sys.stdin.readline, "") if serve else iter([sys.stdin.read()])
     for line in lines:
         event = json.loads(line or "null")

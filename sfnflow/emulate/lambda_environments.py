@@ -149,6 +149,15 @@ class EnvironmentLambdaRunner:
         self._done(container)
         return str(result["payload"]), bool(result["errored"]), "".join(logs)
 
+    def warm(self, fn: Any) -> None:
+        """Lambda's init phase, ahead: start one container (it imports the handler right away)."""
+        try:
+            container = self._take(fn)
+        except RuntimeError:
+            return  # no interpreter for the runtime: the first invocation reports it
+        with self._lock:
+            self._idle.setdefault(container.key, []).append(container)
+
     def _take(self, fn: Any) -> _Container:
         key = (str(fn.function_arn), str(fn.code_sha_256))
         with self._lock:
@@ -226,6 +235,12 @@ class RoutingLambdaRunner:
         if self.environments is not None and needs_own_runtime(fn):
             return self.environments(fn, event)
         return self.default(fn, event)
+
+    def warm(self, fn: Any) -> None:
+        if self.environments is not None and needs_own_runtime(fn):
+            self.environments.warm(fn)
+        elif hasattr(self.default, "warm"):
+            self.default.warm(fn)
 
     def drain(self, timeout: float = 120.0) -> bool:
         done = self.default.drain(timeout)
