@@ -33,8 +33,11 @@ class MotoEngine(EngineBase):
 
     engine = "moto"
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, trace: bool = False, **kwargs: Any) -> None:
+        """EngineBase's arguments, plus `trace`: record the states each branch entered
+        (history.trace, as the interpreter records it; the differential tests)."""
         super().__init__(*args, **kwargs)
+        self.trace = trace
         self._mock: Any = None
         self._hooks: Any = None  # patches.PatchHooks while open
         self._patches: Any = None  # the patches' Installation while open
@@ -56,12 +59,13 @@ class MotoEngine(EngineBase):
             raise
 
     def _start_moto(self) -> None:
-        from .patches import ENGINE_GROUPS, REGISTRY, PatchHooks
+        from .patches import ENGINE_GROUPS, REGISTRY, TRACE, PatchHooks
 
         fake = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
                 "AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region}
         self._hooks = PatchHooks(router=self, fast_retries=self.fast_retries, lean_history=self.lean_history)
-        self._patches = REGISTRY.install(self, self._hooks, ENGINE_GROUPS)  # refuses a second engine
+        groups = ENGINE_GROUPS + ((TRACE,) if self.trace else ())
+        self._patches = REGISTRY.install(self, self._hooks, groups)  # refuses a second engine
         self._saved_env = {k: os.environ.get(k) for k in fake}
         os.environ.update(fake)
         from moto import mock_aws
@@ -132,7 +136,7 @@ class MotoEngine(EngineBase):
         self._counter += 1
         machine = backend.create_state_machine(name=f"{ROUTE_PREFIX}{self._counter}", definition=definition,
                                                roleArn=f"arn:aws:iam::{ACCOUNT}:role/{ROUTE_PREFIX}role")
-        stats = HistoryStats()
+        stats = HistoryStats(trace=[] if self.trace else None)
         self._run = RunState(on_event, artifact_root or self.artifact_root)
         self._hooks.stats = stats
         started = time.perf_counter()

@@ -145,7 +145,8 @@ class Execution:
             if self.stopped:
                 return self._aborted()
             history.add("ExecutionFailed", {"executionFailedEventDetails": {"error": exc.error, "cause": exc.cause}})
-            return Outcome("FAILED", None, exc.error, exc.cause)
+            # As DescribeExecution: an empty error or cause is absent.
+            return Outcome("FAILED", None, exc.error or None, exc.cause or None)
         except Cancelled:
             return self._aborted()
         except Exception as exc:  # an interpreter bug: say so, never hang or pass

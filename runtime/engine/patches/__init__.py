@@ -10,6 +10,7 @@ and is registered in `REGISTRY` (registry.py):
     frames.py     the end of a running task's frame reaches the router (kill its worker)
     speed.py      hot spots (JSONPath parses, deep copies, Map input), retry sleeps, start-up
     semantics.py  AWS behaviour moto lacks (botocore shapes, States.* in Fail, Map Run failures)
+    trace.py      (on request) the states each branch entered, for the differential tests
 
 The emulation (sfnflow/emulate/) registers two more groups in the same registry: moto's
 own Lambda and Batch services running real code, and CloudFormation.
@@ -22,7 +23,7 @@ ships to Lambda or Batch imports it.
 """
 from __future__ import annotations
 
-from . import frames, history, routing, semantics, speed
+from . import frames, history, routing, semantics, speed, trace
 from .frames import FRAMES, FrameWatch
 from .history import HISTORY, HistoryStats
 from .hooks import PatchHooks
@@ -30,6 +31,7 @@ from .registry import PINNED_MOTO_VERSION, REGISTRY, Installation, MotoPatchErro
 from .routing import ROUTING, TaskCancelled, TaskFailed, TaskRouter
 from .semantics import SEMANTICS, exceeds_tolerated_failures
 from .speed import SPEED, json_copy
+from .trace import TRACE
 
 # What the embedded engine installs, in this order (semantics before routing: routing
 # wraps the service normalisation that semantics puts on the base class).
@@ -37,4 +39,4 @@ ENGINE_GROUPS = (SPEED, SEMANTICS, HISTORY, FRAMES, ROUTING)
 
 __all__ = ["ENGINE_GROUPS", "FRAMES", "FrameWatch", "HISTORY", "HistoryStats", "Installation", "MotoPatchError",
            "PINNED_MOTO_VERSION", "Patch", "PatchHooks", "PatchRegistry", "REGISTRY", "ROUTING", "SEMANTICS",
-           "SPEED", "TaskCancelled", "TaskFailed", "TaskRouter", "exceeds_tolerated_failures", "json_copy"]
+           "SPEED", "TRACE", "TaskCancelled", "TaskFailed", "TaskRouter", "exceeds_tolerated_failures", "json_copy"]

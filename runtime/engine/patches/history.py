@@ -35,6 +35,12 @@ class HistoryStats:
     max_input_state: str = ""
     max_output_state: str = ""
     kept: list[dict[str, Any]] = field(default_factory=list)
+    # (key, kind, state, error) lines when the engine traces (trace.py), else None
+    trace: list[tuple[Any, str, str, str]] | None = None
+
+    def record(self, key: Any, kind: str, state: str, error: str = "") -> None:
+        if self.trace is not None:
+            self.trace.append((key, kind, state, error))  # list.append: atomic under the GIL
 
     def observe(self, event_type: str, details: dict[str, Any] | None) -> None:
         self.events += 1

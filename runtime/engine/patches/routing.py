@@ -182,9 +182,33 @@ def _batch_sync(original: Callable[..., Any], hooks: Any) -> Callable[..., Any]:
                 return None  # the .sync loop sees the frame ended and stops polling
             return job_description(submission, result)
 
+        resolve.routed = True  # type: ignore[attr-defined]  # see _batch_eval_sync
         return resolve
 
     return _build_sync_resolver
+
+
+@REGISTRY.replaces(_BATCH, "StateTaskServiceBatch._eval_sync", group=ROUTING)
+def _batch_eval_sync(original: Callable[..., Any], hooks: Any) -> Callable[..., Any]:
+    """Poll a routed job's resolver alone, without moto's waitForTaskToken listener.
+
+    moto creates a state's task token once per state entry, and interrupts its callback
+    endpoint when an attempt ends; a retried `.sync` attempt then finds the interrupted
+    endpoint, whose listener reports a timeout at once, and the retry fails with
+    States.Timeout. A routed job has no token to wait for (sfnflow never emits
+    `.waitForTaskToken`): the resolver's answer is the outcome.
+    """
+    def _eval_sync(self: Any, env: Any, sync_resolver: Any, timeout_seconds: Any, callback_endpoint: Any,
+                   heartbeat_endpoint: Any) -> Any:
+        if not getattr(sync_resolver, "routed", False):
+            return original(self, env, sync_resolver, timeout_seconds, callback_endpoint, heartbeat_endpoint)
+        while env.is_running():
+            result = sync_resolver()
+            if result:
+                return result
+        return None
+
+    return _eval_sync
 
 
 @REGISTRY.replaces(_BATCH, "StateTaskServiceBatch._normalise_parameters", group=ROUTING)

@@ -85,25 +85,34 @@ REGISTRY.relies_on(SEMANTICS, _SERVICE, "StateTaskService._to_boto_request", "St
                    "StateTaskService._get_boto_service_name", "StateTaskService._get_boto_service_action")
 
 
-# -- Fail states re-raising States.* errors -------------------------------------------------------
-@REGISTRY.replaces(f"{_SFN}.component.state.fail.state_fail", "CustomErrorName", group=SEMANTICS)
-def _fail_error_name(custom: Any, hooks: Any) -> Callable[[str], Any]:
-    """moto's Fail state makes every error name a CustomErrorName, which raises on `States.`;
-    the run-status Fail (sfn_compiler/asl/status.py) re-raises e.g. States.Timeout by ErrorPath."""
+# -- States.* errors passing through Fail states, Map iterations and Parallel branches --------------
+# moto wraps an error's name in a CustomErrorName, which refuses the `States.` prefix, where
+# a Fail state raises one (the run-status Fail of sfn_compiler/asl/status.py re-raises e.g.
+# States.Timeout by ErrorPath) and where a failed Map iteration or Parallel branch hands its
+# error to the state above: a States.TaskFailed (failed Batch job) or
+# States.ExceedToleratedFailureThreshold inside a foreach or a branch became States.Runtime.
+def _states_error_name(custom: Any, hooks: Any) -> Callable[..., Any]:
     from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
     from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
         StatesErrorNameType,
     )
 
-    def error_name(value: str) -> Any:
-        if value.startswith("States."):
+    def error_name(value: Any = None, **kwargs: Any) -> Any:
+        name = kwargs.get("error_name", value)
+        if isinstance(name, str) and name.startswith("States."):
             try:
-                return StatesErrorName(typ=StatesErrorNameType.from_name(value))
+                return StatesErrorName(typ=StatesErrorNameType.from_name(name))
             except Exception:  # not a name moto knows: let moto say so, as before
                 pass
-        return custom(value)
+        return custom(name)
 
     return error_name
+
+
+for _module in (f"{_SFN}.component.state.fail.state_fail",
+                f"{_SFN}.component.state.exec.state_map.iteration.iteration_worker",
+                f"{_SFN}.component.state.exec.state_parallel.branches_decl"):
+    REGISTRY.replaces(_module, "CustomErrorName", group=SEMANTICS)(_states_error_name)
 
 
 REGISTRY.relies_on(SEMANTICS, f"{_SFN}.component.common.error_name.custom_error_name", "CustomErrorName")
