@@ -53,6 +53,9 @@ class Script:
     distributed: bool = False  # every foreach takes the Distributed Map, however few its items
     sleep: list[str] = field(default_factory=list)  # steps that sleep until they are killed
     crash: list[str] = field(default_factory=list)  # steps whose process dies
+    # switch step -> the case it takes, by the last part of its task id (a loop's iteration);
+    # unscripted switches take their first case that does not go back (a loop runs once)
+    cases: dict[str, list[Any]] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, text: str) -> "Script":
@@ -101,6 +104,19 @@ class TaskPlayer:
         return [Call(**json.loads(line)) for line in lines]
 
     # -- the runtime side --------------------------------------------------------------------------
+    def _switch(self, graph: FlowGraph, node: Any, env: envelope.TaskEnvelope, script: Script) -> dict[str, Any]:
+        """A switch step's result: the case taken and the task id of the step it leads to."""
+        from runtime.positions import Positions
+
+        values = script.cases.get(env.step)
+        if values:
+            value = values[min(int(env.task.split(".")[-1]), len(values) - 1)]
+            target = next(t for v, t in node.switch_cases if v == value)
+        else:
+            value, target = next(((v, t) for v, t in node.switch_cases if t not in node.loops_back_to),
+                                 node.switch_cases[0])
+        return {"run": env.run, "p": Positions(graph).next_task(node, env.task, target), "case": value}
+
     def __call__(self, payload: dict[str, Any]) -> Any:
         env = envelope.TaskEnvelope.from_payload(payload)
         self._record(Call(env.step, env.run, env.task, env.mode, env.attempt, env.error))
@@ -118,6 +134,8 @@ class TaskPlayer:
             time.sleep(3600)  # until the engine kills this worker
         graph = self.graphs[env.flow]
         node = graph[env.step]
+        if node.is_switch:
+            return self._switch(graph, node, env, script)
         if not node.is_foreach:
             return {}
         n = script.fanout.get(env.step, 2)

@@ -21,13 +21,14 @@ from typing import Any, Iterator
 
 import pytest
 
+from player import Script, TaskPlayer, edited
+
 from runtime.engine.interp import load_definition
 from sfn_compiler.compile import CompiledFlow, compile_file
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"
 COMPAT = ROOT / "tests" / "compat"
-BATCH = "arn:aws:states:::batch:submitJob.sync"
 
 
 def _flow_files() -> list[Path]:
@@ -41,13 +42,22 @@ FLOWS = _flow_files()
 
 
 @pytest.fixture(scope="module")
-def engines(artifacts: str) -> Iterator[dict[str, Any]]:
+def player(tmp_path_factory: pytest.TempPathFactory) -> TaskPlayer:
+    player = TaskPlayer(str(tmp_path_factory.mktemp("differential")))
+    for path in FLOWS:  # the compat flows too (the player knows the examples)
+        graph = compile_file(str(path)).graph
+        player.graphs[graph.name] = graph
+    return player
+
+
+@pytest.fixture(scope="module")
+def engines(player: TaskPlayer) -> Iterator[dict[str, Any]]:
     from runtime.engine import LocalEngine
 
-    options = dict(max_workers=2, preload=["difftasks"], artifact_root=artifacts, fast_retries=True, trace=True)
+    options = dict(max_workers=2, artifact_root=player.folder, fast_retries=True, trace=True)
     # The interpreter's pool forks first: moto starts threads once it runs.
-    with LocalEngine("difftasks:play", engine="interp", **options) as interp, \
-            LocalEngine("difftasks:play", engine="moto", **options) as moto:
+    with LocalEngine(player, engine="interp", **options) as interp, \
+            LocalEngine(player, engine="moto", **options) as moto:
         yield {"interp": interp, "moto": moto}
 
 
@@ -68,40 +78,41 @@ def _one_task(flow: CompiledFlow, step: str) -> list[str] | None:
     return None if depth == 0 else [".".join(["0"] * (depth - 1) + ["1"])]
 
 
-def _steps(flow: CompiledFlow) -> dict[str, dict[str, bool]]:
-    graph = flow.graph
-    batch = {name for name, state, _ in _states(flow.asl) if state.get("Resource") == BATCH}
-    return {node.name: {"foreach": node.is_foreach, "batch": node.name in batch,
-                        "top": not any(graph[p].is_foreach for p in node.split_parents)} for node in graph.steps}
-
-
-def _cases(flow: CompiledFlow) -> list[tuple[str, dict[str, Any]]]:
+def _cases(flow: CompiledFlow) -> list[tuple[str, Script]]:
     """The runs worth comparing for this flow (ids are short: they are part of the run id)."""
     graph = flow.graph
-    cases: list[tuple[str, dict[str, Any]]] = [("plain", {})]
+    cases: list[tuple[str, Script]] = [("plain", Script())]
     foreach = [n for n in graph.steps if n.is_foreach]
     if foreach:
-        cases.append(("dist", {"distributed": True}))
-        body = graph[foreach[0].out_edges[0]]
+        cases.append(("dist", Script(distributed=True)))
+        body = graph[foreach[0].out_edges[0]].name
         # One failing item of a foreach: the inline Map fails (siblings cancelled), the
         # Distributed Map fails its Map Run past the (zero) tolerated threshold.
-        fail = {body.name: {"attempts": 99, "tasks": _one_task(flow, body.name)}}
-        cases += [("item", {"fail": fail}), ("distitem", {"fail": fail, "distributed": True})]
+        items = {body: _one_task(flow, body) or ["0"]}
+        cases += [("item", Script(fail_items=items)), ("distitem", Script(fail_items=items, distributed=True))]
     for node in graph.steps:
+        if node.loops_back_to:  # go round the loop twice, then leave it
+            back = next(v for v, t in node.switch_cases if t in node.loops_back_to)
+            out = next(v for v, t in node.switch_cases if t not in node.loops_back_to)
+            cases.append((f"loop-{node.name}", Script(cases={node.name: [back, back, out]})))
+        elif node.is_switch:  # every case once
+            cases += [(f"case{i}-{node.name}", Script(cases={node.name: [v]}))
+                      for i, (v, _) in enumerate(node.switch_cases)]
         one = _one_task(flow, node.name)
+        always = Script(fail_items={node.name: one}) if one else Script(fail={node.name: -1})
         if node.decorator("catch") is not None:
-            cases.append((f"catch-{node.name}", {"fail": {node.name: {"attempts": 99, "tasks": one}}}))
+            cases.append((f"catch-{node.name}", always))
         retry = node.decorator("retry")
         if retry is not None and retry.times > 0:
-            cases.append((f"retry-{node.name}", {"fail": {node.name: {"attempts": 1, "tasks": one}}}))
-            cases.append((f"exhaust-{node.name}", {"fail": {node.name: {"attempts": 99, "tasks": one}}}))
+            cases.append((f"retry-{node.name}", Script(fail={node.name: 1})))  # every task's first attempt
+            cases.append((f"exhaust-{node.name}", always))
         timeout = node.decorator("timeout")
-        if timeout is not None and timeout.seconds > 0:
-            cases.append((f"timeout-{node.name}", {"sleep": {node.name: timeout.seconds + 1}}))
+        if timeout is not None and timeout.seconds > 0:  # (run with TimeoutSeconds 1: see the test)
+            cases.append((f"timeout-{node.name}", Script(sleep=[node.name])))
     plain = [n for n in graph.steps if n.name not in ("start", "end") and _one_task(flow, n.name) is None
              and not n.is_foreach and n.decorator("catch") is None]
     if plain:  # an uncaught failure of an ordinary step (the run-status write, then the re-raise)
-        cases.append((f"fail-{plain[0].name}", {"fail": {plain[0].name: {"attempts": 99}}}))
+        cases.append((f"fail-{plain[0].name}", Script(fail={plain[0].name: -1})))
     return cases
 
 
@@ -114,10 +125,8 @@ def _all_cases() -> list[Any]:
     return out
 
 
-def _run(engine: Any, flow: CompiledFlow, run_id: str, case: dict[str, Any], artifacts: str) -> Any:
-    os.makedirs(os.path.join(artifacts, "cases"), exist_ok=True)
-    with open(os.path.join(artifacts, "cases", f"{run_id}.json"), "w") as f:
-        json.dump({"steps": _steps(flow), **case}, f)
+def _run(engine: Any, player: TaskPlayer, flow: CompiledFlow, run_id: str, script: Script) -> Any:
+    player.script(run_id, script)
     return engine.run(flow, run_id=run_id, execution_input={"parameters": {}})
 
 
@@ -136,12 +145,14 @@ def _cause(result: Any) -> Any:
 
 
 @pytest.mark.parametrize("path, case_id, case", _all_cases())
-def test_both_engines_agree(engines: dict[str, Any], artifacts: str, path: Path, case_id: str,
-                            case: dict[str, Any]) -> None:
+def test_both_engines_agree(engines: dict[str, Any], player: TaskPlayer, path: Path, case_id: str,
+                            case: Script) -> None:
     flow = compile_file(str(path))
+    if case_id.startswith("timeout-"):  # the step sleeps until killed: time out after 1 s, not @timeout's
+        flow = edited(flow, case_id[len("timeout-"):], TimeoutSeconds=1)
     run_id = f"d-{path.stem}-{case_id}".replace("_", "-")
     # The same run id for both (one after the other): causes and outputs that name it compare.
-    results = {name: _run(engine, flow, run_id, case, artifacts) for name, engine in engines.items()}
+    results = {name: _run(engine, player, flow, run_id, case) for name, engine in engines.items()}
     moto, interp = results["moto"], results["interp"]
 
     assert (interp.status, interp.error) == (moto.status, moto.error), (interp.cause, moto.cause)
@@ -153,7 +164,8 @@ def test_both_engines_agree(engines: dict[str, Any], artifacts: str, path: Path,
                  load_definition(engines["interp"].fill_placeholders(flow.asl, flow.model)).names.items()}
     ours, theirs = _branches(interp.history.trace, branch_of), _branches(moto.history.trace, branch_of)
     assert ours[("", ())] == theirs[("", ())], "the top level differs"
-    failed = any(kind == "failed" for lines in theirs.values() for kind, _, _ in lines)
+    failed = moto.status != "SUCCEEDED" or any(kind == "failed" for lines in [*ours.values(), *theirs.values()]
+                                               for kind, _, _ in lines)
     if not failed:  # with a failure, how many siblings started before the cancel is a race
         assert interp.tasks == moto.tasks
     # The errors that ended the run: its own, and a Map Run's child error at the head of its cause.
@@ -177,6 +189,7 @@ def test_both_engines_agree(engines: dict[str, Any], artifacts: str, path: Path,
 def test_every_case_kind_is_covered() -> None:
     """The differential covers what it promises: retries, catches, timeouts, failing children."""
     ids = [p.id for p in _all_cases()]
-    for kind in ("-plain", "-dist", "-distitem", "-item", "-retry-", "-exhaust-", "-catch-", "-timeout-", "-fail-"):
+    for kind in ("-plain", "-dist", "-distitem", "-item", "-retry-", "-exhaust-", "-catch-", "-timeout-", "-fail-",
+                 "-loop-", "-case1-"):
         assert any(kind in i for i in ids), kind
     assert len(FLOWS) >= len(list(GOLDEN.glob("*.asl.json")))
