@@ -17,6 +17,7 @@ from .cmd_doctor import doctor
 from .cmd_inspect import logs, runs
 from .cmd_report import report
 from .cmd_run import resume, run
+from .cmd_step_functions import step_functions
 
 
 # Metaflow's `--environment=conda` (required there for @conda): accepted here, where
@@ -43,10 +44,11 @@ main.add_command(synth)
 main.add_command(deploy)
 main.add_command(destroy)
 main.add_command(emulator)
+main.add_command(step_functions)
 main.add_command(doctor)
 
 # Commands that `python flow.py <command> ...` accepts (Metaflow's habit).
-_FLOW_FILE_COMMANDS = ("run", "show", "compile", "resume")
+_FLOW_FILE_COMMANDS = ("run", "show", "compile", "resume", "step-functions")
 
 
 def main_for_flow_class(flow_cls: type) -> Any:
@@ -62,6 +64,8 @@ def main_for_flow_class(flow_cls: type) -> Any:
     command, rest = argv[0], argv[1:]
     if command == "resume":
         args = ["resume", "--flow-file", path, *rest]
+    elif command == "step-functions" and rest and not rest[0].startswith("-"):
+        args = [command, rest[0], path, *rest[1:]]  # python flow.py step-functions create ...
     else:
         args = [command, path, *rest]
     return main.main(args=[*top, *args], prog_name="sfnflow")
