@@ -91,6 +91,7 @@ def test_a_join_reading_a_damaged_input_blames_the_store_not_the_user(tmp_path: 
     artifact and the input task (it used to be an UnpicklingError inside the user's join)."""
     from runtime.context import InputView
     from runtime.errors import PlatformError
+    from sfn_compiler.contract.envelope import TaskPath
 
     artifacts, _ = local_stores(str(tmp_path))
     shas = artifacts.save("F", {"v": list(range(1000))})
@@ -98,7 +99,7 @@ def test_a_join_reading_a_damaged_input_blames_the_store_not_the_user(tmp_path: 
     path = Path(artifacts.blobs.path(artifacts.data_key("F", shas["v"])))
     path.write_bytes(path.read_bytes()[:10])
 
-    view = InputView(local_stores(str(tmp_path))[0], "F", "r1", "body", "3")
+    view = InputView(local_stores(str(tmp_path))[0], TaskPath("F", "r1", "body", "3"))
     with pytest.raises(PlatformError, match=r"artifact 'v' of F/r1/body/3 cannot be read: .*damaged.*Rerun"):
         view.v
 
