@@ -21,7 +21,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from sfn_compiler.asl.states import BATCH_DEFAULT_ATTEMPT_SECONDS
-from sfn_compiler.batch_sizes import fargate_size, fit_ec2_job
+from sfn_compiler.batch_sizes import fargate_size, fit_ec2_job, queue_on_fargate, size_notes
 from sfn_compiler.deploy_model import BatchJobDefinition, DeploymentModel
 
 from .config import DeployConfig
@@ -42,7 +42,7 @@ class BatchCompute(Construct):
                  environment: dict[str, str], grant_data: Any, log_retention: logs.RetentionDays) -> None:
         super().__init__(scope, cid)
         self.config = config
-        self.notes: list[str] = []  # sizes adjusted so Batch can place the job (shown by the CLI)
+        self.notes = size_notes(model.job_definitions)  # sizes adjusted so Batch can place the job
         # The flow's own log group (retention set, deleted with the stack), not the
         # account-wide /aws/batch/job that Batch creates with no retention.
         self.log_group = logs.LogGroup(self, "Logs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY)
@@ -55,7 +55,7 @@ class BatchCompute(Construct):
         kinds = sorted({j.queue for j in model.job_definitions})
         for kind in kinds:
             jobs = [j for j in model.job_definitions if j.queue == kind]
-            on_fargate = kind == "cpu" and all(fargate_size(j.cpu, j.memory_mb) for j in jobs)
+            on_fargate = queue_on_fargate(kind, [(j.cpu, j.memory_mb) for j in jobs])
             env = self._compute_environment(kind, on_fargate, vpc, subnets, groups)
             self.queues[kind] = batch.JobQueue(
                 self, f"Queue_{kind}", compute_environments=[batch.OrderedComputeEnvironment(
@@ -144,9 +144,7 @@ class BatchCompute(Construct):
                 # private subnets need a NAT gateway or VPC endpoints instead (cdk/README.md).
                 assign_public_ip=self.config.batch_public_ip)
         else:
-            fit = fit_ec2_job(job.cpu, job.memory_mb, job.gpu)
-            if fit.note:
-                self.notes.append(f"steps {', '.join(job.steps)}: {fit.note}")
+            fit = fit_ec2_job(job.cpu, job.memory_mb, job.gpu)  # its note is in self.notes
             container = batch.EcsEc2ContainerDefinition(
                 self, f"Container_{job.key}", image=image, cpu=max(1, math.ceil(job.cpu)),
                 memory=Size.mebibytes(fit.memory_mb), gpu=job.gpu or None, logging=logging,

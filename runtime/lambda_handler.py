@@ -19,7 +19,7 @@ import os
 from typing import Any, Mapping
 
 from sfn_compiler.contract.envelope import TaskEnvelope
-from sfn_compiler.contract.task_config import ENV_BUCKET, ENV_FLOW_FILE, ENV_PREFIX, ENV_TABLE, REQUIRED
+from sfn_compiler.contract.task_config import ENV_BUCKET, ENV_BUCKET_OWNER, ENV_FLOW_FILE, ENV_PREFIX, ENV_TABLE, REQUIRED
 
 from .errors import PlatformError, TaskError
 from .task import TaskEnvironment, run_task
@@ -52,7 +52,8 @@ def build_environment(environ: Mapping[str, str], compute: str, root: str | None
         raise PlatformError(f"the task's environment lacks {', '.join(missing)}; redeploy the flow "
                             "(the deployer sets these on every Lambda function and Batch job definition).")
     flow_file = os.path.join(root or package_root(), environ[ENV_FLOW_FILE])
-    blobs = S3BlobStore(environ[ENV_BUCKET], environ.get(ENV_PREFIX, ""), client=s3_client)
+    blobs = S3BlobStore(environ[ENV_BUCKET], environ.get(ENV_PREFIX, ""), client=s3_client,
+                        expected_owner=environ.get(ENV_BUCKET_OWNER, ""))
     metadata = DynamoMetadataStore(environ[ENV_TABLE], client=dynamodb_client)
     return TaskEnvironment(flow_file=flow_file, artifacts=ArtifactStore(blobs), metadata=metadata,
                            compute=compute, tee=True)  # tee: CloudWatch reads the real stdout/stderr
@@ -60,7 +61,7 @@ def build_environment(environ: Mapping[str, str], compute: str, root: str | None
 
 def _environment() -> TaskEnvironment:
     global _cached
-    config = tuple(os.environ.get(n, "") for n in (ENV_BUCKET, ENV_TABLE, ENV_FLOW_FILE, ENV_PREFIX))
+    config = tuple(os.environ.get(n, "") for n in (ENV_BUCKET, ENV_TABLE, ENV_FLOW_FILE, ENV_PREFIX, ENV_BUCKET_OWNER))
     if _cached is None or _cached[0] != config:
         _cached = (config, build_environment(os.environ, "lambda"))
     env = _cached[1]

@@ -12,9 +12,10 @@ trims such a request to what the instance it asks for can give.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = ["ECS_RESERVE_FRACTION", "FARGATE_SIZES", "Ec2Fit", "Instance", "cheapest_instance", "ec2_usable_mb",
-           "fargate_size", "fit_ec2_job"]
+           "fargate_size", "fit_ec2_job", "queue_on_fargate", "size_notes"]
 
 # Fargate's valid (vCPU, memory MiB) pairs: Batch rejects any other combination.
 FARGATE_SIZES: tuple[tuple[float, range], ...] = (
@@ -119,3 +120,22 @@ def fit_ec2_job(cpu: float, memory_mb: int, gpu: int) -> Ec2Fit:
                     f"{target.memory_mb} MiB to get a bigger instance)")
             return Ec2Fit(usable, target, note)
     return Ec2Fit(memory_mb, cheapest_instance(cpu, memory_mb, gpu))
+
+
+def queue_on_fargate(kind: str, jobs: list[tuple[float, int]]) -> bool:
+    """A job queue runs on Fargate when it is the cpu queue and every job (cpu, memory) fits a Fargate size."""
+    return kind == "cpu" and all(fargate_size(cpu, memory) for cpu, memory in jobs)
+
+
+def size_notes(job_definitions: Any) -> list[str]:
+    """One line per EC2 job whose memory was trimmed to fit its instance (DeploymentModel.job_definitions)."""
+    notes = []
+    for kind in sorted({j.queue for j in job_definitions}):
+        jobs = [j for j in job_definitions if j.queue == kind]
+        if queue_on_fargate(kind, [(j.cpu, j.memory_mb) for j in jobs]):
+            continue
+        for job in jobs:
+            fit = fit_ec2_job(job.cpu, job.memory_mb, job.gpu)
+            if fit.note:
+                notes.append(f"steps {', '.join(job.steps)}: {fit.note}")
+    return notes

@@ -13,6 +13,10 @@ artifacts would need a multipart upload (not done here).
 than 404 for a missing key; the deployed role gets ListBucket so that `exists` can say
 "no". The boto3 client is injected or created on first use, never at import (this module
 is on the Lambda cold-start path).
+
+`expected_owner` (the account id, from SFNFLOW_BUCKET_OWNER in a deployed task) goes on
+every call as ExpectedBucketOwner: the datastore bucket's name is predictable, and a
+bucket of that name in someone else's account must not receive or serve artifacts.
 """
 from __future__ import annotations
 
@@ -27,10 +31,13 @@ _MISSING_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
 class S3BlobStore:
     """BlobStore in one bucket, under `prefix` (`""` or a folder-like `a/b/`)."""
 
-    def __init__(self, bucket: str, prefix: str = "", client: Any = None, *, page_size: int = 1000) -> None:
+    def __init__(self, bucket: str, prefix: str = "", client: Any = None, *, page_size: int = 1000,
+                 expected_owner: str = "") -> None:
         if not bucket:
             raise ValueError("S3BlobStore needs a bucket name")
         self.bucket = bucket
+        self.expected_owner = expected_owner
+        self._owner = {"ExpectedBucketOwner": expected_owner} if expected_owner else {}
         self.page_size = page_size  # ListObjectsV2 MaxKeys (S3 caps it at 1,000)
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         self._client = client
@@ -40,10 +47,12 @@ class S3BlobStore:
         return f"S3BlobStore('s3://{self.bucket}/{self.prefix}')"
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"bucket": self.bucket, "prefix": self.prefix}  # clients never cross processes
+        # clients never cross processes
+        return {"bucket": self.bucket, "prefix": self.prefix, "expected_owner": self.expected_owner}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["bucket"], state["prefix"])  # type: ignore[misc]
+        self.__init__(state["bucket"], state["prefix"],  # type: ignore[misc]
+                      expected_owner=state.get("expected_owner", ""))
 
     @property
     def client(self) -> Any:
@@ -60,12 +69,12 @@ class S3BlobStore:
         return self.prefix + key
 
     def put(self, key: str, data: bytes) -> None:
-        self.client.put_object(Bucket=self.bucket, Key=self.object_key(key), Body=bytes(data))
+        self.client.put_object(Bucket=self.bucket, Key=self.object_key(key), Body=bytes(data), **self._owner)
 
     def get(self, key: str) -> bytes:
         """The bytes at key; KeyError if there are none."""
         try:
-            response = self.client.get_object(Bucket=self.bucket, Key=self.object_key(key))
+            response = self.client.get_object(Bucket=self.bucket, Key=self.object_key(key), **self._owner)
         except Exception as exc:
             if _is_missing(exc):
                 raise KeyError(key) from None
@@ -78,7 +87,7 @@ class S3BlobStore:
 
     def exists(self, key: str) -> bool:
         try:
-            self.client.head_object(Bucket=self.bucket, Key=self.object_key(key))
+            self.client.head_object(Bucket=self.bucket, Key=self.object_key(key), **self._owner)
         except Exception as exc:
             if _is_missing(exc):
                 return False
@@ -91,7 +100,7 @@ class S3BlobStore:
             raise ValueError(f"invalid blob prefix {prefix!r}")
         full = self.prefix + prefix
         found: list[str] = []
-        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": full, "MaxKeys": self.page_size}
+        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": full, "MaxKeys": self.page_size, **self._owner}
         while True:
             page = self.client.list_objects_v2(**kwargs)
             found.extend(obj["Key"][len(self.prefix):] for obj in page.get("Contents", []))

@@ -41,7 +41,7 @@ def _config(flow_file: str, with_: str | None, stack_name: str | None, **extra: 
     from cdk.config import DeployConfig
 
     return DeployConfig(flow_file=flow_file, with_batch=with_ == "batch", stack_name=stack_name or "",
-                        **{k: v for k, v in extra.items() if v})
+                        **{k: v for k, v in extra.items() if v is not None and v != "" and v != ()})
 
 
 _with_option = click.option("--with", "with_", type=click.Choice(["batch"]), default=None,
@@ -81,33 +81,64 @@ def synth(flow_file: str, output: str | None, outdir: str | None, with_: str | N
 @_with_option
 @click.option("--vpc-id", default=None, help="Run Batch jobs in this VPC (with --subnet-ids).")
 @click.option("--subnet-ids", default=None, help="Comma-separated subnets for Batch jobs.")
+@click.option("--no-public-ip", is_flag=True,
+              help="Fargate jobs without a public IP: only for private subnets with a NAT gateway or VPC endpoints.")
+@click.option("--max-concurrency", type=int, default=None,
+              help="Child executions at once per Distributed Map (default 500).")
+@click.option("--log-level", type=click.Choice(["OFF", "FATAL", "ERROR", "ALL"]), default=None,
+              help="The state machine's CloudWatch logging (default ERROR).")
+@click.option("--log-execution-data", is_flag=True, help="Log states' inputs and outputs too (off by default).")
+@click.option("--plan", "plan_only", is_flag=True,
+              help="Show what the deploy would create, change or delete, and change nothing.")
 @_deploy_errors
 def deploy(flow_file: str, region: str | None, profile: str | None, stack_name: str | None, with_: str | None,
-           vpc_id: str | None, subnet_ids: str | None) -> None:
+           vpc_id: str | None, subnet_ids: str | None, no_public_ip: bool, max_concurrency: int | None,
+           log_level: str | None, log_execution_data: bool, plan_only: bool) -> None:
     """Deploy the flow: S3 + DynamoDB (shared), Lambda/Batch, the state machine, schedules."""
-    from ..deploy import aws_session, deploy_flow, synth_flow
+    from ..deploy import aws_session, deploy_flow, plan_flow, synth_flow
     from ..deploy.errors import require_cdk
 
     require_cdk()  # before anything slow or remote
     subnets = tuple(s.strip() for s in (subnet_ids or "").split(",") if s.strip())
-    config = _config(flow_file, with_, stack_name, vpc_id=vpc_id, subnet_ids=subnets)
+    config = _config(flow_file, with_, stack_name, vpc_id=vpc_id, subnet_ids=subnets, max_concurrency=max_concurrency,
+                     log_level=log_level, log_execution_data=log_execution_data,
+                     **({"batch_public_ip": False} if no_public_ip else {}))
     target = aws_session(region=region, profile=profile)  # fail fast, before the slow synth
     where = f"{target.endpoint} (AWS_ENDPOINT_URL)" if target.endpoint else f"account {target.account}"
-    click.echo(f"deploying {flow_file} to {where}, {target.region}", err=True)
+    verb = "planning a deploy of" if plan_only else "deploying"
+    click.echo(f"{verb} {flow_file} to {where}, {target.region}", err=True)
     synth = synth_flow(config, on_progress=_progress)
     click.echo(f"stacks {synth.datastore.name} and {synth.flow.name}: {_synth_took(synth)}", err=True)
-    result = deploy_flow(config, target, synth=synth, on_event=lambda line: click.echo("  " + line, err=True))
+    for note in _size_notes(synth):
+        click.echo(f"note: {note}", err=True)
+    plan = plan_flow(synth, target, change_set=plan_only)
+    if plan_only:
+        click.echo(f"plan (nothing was changed; `sfnflow deploy {flow_file}` applies it):")
+        for line in plan.lines():
+            click.echo(f"  {line}")
+        return
+    result = deploy_flow(config, target, synth=synth, plan=plan,
+                         on_event=lambda line: click.echo("  " + line, err=True))
     for asset in result.assets:
-        click.echo(f"code package s3://{asset.bucket}/{asset.key}: "
+        click.echo(f"{asset.name} s3://{asset.bucket}/{asset.key}: "
                    f"{'uploaded' if asset.uploaded else 'already there'}", err=True)
     _report_stack(result.datastore)
     _report_stack(result.flow)
+    if result.superseded:
+        click.echo(f"the previous code package {result.superseded} is tagged superseded (expires in 30 days)",
+                   err=True)
     if not result.changed:
         click.echo(f"no changes: {synth.flow.name} is already deployed as it is now.")
     outputs = result.flow.outputs
     for key in ("StateMachineArn", "BucketName", "TableName", "ConsoleUrl"):
         if key in outputs:
             click.echo(f"{key}: {outputs[key]}")
+
+
+def _size_notes(synth: Any) -> list[str]:
+    from sfn_compiler.batch_sizes import size_notes
+
+    return size_notes(synth.compiled.model.job_definitions)
 
 
 def _report_stack(stack: Any) -> None:
@@ -145,9 +176,10 @@ def destroy(flow_file: str, region: str | None, profile: str | None, stack_name:
         return
     click.echo(f"deleted stack {name}." + (f" ({result.warning})" if result.warning else ""))
     bucket, table = outputs.get("BucketName", "the datastore bucket"), outputs.get("TableName", "the datastore table")
-    click.echo(f"kept: the flow's artifacts in s3://{bucket}/{outputs.get('FlowName', name)}/, its runs in the "
-               f"DynamoDB table {table}, its code packages and its CloudWatch log groups. The datastore is shared "
-               "by all flows; delete data there yourself if you no longer need it.")
+    click.echo(f"kept: the flow's artifacts in s3://{bucket}/{outputs.get('FlowName', name)}/ and its runs in the "
+               f"DynamoDB table {table}. Its log groups went with the stack; its code package is tagged superseded "
+               "(the bucket expires it in 30 days) unless another stack uses it. The datastore is shared by all "
+               "flows; delete data there yourself if you no longer need it.")
 
 
 @click.command()

@@ -11,8 +11,9 @@ from __future__ import annotations
 from .errors import DeployError
 from .aws import aws_session
 from .stacks import StackResult
-from .flow import DeployResult, deploy_flow, destroy_flow
+from .flow import DeployResult, deploy_flow, destroy_flow, plan_flow
+from .plan import DeployPlan
 from .synth import SynthResult, synth_flow
 
-__all__ = ["DeployError", "DeployResult", "StackResult", "SynthResult", "aws_session", "deploy_flow",
-           "destroy_flow", "synth_flow"]
+__all__ = ["DeployError", "DeployPlan", "DeployResult", "StackResult", "SynthResult", "aws_session", "deploy_flow",
+           "destroy_flow", "plan_flow", "synth_flow"]

@@ -7,9 +7,13 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import DeployError
+from cdk.config import CODE_PREFIX
 
-__all__ = ["PublishedAsset", "publish_assets"]
+from .code_lifecycle import mark_current
+from .errors import DeployError
+from .plan import AssetPlan
+
+__all__ = ["PublishedAsset", "plan_assets", "publish_assets"]
 
 
 @dataclass(frozen=True)
@@ -25,50 +29,80 @@ def _fill(text: str, account: str, region: str) -> str:
             .replace("${AWS::Partition}", "aws"))
 
 
-def publish_assets(manifest_path: str, s3: Any, account: str, region: str,
-                   include_templates: bool = False) -> list[PublishedAsset]:
-    """Upload the manifest's file assets (the code package; templates only if asked).
-
-    Raises:
-        DeployError: the manifest has Docker image assets (sfnflow builds none), or a
-            destination bucket is missing (the datastore stack is not deployed).
-    """
+def _file_assets(manifest_path: str, account: str, region: str,
+                 include_templates: bool = False) -> list[tuple[str, str, str, str, str]]:
+    """(name, bucket, key, local path, packaging) of each file asset destination in a manifest."""
     with open(manifest_path, encoding="utf-8") as fh:
         manifest = json.load(fh)
     if manifest.get("dockerImages"):
         raise DeployError("the stack has container image assets, which sfnflow cannot publish.")
     base = os.path.dirname(manifest_path)
-    published = []
+    found = []
     for asset_id, asset in sorted(manifest.get("files", {}).items()):
         source = asset["source"]
         if source.get("path", "").endswith(".template.json") and not include_templates:
             continue
-        path = os.path.join(base, source["path"])
         for dest in asset["destinations"].values():
-            bucket, key = _fill(dest["bucketName"], account, region), _fill(dest["objectKey"], account, region)
-            published.append(PublishedAsset(asset.get("displayName", asset_id), bucket, key,
-                                            _upload(s3, bucket, key, path, source.get("packaging", "file"))))
+            found.append((asset.get("displayName", asset_id), _fill(dest["bucketName"], account, region),
+                          _fill(dest["objectKey"], account, region), os.path.join(base, source["path"]),
+                          source.get("packaging", "file")))
+    return found
+
+
+def plan_assets(manifest_path: str, s3: Any, account: str, region: str) -> list[AssetPlan]:
+    """Which file assets a deploy would upload (read-only: HeadObject on each)."""
+    return [AssetPlan(name, bucket, key, not _exists(s3, bucket, key, account))
+            for name, bucket, key, _, _ in _file_assets(manifest_path, account, region)]
+
+
+def publish_assets(manifest_path: str, s3: Any, account: str, region: str,
+                   include_templates: bool = False) -> list[PublishedAsset]:
+    """Upload the manifest's file assets (the code package; templates only if asked).
+
+    Every call names the account that must own the bucket (ExpectedBucketOwner): the
+    datastore bucket's name is predictable. A package already there is not uploaded
+    again, and loses a superseded tag it may have (code_lifecycle.py).
+
+    Raises:
+        DeployError: the manifest has Docker image assets (sfnflow builds none), or a
+            destination bucket is missing (the datastore stack is not deployed).
+    """
+    published = []
+    for name, bucket, key, path, packaging in _file_assets(manifest_path, account, region, include_templates):
+        published.append(PublishedAsset(name, bucket, key, _upload(s3, bucket, key, path, packaging, account)))
     return published
 
 
-def _upload(s3: Any, bucket: str, key: str, path: str, packaging: str) -> bool:
+def _exists(s3: Any, bucket: str, key: str, owner: str) -> bool:
     import botocore.exceptions as bx
 
     try:
-        s3.head_object(Bucket=bucket, Key=key)
-        return False  # content-addressed: same key, same bytes
+        s3.head_object(Bucket=bucket, Key=key, ExpectedBucketOwner=owner)
+        return True
     except bx.ClientError as exc:
         code = exc.response.get("Error", {}).get("Code")
-        if code not in ("404", "NoSuchKey", "NotFound"):
-            if code in ("403", "AccessDenied"):
-                raise DeployError(f"no access to s3://{bucket}/{key}: the deploying identity needs s3:GetObject "
-                                  "and s3:PutObject on the datastore bucket.") from None
-            raise
+        if code in ("404", "NoSuchKey", "NotFound"):
+            return False
+        if code in ("403", "AccessDenied"):
+            raise DeployError(f"no access to s3://{bucket}/{key}: the bucket must be in account {owner} and the "
+                              "deploying identity needs s3:GetObject and s3:PutObject on it.") from None
+        if code == "NoSuchBucket":
+            return False
+        raise
+
+
+def _upload(s3: Any, bucket: str, key: str, path: str, packaging: str, owner: str) -> bool:
+    import botocore.exceptions as bx
+
+    if _exists(s3, bucket, key, owner):
+        if key.startswith(CODE_PREFIX):
+            mark_current(s3, bucket, key, owner)
+        return False  # content-addressed: same key, same bytes
     if packaging != "file" or not os.path.isfile(path):
         raise DeployError(f"asset {path}: only single-file assets are supported (got {packaging!r}).")
     try:
         with open(path, "rb") as fh:
-            s3.put_object(Bucket=bucket, Key=key, Body=fh.read())
+            s3.put_object(Bucket=bucket, Key=key, Body=fh.read(), ExpectedBucketOwner=owner)
     except bx.ClientError as exc:
         if exc.response.get("Error", {}).get("Code") == "NoSuchBucket":
             raise DeployError(f"the bucket {bucket} does not exist: deploy the datastore stack first "
