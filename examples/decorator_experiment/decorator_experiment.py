@@ -11,7 +11,7 @@ the same environments deploy. Each step records what it ran with in `self.ran_wi
 import random
 import string
 
-from versions import show, versions
+from versions import show, something, versions
 
 from sfnflow import FlowSpec, Parameter, conda, conda_base, step
 
@@ -45,8 +45,7 @@ class DecoratorExperimentFlow(FlowSpec):
 
     @step
     def give_something(self):
-        pick = random.Random(self.seed or None)
-        self.given = pick.choice([pick.randint(1, 100), pick.choice(string.ascii_lowercase)])
+        self.given = something(self.seed)
         self.next(self.recap)
 
     @step

@@ -27,7 +27,7 @@ def show(flow_file: str, fmt: str, output: str | None, with_: str | None) -> Non
     graph = compiled.graph
     compute = compiled.model.compute_labels()
     limits = compiled.limits.lines()
-    environments = _environments(flow_file, compiled.model, fmt)
+    environments = _environments(compiled.model, fmt)
     if fmt == "png":
         _png(graph, compute, output)
         return
@@ -55,17 +55,15 @@ def show(flow_file: str, fmt: str, output: str | None, with_: str | None) -> Non
         click.echo(text)
 
 
-def _environments(flow_file: str, model: object, fmt: str) -> list:
+def _environments(model: object, fmt: str) -> list:
     """Each step environment as written plus its locked versions (json: records; text: lines)."""
     if not getattr(model, "environments", ()):
         return []
-    import os
-
     from runtime.stores.blobs import resolve_local_root
 
     from ..environments.describe import environment_lines, environment_records
 
-    root = resolve_local_root(flow_file=os.path.abspath(flow_file))
+    root = resolve_local_root()
     return environment_records(model, root) if fmt == "json" else environment_lines(model, root)
 
 

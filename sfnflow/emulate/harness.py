@@ -247,7 +247,7 @@ class MotoCloud:
         from runtime.stores.blobs import resolve_local_root
         from sfnflow.environments.lambda_layer import build_lambda_layers
 
-        root = env_root or resolve_local_root(flow_file=os.path.abspath(flow_file))
+        root = env_root or resolve_local_root()
         built = build_lambda_layers(model, root, code_unzipped_bytes=package.unzipped_size)
         self._ensure_server()
         if self.lambdas.environments is None:

@@ -127,9 +127,7 @@ def lambda_layers_for(flow_file: str, compiled: Any, package: Any, progress: Env
     deploy reuses the Lambda resolutions of earlier deploys."""
     if not any(f.python_env for f in compiled.model.functions):
         return {}
-    import os
-
     from runtime.stores.blobs import resolve_local_root
 
-    root = resolve_local_root(flow_file=os.path.abspath(flow_file), root=root)
+    root = resolve_local_root(root=root)
     return build_lambda_layers(compiled.model, root, code_unzipped_bytes=package.unzipped_size, progress=progress)
