@@ -68,3 +68,12 @@ def test_mlflow_crossflow_deployed_logs_one_mlflow_run_per_trial(clean_env: Any)
 
     deploy_and_run(EXAMPLES / "mlflow_crossflow" / "mlflow_flow.py", "ml-1", {"trials": 2}, check)
 
+
+
+def test_decorator_experiment_deployed_runs_each_step_in_its_environment(clean_env: Any) -> None:
+    def check(run: Any) -> None:
+        assert run["check_version"].task.data.ran_with["pandas"] == "2.1.4"
+        assert run["start"].task.data.ran_with["pandas"] == "2.2.3"
+        assert set(run["recap"].task.data.recap_of) == {"number", "letter", "something"}
+
+    deploy_and_run(EXAMPLES / "decorator_experiment" / "decorator_experiment.py", "de-1", {"seed": 3}, check)
