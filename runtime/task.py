@@ -38,6 +38,7 @@ from .logs import Captured, OutputTap, SinkOpener, capture_output, sinks_for
 from .positions import parent_pointer_key
 from .save_progress import SaveProgress, to_stderr
 from .serialize import Packed
+from .run_input import RunInput, RunInputError, read_run_input
 from .stores.artifacts import ArtifactStore
 from .stores.base import (
     ATTEMPT_CAUGHT, ATTEMPT_FAILED, ATTEMPT_REUSED, ATTEMPT_RUNNING, ATTEMPT_SUCCEEDED, AttemptRecord,
@@ -104,7 +105,7 @@ def run_task(envelope: TaskEnvelope, env: TaskEnvironment) -> dict[str, Any]:
         raise PlatformError(f"flow file {env.flow_file} defines {plan.graph.name} without step '{envelope.step}', "
                             f"but the task is {envelope.flow}/{envelope.step}; redeploy the flow.")
     try:
-        run = _run_record(envelope, env)
+        run = _run_record(envelope, env, plan.graph)
     except Exception as exc:
         raise PlatformError(f"metadata store failed: {type(exc).__name__}: {exc}") from exc
     if envelope.mode == MODE_CATCH:
@@ -405,18 +406,23 @@ def record_crash(envelope: TaskEnvelope, env: TaskEnvironment, how: str) -> None
 
 
 # -- run record, current ----------------------------------------------------------------
-def _run_record(envelope: TaskEnvelope, env: TaskEnvironment) -> RunRecord:
+def _run_record(envelope: TaskEnvelope, env: TaskEnvironment, graph: Any) -> RunRecord:
     key = (envelope.flow, envelope.run)
     run = env.runs.get(key)
     if run is None:
         run = env.metadata.get_run(envelope.flow, envelope.run)
         if run is None:
-            # No engine or trigger recorded the run (e.g. a bare invocation): record it now,
-            # so that the run is listed and its tasks have a parent.
+            # No engine recorded the run (a deployed execution, however it was started):
+            # record it now from the execution input, so the run is listed with its
+            # parameters and origin, and its tasks have a parent.
             runtime = "dev" if env.compute == "local" else "step-functions"
-            run = RunRecord(envelope.flow, envelope.run, created_at=time.time(),
-                            parameters=dict(envelope.parameters or {}),
-                            tags=list(envelope.tags) + system_tags(runtime), trigger="task")
+            try:
+                given = read_run_input(envelope.parameters, graph)
+            except RunInputError:  # the start step fails with the reason; keep the record readable
+                given = RunInput({})
+            run = RunRecord(envelope.flow, envelope.run, created_at=time.time(), parameters=given.parameters,
+                            tags=list(envelope.tags or given.tags) + system_tags(runtime), trigger=given.trigger,
+                            origin_run_id=given.origin_run_id, resume_steps=list(given.resume_steps))
             try:
                 env.metadata.create_run(run)
             except RunExistsError:  # another task of the run recorded it first
@@ -508,6 +514,11 @@ def _caught(envelope: TaskEnvelope, env: TaskEnvironment) -> tuple[int, CaughtEx
 
 def _start_parameters(envelope: TaskEnvelope, env: TaskEnvironment, loaded: LoadedFlow,
                       run: RunRecord) -> dict[str, str]:
-    # The envelope carries them; the run record is the fallback (e.g. a catch envelope without them).
+    # The envelope carries the execution input; the run record is the fallback (a catch
+    # envelope has none: its state input also holds the caught error).
     raw = envelope.parameters if envelope.parameters is not None else run.parameters
-    return start_parameters(raw, loaded.cls, loaded.plan, env.artifacts, envelope.flow)
+    try:
+        given = read_run_input(raw, loaded.plan.graph).parameters
+    except RunInputError as exc:
+        raise UserCodeError(f"run {envelope.flow}/{envelope.run} cannot start: {exc}", step="start") from exc
+    return start_parameters(given, loaded.cls, loaded.plan, env.artifacts, envelope.flow)

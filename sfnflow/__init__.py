@@ -27,6 +27,9 @@ from sfn_compiler.dsl import (
     schedule,
     step,
     timeout,
+    trigger,
+    trigger_on_finish,
+    s3_object_created,
 )
 from sfn_compiler.dsl import flowspec as _flowspec
 
@@ -59,5 +62,5 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "FlowSpec", "JSONType", "Parameter", "aws_lambda", "batch", "catch", "conda", "conda_base",
     "current", "environment", "kubernetes", "pypi", "pypi_base", "resources", "retry", "schedule", "step",
-    "timeout", *_CLIENT_NAMES,
+    "timeout", "trigger", "trigger_on_finish", "s3_object_created", *_CLIENT_NAMES,
 ]

@@ -119,9 +119,11 @@ class TaskEnvelope:
     # The start step runs at the top level, so the execution name is the run id.
     run: str = wire_field(TEXT, lambda s: Path("$$.Execution.Name") if s.is_start else Path("$.run"))
     task: str = wire_field(TEXT, lambda s: Const("0") if s.is_start else Path("$.p"))
-    # The start step only: the run's raw parameters.
+    # The start step only: the execution's whole input, which runtime/run_input.py reads the
+    # run's parameters from (so `{}`, the console's sample or an event all start a run). A
+    # catch state's input also holds the error: its run record has the parameters.
     parameters: dict[str, Any] | None = wire_field(
-        JSON, lambda s: Path("$.parameters") if s.is_start else None, default=None)
+        JSON, lambda s: Path("$") if s.is_start and s.mode != MODE_CATCH else None, default=None)
     # MODE_CATCH only: Step Functions' {"Error", "Cause"}.
     error: dict[str, Any] | None = wire_field(
         JSON, lambda s: Path("$.error") if s.mode == MODE_CATCH else None, default=None)

@@ -16,6 +16,7 @@ from .specs import (
     ScheduleSpec,
     TimeoutSpec,
 )
+from .triggers import make_trigger, make_trigger_on_finish
 
 STEP_SPECS_ATTR = "_sfnflow_specs"
 FLOW_SPECS_ATTR = "_sfnflow_flow_specs"
@@ -199,3 +200,5 @@ conda = _step_decorator("conda", _packages("conda", "conda"))
 schedule = _flow_decorator("schedule", _schedule)
 pypi_base = _flow_decorator("pypi_base", _packages("pypi", "pypi_base"))
 conda_base = _flow_decorator("conda_base", _packages("conda", "conda_base"))
+trigger = _flow_decorator("trigger", make_trigger)
+trigger_on_finish = _flow_decorator("trigger_on_finish", make_trigger_on_finish)

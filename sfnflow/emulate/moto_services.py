@@ -7,6 +7,10 @@ Registered in the one patch registry (runtime/engine/patches), group COMPUTE:
 * `BatchSimpleBackend._mark_job_as_finished` calls `hooks.batch_runner` (batch.py): the
   job's command runs and its exit code decides SUCCEEDED / FAILED, instead of moto
   marking every job SUCCEEDED;
+* `StepFunctionsParserBackend.start_execution` names an execution started without a
+  name with a UUID, as AWS does (the console and EventBridge give none); moto would name
+  it `None`, so `$$.Execution.Name` (the run id) is null, the run-status write fails
+  (seen as `KeyError('RequestId')`) and the run's record is broken;
 * moto's request routing reuses each backend's URL table instead of rebuilding it (and
   reloading `moto.s3.urls`) on every request: about a third of the cost of each S3 /
   DynamoDB call a task makes. moto reloads it in case environment variables changed its
@@ -58,6 +62,17 @@ def _finish_job(original: Callable[..., None], hooks: Any) -> Callable[..., None
 
 
 REGISTRY.relies_on(COMPUTE, "moto.batch.models", "Job._start_attempt", "Job._mark_stopped")
+
+
+@REGISTRY.replaces("moto.stepfunctions.parser.models", "StepFunctionsParserBackend.start_execution", group=COMPUTE)
+def _named_executions(original: Callable[..., Any], hooks: Any) -> Callable[..., Any]:
+    import uuid
+
+    def start_execution(self: Any, state_machine_arn: str, name: Any = None, execution_input: Any = None,
+                        trace_header: Any = None) -> Any:
+        return original(self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header)
+
+    return start_execution
 
 
 @REGISTRY.replaces("moto.s3.models", "S3Backend._url_module", group=COMPUTE)
