@@ -47,8 +47,10 @@ from sfn_compiler.compile import CompiledFlow
 from sfn_compiler.contract import task_config
 from sfn_compiler.contract.placeholders import ResourceNames, placeholder_values
 from sfn_compiler.contract.table_layout import FLOWS_PK, run_pk
+from sfn_compiler.event_rules import finish_pattern
+from sfn_compiler.run_contract import PARAMETER_SPEC_OUTPUT, encode_parameter_specs, schedule_input
 
-from .config import DeployConfig
+from .config import DeployConfig, flow_stack_name
 from .nag import acknowledge, acknowledge_findings
 
 __all__ = ["CodeBundle", "FlowStack", "LayerBundle"]
@@ -111,6 +113,7 @@ class FlowStack(Stack):
         self.batch = self._batch()
         self.state_machine = self._state_machine()
         self._schedules()
+        self._event_rules()
         self._outputs()
 
     # -- code ----------------------------------------------------------------------------
@@ -346,7 +349,9 @@ class FlowStack(Stack):
                                       arn_format=ArnFormat.COLON_RESOURCE_NAME) for sep in (":", "/")]
         machine.add_to_role_policy(iam.PolicyStatement(actions=["states:StartExecution"], resources=[own]))
         machine.add_to_role_policy(iam.PolicyStatement(
-            actions=["states:DescribeExecution", "states:StopExecution"], resources=executions))
+            # RedriveExecution: the console's "Redrive" of a failed Map Run.
+            actions=["states:DescribeExecution", "states:StopExecution", "states:RedriveExecution"],
+            resources=executions))
         # Redriving a failed parent redrives its failed Map Run's children (`<sm>/<map run>:<child>`).
         children = self.format_arn(service="states", resource="execution", resource_name=f"{name}/*:*",
                                    arn_format=ArnFormat.COLON_RESOURCE_NAME)
@@ -383,7 +388,24 @@ class FlowStack(Stack):
                 self, f"Schedule{i}", schedule=events.Schedule.expression(schedule.expression),
                 description=f"sfnflow {self.compiled.model.flow_name}: {schedule.source}"[:512],
                 targets=[targets.SfnStateMachine(
-                    self.state_machine, input=events.RuleTargetInput.from_object({"parameters": {}}))])
+                    self.state_machine,
+                    input=events.RuleTargetInput.from_object(schedule_input(self.compiled.model.parameters)))])
+
+    def _event_rules(self) -> None:
+        """@trigger / @trigger_on_finish: the event itself is the execution input (run_input.py maps it)."""
+        for rule in self.compiled.model.event_rules:
+            pattern = json.loads(rule.pattern_json)
+            if rule.finish_flow:
+                upstream = self.format_arn(service="states", resource="stateMachine",
+                                           resource_name=flow_stack_name(rule.finish_flow),
+                                           arn_format=ArnFormat.COLON_RESOURCE_NAME)
+                pattern = finish_pattern(upstream)
+            construct = events.Rule(self, rule.key, description=rule.description[:512],
+                                    event_pattern=events.EventPattern(source=["sfnflow.placeholder"]),
+                                    targets=[targets.SfnStateMachine(self.state_machine)])
+            # The pattern as written (content filters such as prefix/wildcard included),
+            # which CDK's typed EventPattern cannot all express.
+            construct.node.default_child.add_property_override("EventPattern", pattern)  # type: ignore[union-attr]
 
     def _outputs(self) -> None:
         machine = self.state_machine
@@ -393,6 +415,8 @@ class FlowStack(Stack):
         CfnOutput(self, "BucketName", value=self.bucket.bucket_name)
         CfnOutput(self, "TableName", value=self.table.table_name)
         CfnOutput(self, "CodeKey", value=self.code_key)
+        # What `sfnflow trigger` validates parameters against (sfn_compiler/run_contract.py).
+        CfnOutput(self, PARAMETER_SPEC_OUTPUT, value=encode_parameter_specs(self.compiled.model.parameters))
         CfnOutput(self, "ConsoleUrl", value=Fn.join("", [
             "https://", self.region, ".console.aws.amazon.com/states/home?region=", self.region,
             "#/statemachines/view/", machine.state_machine_arn]))

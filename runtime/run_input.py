@@ -21,11 +21,10 @@ from typing import Any, Mapping, Sequence
 
 from sfn_compiler.dsl.triggers import STATES_STATUS_CHANGE, TriggerSpec
 from sfn_compiler.graph.model import FlowGraph
+from sfn_compiler.run_contract import OPTIONS_KEY, PARAMETERS_KEY
 
-__all__ = ["OPTIONS_KEY", "RunInput", "RunInputError", "event_matches", "read_run_input"]
+__all__ = ["RunInput", "RunInputError", "event_matches", "read_run_input"]
 
-OPTIONS_KEY = "sfnflow"
-PARAMETERS_KEY = "parameters"
 CONSOLE_KEYS = frozenset({"Comment"})  # the console's sample input: {"Comment": "Insert your JSON here"}
 EVENT_KEYS = frozenset({"detail-type", "source", "detail"})
 

@@ -23,6 +23,7 @@ from .deploy_model import (
     schedules_of,
 )
 from .diagnostics import Diagnostic, FlowDefinitionError
+from .event_rules import event_rules_of
 from .graph.builder import build_graph
 from .graph.model import FlowGraph
 from .graph.validate import validate
@@ -81,6 +82,7 @@ def compile_flow(graph: FlowGraph, options: CompileOptions = CompileOptions()) -
         compute=compute_pairs,
         placeholders=placeholders_for(text, functions, jobs),
         environments=environments,
+        event_rules=event_rules_of(graph),
     )
     return CompiledFlow(asl=asl, model=model, limits=limits, graph=graph)
 

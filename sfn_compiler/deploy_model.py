@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 from .asl import arns
 from .dsl.specs import ParameterSpec
+from .event_rules import EventRule
 from .compute import LAMBDA_MAX_MEMORY_MB, LAMBDA_MAX_TIMEOUT_S, LAMBDA_MIN_MEMORY_MB, goes_to_batch
 from .environments import EnvironmentRequest, step_environment
 from .graph.model import FlowGraph, StepNode
@@ -91,6 +92,7 @@ class DeploymentModel:
     compute: tuple[tuple[str, ComputeTarget], ...]  # (step, target), in source order
     placeholders: tuple[arns.Placeholder, ...]  # every ${...} in the ASL, sorted by name
     environments: tuple[StepEnvironment, ...] = ()  # in first-use order
+    event_rules: tuple[EventRule, ...] = ()  # @trigger / @trigger_on_finish (event_rules.py)
 
     def environment_of(self, step: str) -> StepEnvironment | None:
         return next((e for e in self.environments if step in e.steps), None)

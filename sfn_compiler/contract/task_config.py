@@ -90,7 +90,8 @@ BATCH_ENTRY_COMMAND = ("python", "-m", BATCH_MAIN_MODULE)
 def task_environment(bucket: str, table: str, flow_file: str, prefix: str = "",
                      bucket_owner: str = "") -> dict[str, str]:
     """The variables every Lambda function and Batch job definition of a flow gets."""
-    env = {ENV_BUCKET: bucket, ENV_TABLE: table, ENV_FLOW_FILE: flow_file}
+    # ENV_DATASTORE: the client inside a step (`Flow("Other")`) reads this same datastore.
+    env = {ENV_BUCKET: bucket, ENV_TABLE: table, ENV_FLOW_FILE: flow_file, ENV_DATASTORE: "s3"}
     if prefix:
         env[ENV_PREFIX] = prefix
     if bucket_owner:

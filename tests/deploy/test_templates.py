@@ -84,14 +84,29 @@ def test_code_key_is_the_package_content_address(synthesized: Synthesized) -> No
     assert stack.code_key in keys
 
 
-def test_schedule_targets_the_state_machine_with_empty_parameters(synthesized: Synthesized) -> None:
+def test_schedule_targets_the_state_machine_with_the_defaults(synthesized: Synthesized) -> None:
     from aws_cdk.assertions import Match
 
     template = _template(synthesized, "train")
+    expected = {"parameters": {"alpha": 0.1}, "sfnflow": {"trigger": "schedule"}}
     template.has_resource_properties("AWS::Events::Rule", {
         "ScheduleExpression": "cron(0 3 * * ? *)",
-        "Targets": [Match.object_like({"Input": json.dumps({"parameters": {}}, separators=(",", ":"))})],
+        "Targets": [Match.object_like({"Input": json.dumps(expected, separators=(",", ":"))})],
     })
+
+
+def test_the_stack_serves_the_parameter_spec_and_tasks_read_the_deployed_datastore(
+        synthesized: Synthesized) -> None:
+    from aws_cdk.assertions import Match
+
+    from sfn_compiler.run_contract import decode_parameter_specs
+
+    outputs = synthesized.template("parameters")["Outputs"]
+    specs = {s.name: s for s in decode_parameter_specs(outputs["ParameterSpec"]["Value"])}
+    assert specs["count"].type == "int" and specs["count"].default == 2
+    assert specs["greeting"].default_is_callable and specs["who"].help == "who to greet"
+    _template(synthesized, "parameters").has_resource_properties("AWS::Lambda::Function", {
+        "Environment": {"Variables": Match.object_like({"SFNFLOW_DATASTORE": "s3"})}})
 
 
 def test_gpu_steps_get_an_ec2_queue_and_cpu_steps_fargate(synthesized: Synthesized) -> None:
