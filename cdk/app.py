@@ -21,6 +21,7 @@ if _ROOT not in sys.path:
 from cdk.assembly import build_app, silence_node_banner  # noqa: E402
 from cdk.config import config_from_context  # noqa: E402
 from sfnflow.deploy.package import build_code_package  # noqa: E402
+from sfnflow.deploy.package_files import package_patterns  # noqa: E402
 from sfnflow.environments.lambda_layer import lambda_layers_for  # noqa: E402
 
 
@@ -36,7 +37,7 @@ def main() -> None:
 
     compiled = compile_file(config.flow_file, CompileOptions(with_batch=config.with_batch,
                                                              max_concurrency=config.max_concurrency))
-    package = build_code_package(config.flow_file)
+    package = build_code_package(config.flow_file, package_patterns(config.flow_file, config.package_suffixes))
     build_app(config, package, app=app, compiled=compiled, layers=lambda_layers_for(config.flow_file, compiled, package))
     app.synth()
 

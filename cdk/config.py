@@ -71,6 +71,8 @@ class DeployConfig:
         log_retention_days: CloudWatch retention of the state machine's and tasks' logs.
         log_level, log_execution_data: the state machine's CloudWatch logging; default ERROR
             without execution data (inputs, outputs and error causes stay out of the logs).
+        package_suffixes: files under the flow's folder with these suffixes go into the
+            code package (Metaflow's --package-suffixes); see sfnflow/deploy/package_files.py.
     """
 
     flow_file: str = ""
@@ -90,6 +92,7 @@ class DeployConfig:
     log_retention_days: int = 30
     log_level: str = "ERROR"
     log_execution_data: bool = False
+    package_suffixes: tuple[str, ...] = ()  # data files that travel with the flow: (".csv", ".txt")
 
     def __post_init__(self) -> None:
         problem = lambda_runtime_problem(self.python_version)
@@ -139,7 +142,7 @@ def config_from_context(get: Callable[[str], Any], environ: Mapping[str, str] | 
     """A DeployConfig from CDK context values (`get` = `app.node.try_get_context`).
 
     Keys: flow, with ("batch"), stack_name, datastore_stack, bucket_name, python_version,
-    batch_image, vpc_id, subnet_ids, security_group_ids (comma-separated or lists),
+    batch_image, vpc_id, subnet_ids, security_group_ids, package_suffixes (comma-separated or lists),
     batch_public_ip (true/false), batch_max_vcpus, batch_runnable_minutes, max_concurrency,
     log_retention_days, log_level, log_execution_data (true/false).
     """
@@ -150,7 +153,7 @@ def config_from_context(get: Callable[[str], Any], environ: Mapping[str, str] | 
                 "log_level"):
         if get(key):
             values[key] = str(get(key))
-    for key in ("subnet_ids", "security_group_ids"):
+    for key in ("subnet_ids", "security_group_ids", "package_suffixes"):
         if get(key):
             values[key] = _split(get(key))
     for key in ("batch_max_vcpus", "log_retention_days", "batch_runnable_minutes", "max_concurrency"):

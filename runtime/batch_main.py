@@ -45,6 +45,7 @@ from sfn_compiler.contract.task_config import (
 
 from .errors import PlatformError, UserCodeError
 from .lambda_handler import build_environment, package_root
+from .log_location import begin_marker, end_marker
 from .task import run_task
 
 __all__ = ["EXIT_OK", "EXIT_PLATFORM", "EXIT_USER", "ensure_code", "main"]
@@ -66,6 +67,15 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     except (ValueError, TypeError, KeyError) as exc:
         return _report(EXIT_PLATFORM, f"bad task arguments {argv!r}: {exc}. The job's Command must come "
                                       "from the compiled state machine; redeploy the flow.")
+    pathspec = f"{envelope.flow}/{envelope.run}/{envelope.step}/{envelope.task}"
+    print(begin_marker(pathspec, envelope.attempt), flush=True)
+    try:
+        return _run(envelope, environ, s3_client, dynamodb_client)
+    finally:
+        print(end_marker(pathspec, envelope.attempt), flush=True)
+
+
+def _run(envelope: Any, environ: Mapping[str, str], s3_client: Any, dynamodb_client: Any) -> int:
     try:
         root = ensure_code(environ, s3_client=s3_client)
         env = build_environment(environ, "batch", root=root, s3_client=s3_client, dynamodb_client=dynamodb_client)

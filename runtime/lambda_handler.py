@@ -22,6 +22,7 @@ from sfn_compiler.contract.envelope import TaskEnvelope
 from sfn_compiler.contract.task_config import ENV_BUCKET, ENV_BUCKET_OWNER, ENV_FLOW_FILE, ENV_PREFIX, ENV_TABLE, REQUIRED
 
 from .errors import PlatformError, TaskError
+from .log_location import begin_marker, end_marker
 from .task import TaskEnvironment, run_task
 
 __all__ = ["build_environment", "handler", "package_root"]
@@ -77,6 +78,9 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise PlatformError(f"malformed task envelope ({type(exc).__name__}: {exc}); "
                             "the state machine and the deployed code disagree, redeploy the flow.") from exc
+    pathspec = f"{envelope.flow}/{envelope.run}/{envelope.step}/{envelope.task}"
+    # Markers: a warm container's log stream holds many tasks; `sfnflow logs` reads between them.
+    print(begin_marker(pathspec, envelope.attempt), flush=True)
     try:
         return run_task(envelope, _environment())
     except TaskError:
@@ -84,3 +88,5 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     except Exception as exc:
         raise PlatformError(f"task {envelope.path}: "
                             f"{type(exc).__name__}: {exc}", step=envelope.step, task=envelope.task) from exc
+    finally:
+        print(end_marker(pathspec, envelope.attempt), flush=True)

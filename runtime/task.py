@@ -34,6 +34,7 @@ from .context import CTX_ATTR, FlowPlan, TaskContext, inherited_for_catch, start
 from .errors import (
     CaughtException, PlatformError, TaskError, UserCodeError, caught_from_envelope, error_record, user_location,
 )
+from .log_location import log_location
 from .logs import Captured, OutputTap, SinkOpener, capture_output, sinks_for
 from .positions import parent_pointer_key
 from .save_progress import SaveProgress, to_stderr
@@ -124,7 +125,8 @@ def _run_step(envelope: TaskEnvelope, env: TaskEnvironment, loaded: LoadedFlow, 
               run: RunRecord) -> dict[str, Any]:
     flow, step, task, attempt = envelope.flow, envelope.step, envelope.task, envelope.attempt
     _platform(env.metadata.start_attempt, AttemptRecord(
-        flow, envelope.run, step, task, attempt, ATTEMPT_RUNNING, time.time(), compute=env.compute))
+        flow, envelope.run, step, task, attempt, ATTEMPT_RUNNING, time.time(), compute=env.compute,
+        logs=log_location(os.environ) if env.compute != "local" else None))
     with capture_output(env.tee, _log_files(envelope, env), env.on_output) as captured:
         try:
             origin = _start_parameters(envelope, env, loaded, run) if node.name == "start" else None

@@ -30,13 +30,12 @@ def finish_pattern(state_machine_arn: str) -> dict[str, object]:
 
 
 def event_rules_of(graph: FlowGraph) -> tuple[EventRule, ...]:
-    rules: list[EventRule] = []
     specs = [d for d in graph.flow_decorators if isinstance(d, TriggerSpec)]
-    for spec in specs:
-        for event in spec.events:
-            rules.append(EventRule(f"Trigger{len(rules) + 1}", event.pattern_json,
-                                   f"sfnflow {graph.name}: @trigger {event.name}"))
-        for finish in spec.finishes:
-            rules.append(EventRule(f"OnFinish{len(rules) + 1}", json.dumps(finish_pattern(""), sort_keys=True),
-                                   f"sfnflow {graph.name}: @trigger_on_finish {finish.flow}", finish_flow=finish.flow))
+    events = [e for spec in specs for e in spec.events]
+    finishes = [f for spec in specs for f in spec.finishes]
+    rules = [EventRule(f"Trigger{i}", e.pattern_json, f"sfnflow {graph.name}: @trigger {e.name}")
+             for i, e in enumerate(events, start=1)]
+    rules += [EventRule(f"OnFinish{i}", json.dumps(finish_pattern(""), sort_keys=True),
+                        f"sfnflow {graph.name}: @trigger_on_finish {f.flow}", finish_flow=f.flow)
+              for i, f in enumerate(finishes, start=1)]
     return tuple(rules)

@@ -106,3 +106,10 @@ def _client_reset() -> Iterator[None]:
     if client is not None:
         client.set_root(None)
         client.default_namespace()
+
+
+@pytest.fixture(autouse=True)
+def _own_deployments_profile(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`sfnflow deploy` records deployments in ~/.sfnflow; each test gets its own, empty one
+    (so that a test's deploys never reach the user's home, nor another test's reads)."""
+    monkeypatch.setenv("SFNFLOW_HOME", str(tmp_path_factory.mktemp("sfnflow-home")))

@@ -15,6 +15,7 @@ from .cmd_compile import compile_command, show
 from .cmd_deploy import deploy, destroy, emulator, synth
 from .cmd_doctor import doctor
 from .cmd_inspect import logs, runs
+from .cmd_operate import status, trigger
 from .cmd_report import report
 from .cmd_run import resume, run
 from .cmd_step_functions import step_functions
@@ -46,6 +47,8 @@ main.add_command(destroy)
 main.add_command(emulator)
 main.add_command(step_functions)
 main.add_command(doctor)
+main.add_command(trigger)
+main.add_command(status)
 
 # Commands that `python flow.py <command> ...` accepts (Metaflow's habit).
 _FLOW_FILE_COMMANDS = ("run", "show", "compile", "resume", "step-functions")

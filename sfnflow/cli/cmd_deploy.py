@@ -47,6 +47,14 @@ def _config(flow_file: str, with_: str | None, stack_name: str | None, **extra: 
 _with_option = click.option("--with", "with_", type=click.Choice(["batch"]), default=None,
                             help="Put every step on AWS Batch.")
 _stack_option = click.option("--stack-name", default=None, help="The flow's stack (default: the flow's name).")
+_suffixes_option = click.option("--package-suffixes", default=None,
+                                help="Also package files with these suffixes under the flow's folder (.csv,.txt).")
+
+
+def _suffixes(text: str | None) -> tuple[str, ...]:
+    from ..deploy.package_files import parse_suffixes
+
+    return parse_suffixes(text)
 
 
 @click.command()
@@ -57,12 +65,15 @@ _stack_option = click.option("--stack-name", default=None, help="The flow's stac
               help="Keep the whole cloud assembly (both stacks, assets) in this folder.")
 @_with_option
 @_stack_option
+@_suffixes_option
 @_deploy_errors
-def synth(flow_file: str, output: str | None, outdir: str | None, with_: str | None, stack_name: str | None) -> None:
+def synth(flow_file: str, output: str | None, outdir: str | None, with_: str | None, stack_name: str | None,
+          package_suffixes: str | None) -> None:
     """The CloudFormation template of the flow's stack (offline; no AWS credentials needed)."""
     from ..deploy import synth_flow
 
-    result = synth_flow(_config(flow_file, with_, stack_name), outdir=outdir, on_progress=_progress)
+    result = synth_flow(_config(flow_file, with_, stack_name, package_suffixes=_suffixes(package_suffixes)),
+                        outdir=outdir, on_progress=_progress)
     text = json.dumps(result.flow.template(), indent=1, sort_keys=True)
     if output:
         with open(output, "w", encoding="utf-8") as fh:
@@ -90,10 +101,11 @@ def synth(flow_file: str, output: str | None, outdir: str | None, with_: str | N
 @click.option("--log-execution-data", is_flag=True, help="Log states' inputs and outputs too (off by default).")
 @click.option("--plan", "plan_only", is_flag=True,
               help="Show what the deploy would create, change or delete, and change nothing.")
+@_suffixes_option
 @_deploy_errors
 def deploy(flow_file: str, region: str | None, profile: str | None, stack_name: str | None, with_: str | None,
            vpc_id: str | None, subnet_ids: str | None, no_public_ip: bool, max_concurrency: int | None,
-           log_level: str | None, log_execution_data: bool, plan_only: bool) -> None:
+           log_level: str | None, log_execution_data: bool, plan_only: bool, package_suffixes: str | None) -> None:
     """Deploy the flow: S3 + DynamoDB (shared), Lambda/Batch, the state machine, schedules."""
     from ..deploy import aws_session, deploy_flow, plan_flow, synth_flow
     from ..deploy.errors import require_cdk
@@ -102,13 +114,16 @@ def deploy(flow_file: str, region: str | None, profile: str | None, stack_name: 
     subnets = tuple(s.strip() for s in (subnet_ids or "").split(",") if s.strip())
     config = _config(flow_file, with_, stack_name, vpc_id=vpc_id, subnet_ids=subnets, max_concurrency=max_concurrency,
                      log_level=log_level, log_execution_data=log_execution_data,
-                     **({"batch_public_ip": False} if no_public_ip else {}))
+                     package_suffixes=_suffixes(package_suffixes), **({"batch_public_ip": False} if no_public_ip else {}))
     target = aws_session(region=region, profile=profile)  # fail fast, before the slow synth
     where = f"{target.endpoint} (AWS_ENDPOINT_URL)" if target.endpoint else f"account {target.account}"
     verb = "planning a deploy of" if plan_only else "deploying"
     click.echo(f"{verb} {flow_file} to {where}, {target.region}", err=True)
     synth = synth_flow(config, on_progress=_progress)
     click.echo(f"stacks {synth.datastore.name} and {synth.flow.name}: {_synth_took(synth)}", err=True)
+    from ..deploy.package_files import package_report
+
+    click.echo(package_report(synth.package).line(), err=True)
     for note in _size_notes(synth):
         click.echo(f"note: {note}", err=True)
     plan = plan_flow(synth, target, change_set=plan_only)
@@ -133,6 +148,23 @@ def deploy(flow_file: str, region: str | None, profile: str | None, stack_name: 
     for key in ("StateMachineArn", "BucketName", "TableName", "ConsoleUrl"):
         if key in outputs:
             click.echo(f"{key}: {outputs[key]}")
+    _remember(synth.compiled.model, outputs, target)
+
+
+def _remember(model: Any, outputs: dict[str, str], target: Any) -> None:
+    """Record the deploy for trigger/runs/status/logs and the client; say how to start a run."""
+    from ..operate.profile import Deployment, record_deployment
+
+    name = model.flow_name
+    path = record_deployment(Deployment(
+        flow=name, stack=outputs.get("StateMachineName", name), state_machine_arn=outputs.get("StateMachineArn", ""),
+        bucket=outputs.get("BucketName", ""), table=outputs.get("TableName", ""), region=target.region,
+        account=target.account, endpoint=target.endpoint))
+    example = " ".join(f"--{p.name} {json.dumps(p.default) if p.type == 'json' else p.default}"
+                       for p in model.parameters[:2] if p.has_default and not p.default_is_callable)
+    click.echo(f"start a run:  sfnflow trigger {name} {example}".rstrip(), err=True)
+    click.echo('  (or the console\'s "Start execution" with {} or {"parameters": {...}})', err=True)
+    click.echo(f"recorded in {path}: runs, status, logs and Flow('{name}') read the deployed datastore.", err=True)
 
 
 def _size_notes(synth: Any) -> list[str]:
@@ -175,6 +207,9 @@ def destroy(flow_file: str, region: str | None, profile: str | None, stack_name:
         click.echo(f"stack {name} does not exist in {target.region}; nothing to delete.")
         return
     click.echo(f"deleted stack {name}." + (f" ({result.warning})" if result.warning else ""))
+    from ..operate.profile import forget_deployment
+
+    forget_deployment(outputs.get("FlowName", name))
     bucket, table = outputs.get("BucketName", "the datastore bucket"), outputs.get("TableName", "the datastore table")
     click.echo(f"kept: the flow's artifacts in s3://{bucket}/{outputs.get('FlowName', name)}/ and its runs in the "
                f"DynamoDB table {table}. Its log groups went with the stack; its code package is tagged superseded "
@@ -198,8 +233,8 @@ def emulator(port: int) -> None:
         raise UserError(f"cannot listen on 127.0.0.1:{emu.port} ({exc.strerror}); pick another --port.") from None
     click.echo(f"sfnflow emulator (moto) listening on {emu.endpoint}\n"
                f"  export AWS_ENDPOINT_URL={emu.endpoint} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test "
-               f"AWS_REGION=us-east-1\n"
-               "  then: sfnflow deploy FLOW.py, and start executions with boto3 or the aws CLI.\n"
+               f"AWS_DEFAULT_REGION={emu.region}\n"
+               "  then: sfnflow deploy FLOW.py; sfnflow trigger FLOW --wait; sfnflow logs RUN_ID/STEP\n"
                "Everything is kept in memory only: stopping the emulator (Ctrl-C) forgets every stack, object "
                "and run.")
     stopped = threading.Event()

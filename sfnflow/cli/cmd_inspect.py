@@ -1,11 +1,12 @@
-"""`sfnflow runs` and `sfnflow logs`: look at local runs."""
+"""`sfnflow runs` and `sfnflow logs`: look at runs, local or deployed (operate/where.py says which)."""
 from __future__ import annotations
 
 import datetime as _dt
 
 import click
 
-from .errors import UserError, reports_user_errors
+from .cmd_operate import operate_errors
+from .errors import UserError
 
 
 def _fmt(ts: _dt.datetime | None) -> str:
@@ -22,46 +23,92 @@ def _duration(run: object) -> str:
 @click.command()
 @click.argument("flow_name")
 @click.option("--root", type=click.Path(file_okay=False), default=None, help="Local store root (default: nearest .sfnflow/).")
+@click.option("--local", is_flag=True, help="Read local runs even if the flow is deployed.")
 @click.option("-n", "--limit", type=int, default=20, show_default=True, help="How many runs to list.")
-@reports_user_errors
-def runs(flow_name: str, root: str | None, limit: int) -> None:
-    """Runs of a flow, newest first."""
-    from ..client import Flow, set_root
+@operate_errors
+def runs(flow_name: str, root: str | None, local: bool, limit: int) -> None:
+    """Runs of a flow (its name or file), newest first: local runs, or the deployed datastore's."""
+    list_runs(flow_name, root=root, local=local, limit=limit)
 
-    set_root(root)
-    found = Flow(flow_name).runs()
+
+def list_runs(flow: str, *, root: str | None = None, local: bool = False, limit: int = 20) -> list[object]:
+    from ..client import Run
+    from ..operate import flow_name_of, source_for_flow
+
+    flow_name = flow_name_of(flow)
+    source = source_for_flow(flow_name, root=root, local=local)
+    found = [Run._from_record(r) for r in source.stores.metadata.list_runs(flow_name)]
     if not found:
+        if source.deployment is not None:
+            raise UserError(f"no runs of {flow_name} yet in {source.stores.root}. Start one with: "
+                            f"sfnflow trigger {flow_name}")
         raise UserError(f"no runs of {flow_name} yet. Start one with: sfnflow run <flow file>")
-    click.echo(f"{'RUN':<28} {'STATUS':<10} {'STARTED':<20} {'TOOK':>8}  TAGS")
+    click.echo(source.label, err=True)
+    click.echo(f"{'RUN':<38} {'STATUS':<10} {'STARTED':<20} {'TOOK':>8}  {'TRIGGER':<10} TAGS")
     for run in found[:limit]:
         tags = ",".join(sorted(run.user_tags))
         origin = f"  (resumed {run.origin_run_id})" if run.origin_run_id else ""
-        click.echo(f"{run.id:<28} {run.status:<10} {_fmt(run.created_at):<20} {_duration(run):>8}  {tags}{origin}")
+        click.echo(f"{run.id:<38} {run.status:<10} {_fmt(run.created_at):<20} {_duration(run):>8}  "
+                   f"{run.record.trigger:<10} {tags}{origin}")
+    return found
 
 
 @click.command()
 @click.argument("pathspec")
 @click.option("--root", type=click.Path(file_okay=False), default=None, help="Local store root (default: nearest .sfnflow/).")
+@click.option("--local", is_flag=True, help="Read local runs even if the flow is deployed.")
 @click.option("--stderr/--stdout", "show_stderr", default=None, help="Only one stream (default: both).")
-@reports_user_errors
-def logs(pathspec: str, root: str | None, show_stderr: bool | None) -> None:
-    """Logs of RUN_ID/STEP[/TASK] (FLOW/ first if the run id is ambiguous)."""
-    from ..client import Step, Task, set_root
+@operate_errors
+def logs(pathspec: str, root: str | None, local: bool, show_stderr: bool | None) -> None:
+    """Logs of RUN_ID/STEP[/TASK] (FLOW/ first if the run id is ambiguous).
 
-    set_root(root)
+    Cloud tasks: CloudWatch Logs (Lambda, Batch), else the datastore's copy of the output.
+    """
+    show_logs(pathspec, root=root, local=local, show_stderr=show_stderr)
+
+
+def show_logs(pathspec: str, *, root: str | None = None, local: bool = False, show_stderr: bool | None = None) -> None:
+    from ..client import Task
+    from ..operate import source_for_run
+    from ..operate.cloud_logs import cloud_task_log
+
     parts = pathspec.strip("/").split("/")
-    if len(parts) < 2:
+    if len(parts) < 2 or len(parts) > 4:
         raise UserError("give RUN_ID/STEP or RUN_ID/STEP/TASK (optionally FLOW/ first).")
-    flow_name, parts = _flow_of(parts)
-    if len(parts) == 2:
-        tasks = Step(f"{flow_name}/{parts[0]}/{parts[1]}").tasks()
-    else:
-        tasks = [Task(f"{flow_name}/{parts[0]}/{parts[1]}/{parts[2]}")]
-    if not tasks:
-        raise UserError(f"no tasks for {pathspec}.")
-    for task in tasks:
-        if len(tasks) > 1:
-            click.echo(f"--- {task.pathspec} (attempt {task.current_attempt}, {task.status})")
+    flow = parts[0] if len(parts) == 4 else None
+    rest = parts[1:] if len(parts) == 4 else parts
+    if len(parts) == 3 and flow is None:
+        # FLOW/RUN/STEP or RUN/STEP/TASK: FLOW/RUN/STEP when that run exists.
+        try:
+            source, flow = source_for_run(parts[1], parts[0], root=root, local=local)
+            if source.stores.metadata.get_run(flow, parts[1]) is not None:
+                rest = parts[1:]
+            else:
+                flow = None
+        except Exception:
+            flow = None
+    run_id, step = rest[0], rest[1]
+    source, flow = source_for_run(run_id, flow, root=root, local=local)
+    click.echo(source.label, err=True)
+    metadata = source.stores.metadata
+    records = metadata.list_tasks(flow, run_id, step)
+    if len(rest) == 3:
+        records = [r for r in records if r.task_id == rest[2]]
+    if not records:
+        raise UserError(f"no tasks for {flow}/{run_id}/{step}{'/' + rest[2] if len(rest) == 3 else ''}. "
+                        f"See the run's steps with: sfnflow status {flow}/{run_id}")
+    records.sort(key=lambda r: [int(i) if i.isdigit() else -1 for i in r.task_id.split(".")])
+    for record in records:
+        cloud = cloud_task_log(record, source.client) if (source.deployment and show_stderr is None) else None
+        if cloud is not None:
+            click.echo(f"--- {record.pathspec} (attempt {record.attempt}, {record.status}; {cloud.where})")
+        elif len(records) > 1 or source.deployment is not None:
+            where = "; the datastore's copy" if source.deployment is not None else ""
+            click.echo(f"--- {record.pathspec} (attempt {record.attempt}, {record.status}{where})")
+        if cloud is not None:
+            click.echo(cloud.text, nl=False)
+            continue
+        task = Task._from_record(record)
         out = task.stdout if show_stderr is not True else ""
         err = task.stderr if show_stderr is not False else ""
         if not out and not err:
@@ -71,18 +118,3 @@ def logs(pathspec: str, root: str | None, show_stderr: bool | None) -> None:
             continue
         click.echo(out, nl=False)
         click.echo(err, nl=False, err=show_stderr is None)
-
-
-def _flow_of(parts: list[str]) -> tuple[str, list[str]]:
-    """Find the flow of a run id by looking in every flow of the store."""
-    from ..client import get_stores
-
-    metadata = get_stores().metadata
-    if len(parts) == 4 or (len(parts) == 3 and metadata.get_run(parts[0], parts[1]) is not None):
-        return parts[0], parts[1:]
-    owners = [f for f in metadata.list_flows() if metadata.get_run(f, parts[0]) is not None]
-    if not owners:
-        raise UserError(f"no local run {parts[0]}. List runs with: sfnflow runs FLOW_NAME")
-    if len(owners) > 1:
-        raise UserError(f"run {parts[0]} exists in several flows ({', '.join(owners)}); write FLOW/{'/'.join(parts)}.")
-    return owners[0], parts

@@ -104,13 +104,13 @@ class Flow:
         self.name = self.id = self.pathspec = name
         # list_runs, not list_flows: a run the state machine recorded by itself (a start that
         # crashed) has no flow marker, and it must still be found.
-        if _check and not get_stores().metadata.list_runs(name):
+        if _check and not get_stores(name).metadata.list_runs(name):
             raise NotFound(f"no runs of {name} yet. Start one with: sfnflow run <flow file>")
 
     def runs(self, *tags: str) -> list["Run"]:
         """Runs of this flow in the current namespace, newest first (only those carrying every given tag)."""
         wanted = set(tags)
-        records = get_stores().metadata.list_runs(self.name)
+        records = get_stores(self.name).metadata.list_runs(self.name)
         return [Run._from_record(r) for r in records if wanted.issubset(r.tags) and in_namespace(r.tags)]
 
     def __iter__(self) -> Iterator["Run"]:
@@ -120,7 +120,7 @@ class Flow:
         return Run(f"{self.name}/{run_id}")
 
     def __contains__(self, run_id: str | int) -> bool:
-        return get_stores().metadata.get_run(self.name, str(run_id)) is not None
+        return get_stores(self.name).metadata.get_run(self.name, str(run_id)) is not None
 
     @property
     def latest_run(self) -> "Run | None":
@@ -155,9 +155,9 @@ class Run:
     @property
     def record(self) -> Any:
         if self._record is None:
-            self._record = get_stores().metadata.get_run(self.flow_name, self.id)
+            self._record = get_stores(self.flow_name).metadata.get_run(self.flow_name, self.id)
             if self._record is None:
-                raise NotFound(f"no run {self.pathspec} in {get_stores().root}")
+                raise NotFound(f"no run {self.pathspec} in {get_stores(self.flow_name).root}")
         return self._record
 
     status = property(lambda self: self.record.status)
@@ -196,9 +196,9 @@ class Run:
             raise MetaflowTaggingError(f"cannot change tag(s) {bad} of {self.pathspec}: system tags "
                                        "(user:, runtime:, python_version:, sfnflow_version:) are fixed, "
                                        "and a tag is a non-empty string.")
-        current = set(get_stores().metadata.get_run(self.flow_name, self.id).tags)
+        current = set(get_stores(self.flow_name).metadata.get_run(self.flow_name, self.id).tags)
         updated = (current - set(tags_to_remove)) | set(tags_to_add)
-        get_stores().metadata.set_tags(self.flow_name, self.id, sorted(updated))
+        get_stores(self.flow_name).metadata.set_tags(self.flow_name, self.id, sorted(updated))
         self._record = None
 
     @property
@@ -208,14 +208,14 @@ class Run:
 
     def steps(self) -> list["Step"]:
         seen: dict[str, Step] = {}
-        for record in get_stores().metadata.list_tasks(self.flow_name, self.id):
+        for record in get_stores(self.flow_name).metadata.list_tasks(self.flow_name, self.id):
             seen.setdefault(record.step, Step(f"{self.pathspec}/{record.step}"))
         return list(seen.values())
 
     def __iter__(self) -> Iterator["Step"]:
         """Steps newest first (the end step first), as Metaflow lists them; steps() is flow order."""
         starts: dict[str, float] = {}
-        for record in get_stores().metadata.list_tasks(self.flow_name, self.id):
+        for record in get_stores(self.flow_name).metadata.list_tasks(self.flow_name, self.id):
             starts[record.step] = min(starts.get(record.step, record.started_at), record.started_at)
         return iter(sorted(self.steps(), key=lambda s: starts.get(s.id, 0.0), reverse=True))
 
@@ -254,7 +254,7 @@ class Step:
 
     def tasks(self) -> list["Task"]:
         """The step's tasks by position (task ids are foreach index paths: 0, 1, ... or 3.7)."""
-        records = get_stores().metadata.list_tasks(self.flow_name, self.run_id, self.id)
+        records = get_stores(self.flow_name).metadata.list_tasks(self.flow_name, self.run_id, self.id)
         records.sort(key=lambda r: _task_order(r.task_id))
         return [Task._from_record(r) for r in records]
 
@@ -312,7 +312,8 @@ class Task:
     @property
     def record(self) -> Any:
         if self._record is None:
-            attempts = get_stores().metadata.list_attempts(self.flow_name, self.run_id, self.step_name, self.id)
+            metadata = get_stores(self.flow_name).metadata
+            attempts = metadata.list_attempts(self.flow_name, self.run_id, self.step_name, self.id)
             if not attempts:
                 raise NotFound(f"no task {self.pathspec}")
             self._record = attempts[-1]
@@ -321,7 +322,8 @@ class Task:
     @property
     def index_record(self) -> Any:
         if self._index is None:
-            self._index = get_stores().artifacts.get_index(self.flow_name, self.run_id, self.step_name, self.id)
+            store = get_stores(self.flow_name).artifacts
+            self._index = store.get_index(self.flow_name, self.run_id, self.step_name, self.id)
         return self._index
 
     status = property(lambda self: self.record.status)
@@ -350,7 +352,7 @@ class Task:
         return sorted(index.artifacts) if index else []
 
     def _log(self, stream: str) -> str:
-        data = get_stores().artifacts.get_log(
+        data = get_stores(self.flow_name).artifacts.get_log(
             self.flow_name, self.run_id, self.step_name, self.id, self.record.attempt, stream
         )
         return data.decode("utf-8", errors="replace")
@@ -384,7 +386,7 @@ class Task:
     def metadata_dict(self) -> dict[str, Any]:
         record, index = self.record, self.index_record
         meta = index.meta if index is not None else {}
-        stores = get_stores()
+        stores = get_stores(self.flow_name)
         facts: dict[str, Any] = {
             "attempt": record.attempt, "attempts": record.attempt + 1, "status": record.status,
             "runtime": record.compute, "started_at": record.started_at, "finished_at": record.finished_at,
@@ -487,7 +489,7 @@ def _load(flow: str, sha: str, name: str, owner: str) -> Any:
     from runtime.stores.artifacts import ArtifactDamaged, ArtifactLoadError, ArtifactMissing
 
     try:
-        return get_stores().artifacts.load(flow, sha, name)
+        return get_stores(flow).artifacts.load(flow, sha, name)
     except (ArtifactMissing, ArtifactDamaged) as exc:
         run_id, step = owner.split("/")[1:3]
         raise ArtifactUnreadable(f"artifact '{name}' of {owner} cannot be read: {exc}. Rerun the step that made it "
@@ -497,7 +499,7 @@ def _load(flow: str, sha: str, name: str, owner: str) -> Any:
         if not isinstance(cause, ModuleNotFoundError):
             raise
         module = cause.name or str(cause)
-        record = get_stores().metadata.get_run(flow, owner.split("/")[1])
+        record = get_stores(flow).metadata.get_run(flow, owner.split("/")[1])
         folder = os.path.dirname(record.flow_file) if record is not None and record.flow_file else None
         where = f" ({folder})" if folder else ""
         raise ArtifactLoadError(

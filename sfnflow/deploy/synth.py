@@ -58,11 +58,13 @@ def synth_flow(config: Any, outdir: str | None = None, compiled: Any = None, pac
 
     from ..environments.lambda_layer import lambda_layers_for
     from .package import build_code_package
+    from .package_files import package_patterns
 
     start = time.perf_counter()
     outdir = outdir or tempfile.mkdtemp(prefix="sfnflow-cdk-")
     try:
-        package = package or build_code_package(config.flow_file)
+        package = package or build_code_package(config.flow_file,
+                                                package_patterns(config.flow_file, config.package_suffixes))
         if compiled is None:
             from sfn_compiler.compile import CompileOptions, compile_file
 

@@ -67,6 +67,7 @@ class BatchRunner:
         with self._lock:
             self.jobs.append(BatchJobRun(job.job_id, job.job_name, tuple(command), code, out, err,
                                          time.perf_counter() - started))
+        _job_logs(job, out, err)
         return code == 0
 
     def _environment(self, job: Any, props: dict[str, Any], overrides: dict[str, Any]) -> dict[str, str]:
@@ -82,3 +83,13 @@ class BatchRunner:
             "AWS_BATCH_JOB_ID": str(job.job_id),
         })
         return env
+
+
+def _job_logs(job: Any, out: str, err: str) -> None:
+    """The job's lines into CloudWatch, where Batch's awslogs driver puts them (cloudwatch_logs.py)."""
+    backend = getattr(job, "_log_backend", None)
+    if backend is None:
+        return
+    from .cloudwatch_logs import merged_output, write_lines
+
+    write_lines(backend, str(job._log_group), str(job._stream_name), merged_output(out, err))

@@ -44,10 +44,12 @@ def free_port() -> int:
 class Emulator:
     """moto's ThreadedMotoServer with Step Functions execution and the emulation's patches on."""
 
-    def __init__(self, port: int = 0, host: str = "127.0.0.1") -> None:
+    def __init__(self, port: int = 0, host: str = "127.0.0.1", region: str | None = None) -> None:
         self.port = port or free_port()
         self.host = host
         self.lambdas: RoutingLambdaRunner | None = None
+        # boto3 reads AWS_DEFAULT_REGION (not AWS_REGION); the banner tells users to set it.
+        self.region = region or os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or "us-east-1"
         self._server: Any = None
         self._patches: Any = None
         self._hooks: PatchHooks | None = None
@@ -70,11 +72,10 @@ class Emulator:
         from moto.core.config import default_user_config
         from moto.server import ThreadedMotoServer
 
-        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
         # Functions with a step environment run on their own runtime's Python, with their layers.
         self.lambdas = RoutingLambdaRunner(ChildProcessLambdaRunner(self.endpoint),
                                            EnvironmentLambdaRunner(self.endpoint))
-        self._hooks = PatchHooks(lambda_runner=self.lambdas, batch_runner=BatchRunner(self.endpoint, region))
+        self._hooks = PatchHooks(lambda_runner=self.lambdas, batch_runner=BatchRunner(self.endpoint, self.region))
         self._patches = REGISTRY.install(self, self._hooks, EMULATOR_GROUPS)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
         # moto skips AWS::S3::BucketPolicy (enforce_ssl) with a warning; TLS is moot on localhost.

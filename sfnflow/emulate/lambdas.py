@@ -232,9 +232,18 @@ class ChildProcessLambdaRunner:
         return [code_folder]
 
     def __call__(self, fn: Any, event: Any) -> tuple[str, bool, str]:
+        from .cloudwatch_logs import lambda_stream, merged_output, write_lines
+
+        group, stream = lambda_stream(fn)  # as Lambda does, the code is told where its lines go
+        payload, errored, logs, printed = self._invoke(fn, event, group, stream)
+        write_lines(fn.logs_backend, group, stream, merged_output(printed, logs))
+        return payload, errored, logs
+
+    def _invoke(self, fn: Any, event: Any, group: str, stream: str) -> tuple[str, bool, str, str]:
         unpacked = self._folders.get(fn)
         env = lambda_environment(fn, dict(os.environ), endpoint=self.endpoint)
-        env.update(PYTHONPATH=os.pathsep.join(self.pythonpath(fn, unpacked.folder)), PYTHONDONTWRITEBYTECODE="1")
+        env.update(PYTHONPATH=os.pathsep.join(self.pythonpath(fn, unpacked.folder)), PYTHONDONTWRITEBYTECODE="1",
+                   AWS_LAMBDA_LOG_GROUP_NAME=group, AWS_LAMBDA_LOG_STREAM_NAME=stream)
         body = event if isinstance(event, str) else json.dumps(event)
         argv = [self.python(fn), "-c", _bootstrap_source(), fn.handler, fn.function_name, fn.function_arn,
                 str(int(fn.memory_size)), str(int(fn.timeout or 900))]
@@ -244,19 +253,22 @@ class ChildProcessLambdaRunner:
         try:
             done = subprocess.run(argv, input=body, cwd=unpacked.folder, env=env, capture_output=True, text=True,
                                   timeout=int(fn.timeout or 900))
-        except subprocess.TimeoutExpired:
-            return json.dumps({"errorType": "Sandbox.Timedout", "errorMessage": "Task timed out"}), True, ""
+        except subprocess.TimeoutExpired as exc:
+            printed, logs = _text(exc.stdout), _text(exc.stderr) + f"\nTask timed out after {fn.timeout} seconds"
+            return json.dumps({"errorType": "Sandbox.Timedout", "errorMessage": "Task timed out"}), True, logs, printed
         finally:
             with self._idle:
                 self._running -= 1
                 self._idle.notify_all()
         logs = done.stderr
+        printed = "\n".join(line for line in done.stdout.splitlines()
+                            if not line.startswith(lambda_bootstrap.RESULT_MARKER))
         for line in reversed(done.stdout.splitlines()):
             if line.startswith(lambda_bootstrap.RESULT_MARKER):
                 out = json.loads(line[len(lambda_bootstrap.RESULT_MARKER):])
-                return str(out["payload"]), bool(out["errored"]), logs
+                return str(out["payload"]), bool(out["errored"]), logs, printed
         error = {"errorType": "Runtime.ExitError", "errorMessage": f"exit {done.returncode}: {logs[-2000:]}"}
-        return json.dumps(error), True, logs
+        return json.dumps(error), True, logs, printed
 
     def drain(self, timeout: float = 120.0) -> bool:
         with self._idle:
@@ -264,3 +276,7 @@ class ChildProcessLambdaRunner:
 
     def close(self) -> None:
         self._folders.remove_all()
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value or "")
