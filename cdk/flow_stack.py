@@ -48,7 +48,9 @@ from sfn_compiler.contract import task_config
 from sfn_compiler.contract.placeholders import ResourceNames, placeholder_values
 from sfn_compiler.contract.table_layout import FLOWS_PK, run_pk
 from sfn_compiler.event_rules import finish_pattern
-from sfn_compiler.run_contract import PARAMETER_SPEC_OUTPUT, encode_parameter_specs, schedule_input
+from sfn_compiler.run_contract import (
+    PARAMETER_SPEC_OUTPUT, STEP_GRAPH_OUTPUT, encode_parameter_specs, encode_step_graph, schedule_input,
+)
 
 from .config import DeployConfig, flow_stack_name
 from .nag import acknowledge, acknowledge_findings
@@ -400,12 +402,8 @@ class FlowStack(Stack):
                                            resource_name=flow_stack_name(rule.finish_flow),
                                            arn_format=ArnFormat.COLON_RESOURCE_NAME)
                 pattern = finish_pattern(upstream)
-            construct = events.Rule(self, rule.key, description=rule.description[:512],
-                                    event_pattern=events.EventPattern(source=["sfnflow.placeholder"]),
-                                    targets=[targets.SfnStateMachine(self.state_machine)])
-            # The pattern as written (content filters such as prefix/wildcard included),
-            # which CDK's typed EventPattern cannot all express.
-            construct.node.default_child.add_property_override("EventPattern", pattern)  # type: ignore[union-attr]
+            events.Rule(self, rule.key, description=rule.description[:512], event_pattern=_event_pattern(pattern),
+                        targets=[targets.SfnStateMachine(self.state_machine)])
 
     def _outputs(self) -> None:
         machine = self.state_machine
@@ -417,9 +415,24 @@ class FlowStack(Stack):
         CfnOutput(self, "CodeKey", value=self.code_key)
         # What `sfnflow trigger` validates parameters against (sfn_compiler/run_contract.py).
         CfnOutput(self, PARAMETER_SPEC_OUTPUT, value=encode_parameter_specs(self.compiled.model.parameters))
+        CfnOutput(self, STEP_GRAPH_OUTPUT, value=encode_step_graph(self.compiled.graph.steps))  # `resume` plans on it
         CfnOutput(self, "ConsoleUrl", value=Fn.join("", [
             "https://", self.region, ".console.aws.amazon.com/states/home?region=", self.region,
             "#/statemachines/view/", machine.state_machine_arn]))
+
+
+_PATTERN_FIELDS = {"source": "source", "detail-type": "detail_type", "detail": "detail", "account": "account",
+                   "region": "region", "resources": "resources", "id": "id", "time": "time", "version": "version"}
+
+
+def _event_pattern(pattern: dict[str, Any]) -> events.EventPattern:
+    """An EventBridge pattern (as @trigger wrote it) as CDK's EventPattern; content filters
+    (prefix, wildcard, ...) inside `detail` pass through as written."""
+    unknown = sorted(set(pattern) - set(_PATTERN_FIELDS))
+    if unknown:
+        raise ValueError(f"@trigger pattern has top-level keys EventBridge patterns do not have: {unknown}; "
+                         f"use {', '.join(_PATTERN_FIELDS)}.")
+    return events.EventPattern(**{_PATTERN_FIELDS[k]: v for k, v in pattern.items()})
 
 
 _RETENTION = {1: "ONE_DAY", 3: "THREE_DAYS", 5: "FIVE_DAYS", 7: "ONE_WEEK", 14: "TWO_WEEKS", 30: "ONE_MONTH",

@@ -7,7 +7,9 @@ parameter names and EventBridge events):
                                                    "origin_run_id": ..., "resume_steps": [...]}}
 
 Parameter spec: the flow stack's `ParameterSpec` output, so `sfnflow trigger` validates
-against the deployed flow, not against a local file that may have changed since.
+against the deployed flow, not against a local file that may have changed since. Step
+graph: the `StepGraph` output, so `sfnflow resume` of a cloud run plans against the
+deployed steps.
 """
 from __future__ import annotations
 
@@ -16,12 +18,14 @@ from typing import Any, Iterable, Sequence
 
 from .dsl.specs import ParameterSpec
 
-__all__ = ["OPTIONS_KEY", "PARAMETERS_KEY", "PARAMETER_SPEC_OUTPUT", "SpecTooLarge", "decode_parameter_specs",
-           "encode_parameter_specs", "execution_input", "schedule_input"]
+__all__ = ["OPTIONS_KEY", "PARAMETERS_KEY", "PARAMETER_SPEC_OUTPUT", "STEP_GRAPH_OUTPUT", "SpecTooLarge",
+           "decode_parameter_specs", "decode_step_graph", "encode_parameter_specs", "encode_step_graph",
+           "execution_input", "schedule_input"]
 
 PARAMETERS_KEY = "parameters"
 OPTIONS_KEY = "sfnflow"
 PARAMETER_SPEC_OUTPUT = "ParameterSpec"
+STEP_GRAPH_OUTPUT = "StepGraph"  # steps in source order and their out-edges: what `resume` plans with
 # A stack output value stays well under CloudFormation's few-KB limit; help texts go first.
 OUTPUT_LIMIT = 4000
 _FIELDS = ("name", "type", "default", "has_default", "default_is_callable", "required", "help")
@@ -76,3 +80,16 @@ def decode_parameter_specs(text: str) -> tuple[ParameterSpec, ...]:
 
 def _compact(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), sort_keys=True, default=str)
+
+
+def encode_step_graph(steps: Iterable[Any]) -> str:
+    """[[step, [out-edges...]], ...] in source order, from the graph's StepNodes."""
+    text = _compact([[node.name, list(node.out_edges)] for node in steps])
+    if len(text) > OUTPUT_LIMIT:
+        raise SpecTooLarge(f"the flow's step graph takes {len(text)} characters as a stack output "
+                           f"(limit {OUTPUT_LIMIT}).")
+    return text
+
+
+def decode_step_graph(text: str) -> dict[str, tuple[str, ...]]:
+    return {str(name): tuple(str(e) for e in edges) for name, edges in json.loads(text)}

@@ -21,27 +21,48 @@ class ResumePlan:
     reuse_steps: tuple[str, ...] = ()
     interrupted_steps: tuple[str, ...] = ()  # stopped (Ctrl-C, kill, run ended) with no failure of their own
     note: str | None = None  # something the user should know (a dead run was closed)
+    # The failed step a resume starts at by default: its tasks that succeeded in the origin
+    # run are reused too (their inputs are reused, so they would compute the same), and
+    # only the ones that failed run again. An explicit --from reruns its step whole.
+    partial_step: str | None = None
+
+    @property
+    def runtime_steps(self) -> tuple[str, ...]:
+        """The steps the runtime reuses task by task (a task without a successful origin runs)."""
+        return self.reuse_steps + ((self.partial_step,) if self.partial_step else ())
+
+    def describe(self) -> str:
+        partial = (f" Tasks of '{self.partial_step}' that succeeded are reused too; the failed ones run again."
+                   if self.partial_step else "")
+        return (f"from step '{self.from_step}'; reusing {', '.join(self.reuse_steps) or 'nothing'}.{partial}")
 
     def for_graph(self, graph: Any) -> "ResumePlan":
         """Fix the resume point against the (possibly edited) flow's graph."""
         if graph.name != self.flow:
             raise SfnflowError(f"{self.flow_file} defines {graph.name}, but run {self.origin_run_id} is of {self.flow}.")
-        order = [s.name for s in graph.steps]
+        return self.for_edges({s.name: tuple(s.out_edges) for s in graph.steps})
+
+    def for_edges(self, edges: dict[str, tuple[str, ...]]) -> "ResumePlan":
+        """The same, from the steps (in source order) and their out-edges alone (a deployed flow's)."""
+        order = list(edges)
         start = self.from_step
         if start is not None and start not in order:
             raise SfnflowError(f"--from {start}: the flow has no such step (steps: {', '.join(order)}).")
+        partial = None
         if start is None:
-            pending = [name for name in _topological(graph) if name in self.failed_steps or name not in self.succeeded_steps]
+            pending = [name for name in _topological(edges) if name in self.failed_steps or name not in self.succeeded_steps]
             if not pending:
                 raise SfnflowError(f"run {self.origin_run_id} finished every step; give --from STEP to rerun part of it.")
             start = pending[0]
-        downstream = _descendants(graph, start)
+            partial = start if start in self.failed_steps else None
+        downstream = _descendants(edges, start)
         reuse = tuple(n for n in order if n not in downstream and n in self.succeeded_steps)
         if self.from_step is None and start in self.interrupted_steps:
             # Nothing in it failed on its own: keep the tasks that finished (a task that has
             # no index, i.e. did not finish, runs again).
             reuse = tuple(n for n in order if n in reuse or n == start)
-        return replace(self, from_step=start, reuse_steps=reuse)
+            partial = None
+        return replace(self, from_step=start, reuse_steps=reuse, partial_step=partial)
 
 
 def plan_resume(run_id: str | None, *, from_step: str | None, flow_file: str | None, root: str | None,
@@ -63,14 +84,22 @@ def plan_resume(run_id: str | None, *, from_step: str | None, flow_file: str | N
     path = flow_file or record.flow_file
     if not path or not os.path.isfile(path):
         raise SfnflowError(f"the flow file of run {record.run_id} ({path or 'unknown'}) is gone; give --flow-file.")
+    return plan_from_record(record, metadata.list_tasks(record.flow, record.run_id), from_step=from_step,
+                            flow_file=path, root=root, note=note)
+
+
+def plan_from_record(record: Any, tasks: list[Any], *, from_step: str | None, flow_file: str = "",
+                     root: str = "", note: str | None = None) -> ResumePlan:
+    """A plan (resume point not fixed yet) from the origin run's record and its tasks."""
     statuses: dict[str, set[str]] = {}
-    for task in metadata.list_tasks(record.flow, record.run_id):
+    for task in tasks:
         statuses.setdefault(task.step, set()).add(task.status)
     ok = {"SUCCEEDED", "REUSED", "CAUGHT"}
-    own_failures = {task.step for task in metadata.list_tasks(record.flow, record.run_id)
+    own_failures = {task.step for task in tasks
                     if task.status == "FAILED" and (task.error or {}).get("type") not in _STOPPED}
     return ResumePlan(
-        flow=record.flow, origin_run_id=record.run_id, flow_file=path, root=root, parameters=dict(record.parameters),
+        flow=record.flow, origin_run_id=record.run_id, flow_file=flow_file, root=root,
+        parameters=dict(record.parameters),
         failed_steps=tuple(s for s, st in statuses.items() if "FAILED" in st and not st <= ok),
         succeeded_steps=tuple(s for s, st in statuses.items() if st <= ok),
         from_step=from_step,
@@ -96,25 +125,25 @@ def _find_run(metadata: Any, run_id: str | None) -> Any:
     return found[0]
 
 
-def _descendants(graph: Any, start: str) -> set[str]:
+def _descendants(edges: dict[str, tuple[str, ...]], start: str) -> set[str]:
     seen, stack = set(), [start]
     while stack:
         name = stack.pop()
         if name in seen:
             continue
         seen.add(name)
-        stack.extend(graph[name].out_edges)
+        stack.extend(edges.get(name, ()))
     return seen
 
 
-def _topological(graph: Any) -> list[str]:
+def _topological(edges: dict[str, tuple[str, ...]]) -> list[str]:
     order, seen = [], set()
 
     def visit(name: str) -> None:
         if name in seen:
             return
         seen.add(name)
-        for target in graph[name].out_edges:
+        for target in edges.get(name, ()):
             visit(target)
         order.append(name)
 

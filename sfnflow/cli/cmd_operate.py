@@ -153,3 +153,39 @@ def show_status(run: str, *, local: bool = False, root: str | None = None) -> An
     if record.status == "FAILED":
         click.echo(f"  resume: sfnflow resume {flow}/{run_id}")
     return report
+
+
+# -- resume (a deployed flow's run) --------------------------------------------------------------
+def resume_if_deployed(run: str, *, from_step: str | None = None, tags: Sequence[str] = (), wait: bool = False,
+                       region: str | None = None, profile: str | None = None) -> bool:
+    """Resume RUN in the cloud if it is a deployed flow's run; False if it is not (a local run)."""
+    from ..operate import OperateError, source_for_run
+    from ..operate.resume_deployed import resume_deployed
+
+    flow, _, run_id = run.strip("/").rpartition("/")
+    try:
+        source, flow = source_for_run(run_id, flow or None)
+    except OperateError:
+        return False  # not found anywhere: the local resume says so
+    if source.deployment is None:
+        return False
+    click.echo(source.label, err=True)
+    resumed = _operate(lambda: resume_deployed(source.stores.metadata, flow, run_id, from_step=from_step,
+                                               tags=tags, region=region, profile=profile))
+    started = resumed.started
+    click.echo(f"resuming {flow}/{run_id} {resumed.plan.describe()}", err=True)
+    click.echo(f"started {flow} run {started.run_id} on {resumed.deployed.target.where}", err=True)
+    click.echo(started.run_id)
+    click.echo(f"  console: {started.console_url}", err=True)
+    if not wait:
+        click.echo(f"  follow:  sfnflow status {started.run_id}", err=True)
+        return True
+    outcome = _operate(lambda: follow_run(resumed.deployed, started.run_id))
+    if not outcome.succeeded:
+        sys.exit(1)
+    return True
+
+
+def _operate(call: Callable[[], Any]) -> Any:
+    """Run `call` with operate_errors' translations (for helpers called from other commands)."""
+    return operate_errors(call)()

@@ -51,10 +51,23 @@ def run(ctx: click.Context, flow_file: str, max_workers: int | None, tags: tuple
 @click.option("--tag", "tags", multiple=True, help="Tag the new run (repeatable).")
 @click.option("--root", type=click.Path(file_okay=False), default=None, help="Local store root.")
 @click.option("--force", is_flag=True, help="Resume even though RUN_ID is still running.")
+@click.option("--local", is_flag=True, help="Resume a local run even if the flow is deployed.")
+@click.option("--wait", is_flag=True, help="A deployed flow's run: follow the new run and exit with its outcome.")
+@click.option("--region", default=None, help="A deployed flow's run: its AWS Region.")
+@click.option("--profile", default=None, help="A deployed flow's run: the AWS profile.")
 @reports_user_errors
 def resume(run_id: str | None, from_step: str | None, flow_file: str | None, max_workers: int | None,
-           tags: tuple[str, ...], root: str | None, force: bool) -> None:
-    """Start a new run that reuses the successful tasks of RUN_ID before the failed (or --from) step."""
+           tags: tuple[str, ...], root: str | None, force: bool, local: bool, wait: bool, region: str | None,
+           profile: str | None) -> None:
+    """Start a new run that reuses the successful tasks of RUN_ID before the failed (or --from) step.
+
+    A run of a deployed flow resumes in the cloud (a new execution); RUN_ID may be FLOW/RUN_ID.
+    """
+    if run_id and not (flow_file or root or local):
+        from .cmd_operate import resume_if_deployed
+
+        if resume_if_deployed(run_id, from_step=from_step, tags=tags, wait=wait, region=region, profile=profile):
+            return
     from sfn_compiler.compile import compile_file
 
     from ..resume import plan_resume
@@ -64,10 +77,9 @@ def resume(run_id: str | None, from_step: str | None, flow_file: str | None, max
         click.echo(plan.note, err=True)
     compiled = compile_file(plan.flow_file)
     plan = plan.for_graph(compiled.graph)
-    click.echo(f"Resuming {plan.flow}/{plan.origin_run_id} from step '{plan.from_step}'; "
-               f"reusing {', '.join(plan.reuse_steps) or 'nothing'}.", err=True)
+    click.echo(f"Resuming {plan.flow}/{plan.origin_run_id} {plan.describe()}", err=True)
     _execute(plan.flow_file, compiled, plan.parameters, root=plan.root, max_workers=max_workers, tags=tags,
-             origin_run_id=plan.origin_run_id, resume_steps=plan.reuse_steps)
+             origin_run_id=plan.origin_run_id, resume_steps=plan.runtime_steps)
 
 
 def _execute(flow_file: str, compiled: Any, parameters: dict[str, Any], *, root: str | None,

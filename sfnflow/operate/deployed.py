@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sfn_compiler.dsl.specs import ParameterSpec
-from sfn_compiler.run_contract import PARAMETER_SPEC_OUTPUT, decode_parameter_specs
+from sfn_compiler.run_contract import PARAMETER_SPEC_OUTPUT, STEP_GRAPH_OUTPUT, decode_parameter_specs, decode_step_graph
 
 from .errors import OperateError
 from .profile import Deployment, load_deployments
@@ -33,6 +33,7 @@ class DeployedFlow:
     table: str
     parameters: tuple[ParameterSpec, ...]
     target: OperateTarget
+    steps: dict[str, tuple[str, ...]] | None = None  # step -> out-edges, in source order (StepGraph)
 
     @property
     def region(self) -> str:
@@ -80,8 +81,13 @@ def find_deployed(ref: str, *, region: str | None = None, profile: str | None = 
         specs = decode_parameter_specs(outputs[PARAMETER_SPEC_OUTPUT])
     except (ValueError, TypeError, KeyError):
         raise OperateError(f"stack {stack}'s parameter spec cannot be read; deploy the flow again.") from None
+    try:
+        steps = decode_step_graph(outputs[STEP_GRAPH_OUTPUT]) if STEP_GRAPH_OUTPUT in outputs else None
+    except (ValueError, TypeError):
+        steps = None
     return DeployedFlow(name=outputs.get("FlowName", name), stack=stack, state_machine_arn=outputs["StateMachineArn"],
-                        bucket=outputs["BucketName"], table=outputs["TableName"], parameters=specs, target=target)
+                        bucket=outputs["BucketName"], table=outputs["TableName"], parameters=specs, target=target,
+                        steps=steps)
 
 
 def read_stack(cfn: Any, stack: str, flow: str, where: str) -> dict[str, str]:

@@ -198,7 +198,8 @@ def test_moto_evaluates_the_compiled_command(monkeypatch: pytest.MonkeyPatch) ->
     out = json.loads(described["output"])
     assert out["stock"]["cmd"] == ["python", "-c", STOCK_IMAGE_LAUNCHER, "--flow", "F", "--step", "s",
                                    "--mode", "step", "--run", "exec1", "--task", "0",
-                                   "--parameters", '{"a":1}', "--attempt", "1"]
+                                   # the whole execution input: runtime/run_input.py reads the parameters
+                                   "--parameters", '{"parameters":{"a":1},"retries":1}', "--attempt", "1"]
     assert out["user"]["cmd"] == ["python", "-m", "runtime.batch_main", "--flow", "F", "--step", "s",
                                   "--mode", "step", "--run", "r1", "--task", "3", "--attempt", "2"]
     assert envelope.envelope_from_batch_command(out["stock"]["cmd"]).run == "exec1"

@@ -46,4 +46,20 @@ def check_triggered_parameters(graph: FlowGraph, analysis: Analysis) -> Iterator
                                   "'<field>'}) or give it a default.")
 
 
-CHECKS = (check_scheduled_required, check_triggered_parameters)
+# The top-level fields of an EventBridge event (and so of a pattern).
+EVENT_FIELDS = ("version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail")
+
+
+def check_trigger_pattern(graph: FlowGraph, analysis: Analysis) -> Iterator[Finding]:
+    for spec in graph.flow_decorators:
+        if not isinstance(spec, TriggerSpec):
+            continue
+        for event in spec.events:
+            unknown = sorted(set(event.pattern) - set(EVENT_FIELDS))
+            if unknown:
+                yield Finding(graph.class_line, None, f"@trigger event {event.name} matches on {', '.join(unknown)}, "
+                              "which EventBridge events do not have at the top level.",
+                              "Match on source, detail-type or detail (event fields go inside \"detail\").")
+
+
+CHECKS = (check_scheduled_required, check_triggered_parameters, check_trigger_pattern)
