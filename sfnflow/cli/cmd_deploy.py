@@ -153,13 +153,10 @@ def deploy(flow_file: str, region: str | None, profile: str | None, stack_name: 
 
 def _remember(model: Any, outputs: dict[str, str], target: Any) -> None:
     """Record the deploy for trigger/runs/status/logs and the client; say how to start a run."""
-    from ..operate.profile import Deployment, record_deployment
+    from ..operate.profile import deployment_from_outputs, record_deployment
 
     name = model.flow_name
-    path = record_deployment(Deployment(
-        flow=name, stack=outputs.get("StateMachineName", name), state_machine_arn=outputs.get("StateMachineArn", ""),
-        bucket=outputs.get("BucketName", ""), table=outputs.get("TableName", ""), region=target.region,
-        account=target.account, endpoint=target.endpoint))
+    path = record_deployment(deployment_from_outputs(name, outputs, target.region, target.account, target.endpoint))
     example = " ".join(f"--{p.name} {json.dumps(p.default) if p.type == 'json' else p.default}"
                        for p in model.parameters[:2] if p.has_default and not p.default_is_callable)
     click.echo(f"start a run:  sfnflow trigger {name} {example}".rstrip(), err=True)

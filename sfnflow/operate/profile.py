@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import asdict, dataclass
 from typing import Any
 
-__all__ = ["Deployment", "deployment_client", "forget_deployment", "load_deployments", "profile_path", "record_deployment"]
+__all__ = ["Deployment", "deployment_client", "deployment_from_outputs", "forget_deployment", "load_deployments", "profile_path", "record_deployment"]
 
 ENV_HOME = "SFNFLOW_HOME"
 FILE_NAME = "deployments.json"
@@ -60,6 +60,14 @@ def load_deployments() -> dict[str, Deployment]:
         except TypeError:
             continue  # an entry from another version: ignore it rather than fail every command
     return found
+
+
+def deployment_from_outputs(flow: str, outputs: dict[str, str], region: str, account: str = "",
+                            endpoint: str | None = None) -> Deployment:
+    """What a deploy recorded, from the flow stack's outputs."""
+    return Deployment(flow=flow, stack=outputs.get("StateMachineName", flow),
+                      state_machine_arn=outputs.get("StateMachineArn", ""), bucket=outputs.get("BucketName", ""),
+                      table=outputs.get("TableName", ""), region=region, account=account, endpoint=endpoint)
 
 
 def record_deployment(deployment: Deployment) -> str:

@@ -259,3 +259,21 @@ def test_bad_input_is_one_sentence_and_starts_nothing(flow: Deployed, tmp_path: 
         assert result.stderr.strip().splitlines()[-1].startswith(message), (args, result.stderr)
         assert "Traceback" not in result.output
     assert len(flow.sfn.list_executions(stateMachineArn=flow.arn)["executions"]) == before
+
+
+def test_the_python_deployer_loop(flow: Deployed) -> None:
+    from sfnflow.deployer import Deployer
+    from sfnflow.operate import OperateError
+
+    deployed = Deployer(FLOW, package_suffixes=[".csv"]).deploy()  # already deployed: no change, same stack
+    assert deployed.name == "OperateFlow" and deployed.state_machine_arn == flow.arn
+    assert deployed.parameters["n"].default == 2
+    with pytest.raises(OperateError, match="has no parameter 'm'"):
+        deployed.trigger(m=1)
+    triggered = deployed.trigger(n="3", tags=["api"])  # typed against the deployed spec
+    assert triggered.wait(timeout=120).outcome.succeeded and triggered.status == "SUCCEEDED"
+    run = triggered.run
+    assert run.data.total == 5 and run.tags == {"api"} and run.record.trigger == "api"
+    again = Deployer.from_deployed("OperateFlow").run(triggered.run_id)
+    assert again.status == "SUCCEEDED" and again.run.id == triggered.run_id
+    assert triggered.run_id in [r.id for r in deployed.runs()]
