@@ -351,9 +351,7 @@ class FlowStack(Stack):
                                       arn_format=ArnFormat.COLON_RESOURCE_NAME) for sep in (":", "/")]
         machine.add_to_role_policy(iam.PolicyStatement(actions=["states:StartExecution"], resources=[own]))
         machine.add_to_role_policy(iam.PolicyStatement(
-            # RedriveExecution: the console's "Redrive" of a failed Map Run.
-            actions=["states:DescribeExecution", "states:StopExecution", "states:RedriveExecution"],
-            resources=executions))
+            actions=["states:DescribeExecution", "states:StopExecution"], resources=executions))
         # Redriving a failed parent redrives its failed Map Run's children (`<sm>/<map run>:<child>`).
         children = self.format_arn(service="states", resource="execution", resource_name=f"{name}/*:*",
                                    arn_format=ArnFormat.COLON_RESOURCE_NAME)
