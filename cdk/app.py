@@ -22,6 +22,7 @@ from cdk.assembly import build_app, silence_node_banner  # noqa: E402
 from cdk.config import config_from_context  # noqa: E402
 from sfnflow.deploy.package import build_code_package  # noqa: E402
 from sfnflow.deploy.package_files import package_patterns  # noqa: E402
+from sfnflow.environments.batch_bundle import batch_bundles_for  # noqa: E402
 from sfnflow.environments.lambda_layer import lambda_layers_for  # noqa: E402
 
 
@@ -38,7 +39,8 @@ def main() -> None:
     compiled = compile_file(config.flow_file, CompileOptions(with_batch=config.with_batch,
                                                              max_concurrency=config.max_concurrency))
     package = build_code_package(config.flow_file, package_patterns(config.flow_file, config.package_suffixes))
-    build_app(config, package, app=app, compiled=compiled, layers=lambda_layers_for(config.flow_file, compiled, package))
+    build_app(config, package, app=app, compiled=compiled, layers=lambda_layers_for(config.flow_file, compiled, package),
+              batch_bundles=batch_bundles_for(config.flow_file, compiled))
     app.synth()
 
 

@@ -48,12 +48,13 @@ class FlowApp:
 
 
 def build_app(config: DeployConfig, package: Any, app: Any = None, compiled: Any = None,
-              outdir: str | None = None, layers: Any = None) -> FlowApp:
+              outdir: str | None = None, layers: Any = None, batch_bundles: Any = None) -> FlowApp:
     """The datastore stack and the flow's stack in one CDK app (not yet synthesized).
 
     `package` is the flow's built code package (a `CodeBundle`, see flow_stack.py);
     `compiled` is compiled from `config.flow_file` when not given; `layers` (function key
-    -> `LayerBundle`) are the step environments' layers, built by sfnflow's deploy helpers.
+    -> `LayerBundle`) and `batch_bundles` (job key -> `EnvironmentBundle`) are the step
+    environments' packages, built by sfnflow's deploy helpers.
 
     The flow stack depends on the datastore stack, so `cdk deploy <flow stack>` deploys the
     datastore first when it is missing (and its exports exist before they are imported).
@@ -81,6 +82,7 @@ def build_app(config: DeployConfig, package: Any, app: Any = None, compiled: Any
     # `cdk bootstrap` stack, and the key is the package's content address (code/<sha>.zip).
     synthesizer = bound_cli_credentials_synthesizer(file_assets_bucket_name=config.bucket_name,
                                                     bucket_prefix=CODE_PREFIX)
-    flow = FlowStack(app, compiled, package, config, layers=layers, synthesizer=synthesizer)
+    flow = FlowStack(app, compiled, package, config, layers=layers, batch_bundles=batch_bundles,
+                     synthesizer=synthesizer)
     flow.add_stack_dependency(datastore, "imports the datastore's bucket and table exports")
     return FlowApp(app=app, datastore=datastore, flow=flow, compiled=compiled, package=package, config=config)

@@ -10,7 +10,7 @@ registry, and there is no NAT gateway, which would cost money every hour.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Mapping
 
 from aws_cdk import Duration, RemovalPolicy, Size
 from aws_cdk import aws_batch as batch
@@ -39,8 +39,13 @@ class BatchCompute(Construct):
     """Job queues (by queue kind) and job definitions (by model key) for one flow."""
 
     def __init__(self, scope: Construct, cid: str, *, model: DeploymentModel, config: DeployConfig,
-                 environment: dict[str, str], grant_data: Any, log_retention: logs.RetentionDays) -> None:
+                 environment: dict[str, str], grant_data: Any, log_retention: logs.RetentionDays,
+                 job_environments: Mapping[str, Mapping[str, str]] | None = None,
+                 job_images: Mapping[str, str] | None = None) -> None:
+        """`job_environments` / `job_images`: per job key, variables over `environment` and the
+        image (a step environment's bundle and its Python's stock image)."""
         super().__init__(scope, cid)
+        self._job_environments, self._job_images = dict(job_environments or {}), dict(job_images or {})
         self.config = config
         self.notes = size_notes(model.job_definitions)  # sizes adjusted so Batch can place the job
         # The flow's own log group (retention set, deleted with the stack), not the
@@ -62,7 +67,8 @@ class BatchCompute(Construct):
                     compute_environment=env, order=1)],
                 job_state_time_limit_actions=self._runnable_limits())
             for job in jobs:
-                self.job_definitions[job.key] = self._job_definition(job, on_fargate, environment)
+                self.job_definitions[job.key] = self._job_definition(
+                    job, on_fargate, {**environment, **self._job_environments.get(job.key, {})})
 
     def _runnable_limits(self) -> list[batch.JobStateTimeLimitAction]:
         """Cancel jobs stuck RUNNABLE, so the waiting `.sync` state fails instead of waiting a year."""
@@ -129,7 +135,7 @@ class BatchCompute(Construct):
         # No @batch(image=...): config.image, a stock public.ecr.aws python:<deployer's major.minor>-slim
         # pinned by digest (no Docker Hub login; artifacts pickled there must load on the laptop).
         # It has neither sfnflow nor boto3: the compiled Command bootstraps them (sfn_compiler/batch_bootstrap.py).
-        image = ecs.ContainerImage.from_registry(job.image or self.config.image)
+        image = ecs.ContainerImage.from_registry(job.image or self._job_images.get(job.key) or self.config.image)
         logging = ecs.LogDriver.aws_logs(stream_prefix=job.key.replace("_", "-"), log_group=self.log_group)
         # The state machine overrides the command per task (the TaskEnvelope as arguments).
         command = ["python", "-m", "runtime.batch_main"]

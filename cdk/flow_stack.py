@@ -81,6 +81,23 @@ class LayerBundle(Protocol):
     def python(self) -> str: ...  # the runtime's Python minor
     @property
     def architecture(self) -> str: ...
+    @property
+    def hash(self) -> str: ...  # the environment's hash (SFNFLOW_ENVIRONMENT)
+
+
+class EnvironmentBundle(Protocol):
+    """A step environment's packages for a Batch job (sfnflow.environments.batch_bundle.BatchBundle)."""
+
+    @property
+    def zip_path(self) -> str: ...
+    @property
+    def sha256(self) -> str: ...
+    @property
+    def env_key(self) -> str: ...
+    @property
+    def image(self) -> str: ...  # the stock image of the environment's Python, pinned
+    @property
+    def hash(self) -> str: ...
 
 
 _DDB_INTEGRATION = "arn:aws:states:::dynamodb:"
@@ -90,9 +107,11 @@ class FlowStack(Stack):
     """The stack of one deployed flow (its name is `config.stack_name`)."""
 
     def __init__(self, scope: Construct, compiled: CompiledFlow, package: CodeBundle, config: DeployConfig,
-                 layers: Mapping[str, LayerBundle] | None = None, **kwargs: Any) -> None:
+                 layers: Mapping[str, LayerBundle] | None = None,
+                 batch_bundles: Mapping[str, EnvironmentBundle] | None = None, **kwargs: Any) -> None:
         """`layers`: model function key -> the layer of its step environment (functions without
-        one run on the deploying interpreter's Python with the code package alone)."""
+        one run on the deploying interpreter's Python with the code package alone);
+        `batch_bundles`: job definition key -> its step environment's bundle."""
         model = compiled.model
         config = config.for_flow(model.flow_name)
         super().__init__(scope, config.stack_name, stack_name=config.stack_name,
@@ -100,6 +119,7 @@ class FlowStack(Stack):
                          **kwargs)
         self.compiled, self.config, self.package = compiled, config, package
         self.layer_bundles = dict(layers or {})
+        self.batch_bundles = dict(batch_bundles or {})
         self.layers: dict[str, lambda_.LayerVersion] = {}  # by layer zip sha256
         self.bucket = s3.Bucket.from_bucket_name(self, "Datastore", Fn.import_value(config.bucket_export))
         self.table = dynamodb.Table.from_table_attributes(
@@ -127,6 +147,14 @@ class FlowStack(Stack):
                     "The package's key is its sha256 (code/<sha256>.zip): new code is a new key, so the "
                     "function is updated whenever the code changes, without object versions.")
         return bucket, location.object_key
+
+    def _zip_asset(self, zip_path: str, sha256: str, display_name: str) -> Any:
+        """A zip on disk (a step environment's), published like `_file_asset`'s."""
+        path = os.path.join(Stage.of(self).outdir, f"asset.{sha256}.zip")  # type: ignore[union-attr]
+        if not os.path.exists(path):
+            shutil.copyfile(zip_path, path)
+        return self.synthesizer.add_file_asset(source_hash=sha256, file_name=os.path.basename(path),
+                                               packaging=FileAssetPackaging.FILE, display_name=display_name)
 
     def _file_asset(self, data: bytes, sha256: str, display_name: str) -> Any:
         """A zip in the cloud assembly, published to `code/<sha256>.zip` of the datastore bucket."""
@@ -163,6 +191,8 @@ class FlowStack(Stack):
             log_group.grant_write(role)
             env = dict(spec.environment)
             env.update(self.task_env)
+            if bundle is not None:
+                env[task_config.ENV_ENVIRONMENT] = bundle.hash  # recorded with each task it runs
             fn = lambda_.Function(
                 self, f"Function_{spec.key}", runtime=runtime, handler=task_config.LAMBDA_HANDLER,
                 code=lambda_.Code.from_bucket(self.code_bucket, self.code_key),
@@ -182,16 +212,12 @@ class FlowStack(Stack):
         found = self.layers.get(bundle.sha256)
         if found is not None:
             return found
-        outdir = Stage.of(self).outdir  # type: ignore[union-attr]
-        name = f"asset.{bundle.sha256}.zip"
-        path = os.path.join(outdir, name)
-        if not os.path.exists(path):
-            shutil.copyfile(bundle.zip_path, path)
-        location = self.synthesizer.add_file_asset(
-            source_hash=bundle.sha256, file_name=name, packaging=FileAssetPackaging.FILE,
-            display_name=f"environment {bundle.env_key} layer")
+        location = self._zip_asset(bundle.zip_path, bundle.sha256, f"environment {bundle.env_key} layer")
         bucket = s3.Bucket.from_bucket_name(self, f"LayerBucket_{bundle.env_key}_{bundle.architecture}",
                                             location.bucket_name)
+        acknowledge(bucket, "Annotation::@aws-cdk/aws-lambda:codeFromBucketObjectVersionNotSpecified",
+                    "The layer's key is its zip's sha256 (code/<sha256>.zip): other packages are a new key, so "
+                    "the layer version is replaced whenever the environment changes, without object versions.")
         layer = lambda_.LayerVersion(
             self, f"Layer_{bundle.env_key}_{bundle.architecture}",
             code=lambda_.Code.from_bucket(bucket, location.object_key), compatible_runtimes=[runtime],
@@ -245,8 +271,10 @@ class FlowStack(Stack):
         from .batch import BatchCompute
 
         env = self._batch_environment()
+        job_envs, job_images = self._batch_step_environments()
         compute = BatchCompute(self, "Batch", model=model, config=self.config, environment=env,
-                               grant_data=self._grant_data, log_retention=_retention(self.config))
+                               grant_data=self._grant_data, log_retention=_retention(self.config),
+                               job_environments=job_envs, job_images=job_images)
         self.notes += compute.notes
         return compute  # the job role reads the package through _grant_data
 
@@ -262,6 +290,22 @@ class FlowStack(Stack):
         if any(job.image is None for job in self.compiled.model.job_definitions):
             env.update(self._stock_image_support())
         return env
+
+    def _batch_step_environments(self) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
+        """Per job with a step environment: its bundle (an asset, checked by sha256 at task start,
+        in place of the boto3 bundle, which it includes) and the stock image of its Python."""
+        envs, images = {}, {}
+        for job in self.compiled.model.job_definitions:
+            if not job.python_env:
+                continue
+            bundle = self.batch_bundles.get(job.key)
+            if bundle is None:
+                raise ValueError(f"job {job.key} has step environment {job.python_env} but no bundle was built")
+            location = self._zip_asset(bundle.zip_path, bundle.sha256, f"environment {bundle.env_key} for Batch")
+            envs[job.key] = {task_config.ENV_DEPS_KEY: location.object_key, task_config.ENV_DEPS_SHA256: bundle.sha256,
+                             task_config.ENV_ENVIRONMENT: bundle.hash}
+            images[job.key] = bundle.image
+        return envs, images
 
     def _stock_image_support(self) -> dict[str, str]:
         """The bootstrap and the boto3 bundle (a second asset) for jobs on the stock image."""

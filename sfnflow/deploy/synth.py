@@ -56,6 +56,7 @@ def synth_flow(config: Any, outdir: str | None = None, compiled: Any = None, pac
     require_cdk()
     from cdk.assembly import build_app
 
+    from ..environments.batch_bundle import batch_bundles_for
     from ..environments.lambda_layer import lambda_layers_for
     from .package import build_code_package
     from .package_files import package_patterns
@@ -73,19 +74,21 @@ def synth_flow(config: Any, outdir: str | None = None, compiled: Any = None, pac
         # The step environments' Lambda layers: built (or found in the cache) before the synth
         # cache is asked, because the lock they come from is part of what the assembly holds.
         layers = lambda_layers_for(config.flow_file, compiled, package) if compiled is not None else {}
+        bundles = batch_bundles_for(config.flow_file, compiled) if compiled is not None else {}
         if use_cache:
-            cached = _from_cache(config, compiled, package, outdir, start, layers)
+            cached = _from_cache(config, compiled, package, outdir, start, {**layers, **bundles})
             if cached is not None:
                 return cached
         if on_progress is not None:
             on_progress("synthesizing with the AWS CDK (its start-up takes 30-45 s; an unchanged flow "
                         "is served from the synth cache next time)...")
-        built = build_app(config, package, outdir=outdir, compiled=compiled, layers=layers)
+        built = build_app(config, package, outdir=outdir, compiled=compiled, layers=layers, batch_bundles=bundles)
     except (ValueError, FileNotFoundError) as exc:
         raise DeployError(str(exc)) from None
     assembly = built.app.synth()
     if use_cache:
-        synth_cache.store(synth_cache.synth_key(built.config, built.compiled, built.package, layers), outdir)
+        synth_cache.store(synth_cache.synth_key(built.config, built.compiled, built.package,
+                                                 {**layers, **bundles}), outdir)
 
     def artifact(stack: Any) -> StackArtifact:
         art = assembly.get_stack_artifact(stack.artifact_id)

@@ -11,6 +11,7 @@ polls DescribeJobs after the submit returns and finds the job ended.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -38,6 +39,23 @@ class BatchJobRun:
     seconds: float
 
 
+_STOCK_IMAGE = re.compile(r"/python:(\d+\.\d+)-slim")
+
+
+def _image_python(image: str) -> list[str]:
+    """A stock `python:X.Y-slim` image plays as an interpreter of X.Y found here, run with `-S`
+    (no site-packages: the image has none, so what the job imports comes from the code
+    package and the bundle it fetched); any other image as this interpreter, which has
+    sfnflow installed as such an image must."""
+    match = _STOCK_IMAGE.search(image)
+    if match is None:
+        return [sys.executable]
+    from ..environments.interpreters import pick_interpreter
+
+    found = pick_interpreter(match.group(1))
+    return [found.path, "-S"] if found is not None else [sys.executable]
+
+
 class BatchRunner:
     """PatchHooks.batch_runner: run a moto Batch job's command as a local subprocess."""
 
@@ -52,8 +70,8 @@ class BatchRunner:
         command = [str(c) for c in (overrides.get("command") or props.get("command") or [])]
         if not command:
             return False
-        if command[0] == "python":  # the image's python is this interpreter
-            command[0] = sys.executable
+        if command[0] == "python":  # the image's Python: one of its version, bare
+            command[:1] = _image_python(str(props.get("image") or ""))
         folder = tempfile.mkdtemp(prefix="sfnflow-batch-")
         started = time.perf_counter()
         try:

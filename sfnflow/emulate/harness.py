@@ -65,6 +65,14 @@ _CLEARED_ENV = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_E
 
 
 @dataclass(frozen=True)
+class _Blob:
+    """Bytes to store content-addressed (what upload_code_package reads of a package)."""
+
+    data: bytes
+    sha256: str
+
+
+@dataclass(frozen=True)
 class DeployedFlow:
     """A flow's resources in moto: what deploy() created and what the ASL was filled with."""
 
@@ -221,7 +229,7 @@ class MotoCloud:
         env = task_config.task_environment(self.bucket, self.table, package.flow_file, self.prefix)
         layers = self._layers(flow_file, model, package, env_root)
         functions = {f.key: self._function(model.flow_name, f, code_key, env, layers.get(f.key))
-                     for f in model.functions}
+                     for f in model.functions}  # a step environment's hash goes in its function's variables
         for arn in functions.values():
             self.lambdas.warm(self._moto_function(arn))
         queues: dict[str, str] = {}
@@ -231,7 +239,10 @@ class MotoCloud:
             for kind in sorted({j.queue for j in model.job_definitions}):
                 queues[kind] = self._job_queue(f"{model.flow_name}-{kind}")
             job_env = self._batch_environment(model, package, code_key)
-            jobs = {j.key: self._job_definition(model.flow_name, j, job_env) for j in model.job_definitions}
+            bundles = self._batch_bundles(flow_file, model, env_root)
+            jobs = {j.key: self._job_definition(model.flow_name, j, {**job_env, **bundles.get(j.key, ({}, ""))[0]},
+                                                bundles.get(j.key, ({}, ""))[1])
+                    for j in model.job_definitions}
         names = ResourceNames(self.bucket, self.table, functions, queues, jobs)
         definition = fill_definition(compiled.asl_text, model.placeholders, names)
         arn = self._state_machine(model.flow_name, definition)
@@ -266,6 +277,8 @@ class MotoCloud:
         lam = self.client("lambda")
         name = f"{flow}-{fn.key}"[:64]
         variables = {**dict(fn.environment), **env}
+        if fn.key in self.layers:
+            variables[task_config.ENV_ENVIRONMENT] = self.layers[fn.key].hash
         python = fn.python or f"{sys.version_info.major}.{sys.version_info.minor}"
         config = {"Role": self._role_arn, "Handler": HANDLER, "Timeout": int(fn.timeout_s),
                   "MemorySize": int(fn.memory_mb), "Environment": {"Variables": variables},
@@ -338,7 +351,26 @@ class MotoCloud:
             env.update(support.job_environment(deps_key))
         return env
 
-    def _job_definition(self, flow: str, job: Any, env: dict[str, str]) -> str:
+    def _batch_bundles(self, flow_file: str, model: Any, env_root: str | None) -> dict[str, tuple[dict[str, str], str]]:
+        """job key -> (its variables, its image) for Batch jobs with a step environment: the
+        environment's bundle (uploaded once, content-addressed) replaces the boto3 bundle."""
+        if not any(j.python_env for j in model.job_definitions):
+            return {}
+        from runtime.stores.blobs import resolve_local_root
+        from sfnflow.deploy.package import upload_code_package
+        from sfnflow.environments.batch_bundle import build_batch_bundles
+
+        root = env_root or resolve_local_root()
+        found = {}
+        for key, bundle in build_batch_bundles(model, root).items():
+            with open(bundle.zip_path, "rb") as fh:
+                upload = _Blob(fh.read(), bundle.sha256)
+            deps_key, _ = upload_code_package(upload, self.client("s3"), self.bucket, self.prefix)
+            found[key] = ({task_config.ENV_DEPS_KEY: deps_key, task_config.ENV_DEPS_SHA256: bundle.sha256,
+                           task_config.ENV_ENVIRONMENT: bundle.hash}, bundle.image)
+        return found
+
+    def _job_definition(self, flow: str, job: Any, env: dict[str, str], image: str = "") -> str:
         resources = [{"type": "VCPU", "value": str(job.cpu)}, {"type": "MEMORY", "value": str(job.memory_mb)}]
         if job.gpu:
             resources.append({"type": "GPU", "value": str(job.gpu)})
@@ -346,7 +378,7 @@ class MotoCloud:
         return str(self.client("batch").register_job_definition(
             jobDefinitionName=f"{flow}-{job.key}"[:128], type="container",
             containerProperties={
-                "image": job.image or DEFAULT_IMAGE, "command": list(BATCH_COMMAND),
+                "image": job.image or image or DEFAULT_IMAGE, "command": list(BATCH_COMMAND),
                 "resourceRequirements": resources, "jobRoleArn": self._role_arn,
                 "environment": [{"name": k, "value": v} for k, v in sorted(variables.items())],
             })["jobDefinitionArn"])

@@ -45,6 +45,7 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     from cdk.config import DeployConfig
     from sfn_compiler.compile import compile_file
     from sfnflow.deploy.package import build_code_package
+    from sfnflow.environments.batch_bundle import batch_bundles_for
     from sfnflow.environments.lambda_layer import lambda_layers_for
 
     import aws_cdk as cdk
@@ -58,8 +59,10 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     for path in EXAMPLES:
         compiled, package = compile_file(path), build_code_package(path)
         # A flow with step environments gets its layers (examples/environments.py: pandas for Lambda).
-        layers = lambda_layers_for(path, compiled, package, root=str(tmp_path_factory.mktemp("env-locks")))
-        built = build_app(DeployConfig(flow_file=path), package, app=app, compiled=compiled, layers=layers)
+        locks = str(tmp_path_factory.mktemp("env-locks"))
+        built = build_app(DeployConfig(flow_file=path), package, app=app, compiled=compiled,
+                          layers=lambda_layers_for(path, compiled, package, root=locks),
+                          batch_bundles=batch_bundles_for(path, compiled, root=locks))
         stacks[os.path.splitext(os.path.basename(path))[0]] = built.flow
         datastore = built.datastore
     nag_error = None
