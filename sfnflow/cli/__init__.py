@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from .cmd_compile import compile_command, show
+from .cmd_cost import cost
 from .cmd_deploy import deploy, destroy, emulator, synth
 from .cmd_doctor import doctor
 from .cmd_inspect import logs, runs
@@ -49,6 +50,7 @@ main.add_command(step_functions)
 main.add_command(doctor)
 main.add_command(trigger)
 main.add_command(status)
+main.add_command(cost)
 
 # Commands that `python flow.py <command> ...` accepts (Metaflow's habit).
 _FLOW_FILE_COMMANDS = ("run", "show", "compile", "resume", "step-functions")

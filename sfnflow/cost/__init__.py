@@ -1,0 +1,1 @@
+"""Cost of a run on AWS: `estimate` (pure model), `prices` (the dated, overridable price table)."""
