@@ -17,7 +17,7 @@ class CatchFlow(FlowSpec):
     @step
     def end(self):
         # `failure` holds the caught exception; `result` was never set.
-        print("caught:", self.failure)
+        print("caught:", self.failure.type, "-", self.failure.exception)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ class TimeoutFlow(FlowSpec):
     @timeout(seconds=10)
     @step
     def slow_step(self):
+        self.asked = self.sleep  # set before the timeout: kept even when the step is stopped
         time.sleep(self.sleep)
         self.slept = self.sleep
         self.next(self.end)

@@ -19,7 +19,11 @@ from sfn_compiler.dsl.flowspec import ForeachFrame
 from sfn_compiler.graph.model import FlowGraph, FrameKind, StepNode
 
 from . import serialize as ser
-from .errors import MergeArtifactsError, PlatformError, UserCodeError
+from sfn_compiler.exceptions import (
+    MetaflowException, MissingInMergeArtifactsException, UnhandledInMergeArtifactsException,
+)
+
+from .errors import PlatformError, UserCodeError
 from .positions import Positions, parent_pointer_key
 from .stores.artifacts import ArtifactDamaged, ArtifactLoadError, ArtifactMissing, ArtifactStore
 from .stores.base import TaskIndex
@@ -274,9 +278,18 @@ class TaskContext:
         return f"self.{name} is not set: no earlier step stored an artifact named '{name}'."
 
     # -- the task's index -------------------------------------------------------------
-    def collect_index(self) -> tuple[dict[str, str], dict[str, ser.Packed]]:
-        """(name -> sha of everything this task passes on, sha -> packed new values)."""
-        index = dict(self.inherited())
+    def collect_index(self, lenient: bool = False) -> tuple[dict[str, str], dict[str, ser.Packed]]:
+        """(name -> sha of everything this task passes on, sha -> packed new values).
+
+        `lenient` (saving what a failed attempt had set): a value that does not pickle is
+        left out instead of failing, and unreadable parents give what is readable.
+        """
+        try:
+            index = dict(self.inherited())
+        except Exception:
+            if not lenient:
+                raise
+            index = {}
         index.update(self.merged)
         new_blobs: dict[str, ser.Packed] = {}
         for name, value in self.obj.__dict__.items():
@@ -285,6 +298,8 @@ class TaskContext:
             try:
                 packed = ser.pack_value(value)
             except Exception as exc:  # the user's value, the user's problem
+                if lenient:
+                    continue
                 raise UserCodeError(
                     f"step '{self.step}': artifact '{name}' ({type(value).__name__}) cannot be serialised: "
                     f"{type(exc).__name__}: {exc}. Store a picklable value, or use a local variable.",
@@ -314,11 +329,11 @@ def load_artifact(store: ArtifactStore, flow: str, sha: str, name: str, owner: s
 def merge_into(ctx: TaskContext, obj: Any, inputs: list[Any], exclude: set[str], include: set[str]) -> None:
     """Metaflow's merge_artifacts: take every artifact the inputs agree on (by sha)."""
     if not ctx.node.is_join:
-        raise MergeArtifactsError(f"self.merge_artifacts() works in a join step only; '{ctx.step}' is not a join.")
+        raise MetaflowException(f"self.merge_artifacts() works in a join step only; '{ctx.step}' is not a join.")
     if exclude and include:
-        raise MergeArtifactsError("self.merge_artifacts(): pass `include` or `exclude`, not both.")
+        raise MetaflowException("self.merge_artifacts(): pass `include` or `exclude`, not both.")
     if not all(isinstance(view, InputView) for view in inputs):
-        raise MergeArtifactsError("self.merge_artifacts(): pass the join's `inputs` (or some of them).")
+        raise MetaflowException("self.merge_artifacts(): pass the join's `inputs` (or some of them).")
     chosen: dict[str, tuple[str, InputView]] = {}
     conflicts: dict[str, list[str]] = {}
     for view in inputs:
@@ -332,12 +347,13 @@ def merge_into(ctx: TaskContext, obj: Any, inputs: list[Any], exclude: set[str],
                 chosen.setdefault(name, (sha, view))
     if conflicts:
         detail = "; ".join(f"'{name}' differs between {', '.join(paths[:4])}" for name, paths in sorted(conflicts.items()))
-        raise MergeArtifactsError(
+        raise UnhandledInMergeArtifactsException(
             f"step '{ctx.step}' cannot merge artifacts with conflicting values: {detail}. "
-            f"Set them (self.<name> = ...) before calling merge_artifacts, or pass exclude=[...].")
+            f"Set them (self.<name> = ...) before calling merge_artifacts, or pass exclude=[...].", sorted(conflicts))
     missing = sorted(include - set(chosen) - set(obj.__dict__))
     if missing:
-        raise MergeArtifactsError(f"self.merge_artifacts(include=...): no input has {', '.join(map(repr, missing))}.")
+        raise MissingInMergeArtifactsException(
+            f"self.merge_artifacts(include=...): no input has {', '.join(map(repr, missing))}.", missing)
     ctx.merged.update({name: sha for name, (sha, _view) in chosen.items()})
 
 

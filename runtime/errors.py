@@ -12,8 +12,10 @@ from types import TracebackType
 from typing import Any
 
 from sfn_compiler.diagnostics import SfnflowError
+from sfn_compiler.exceptions import MetaflowExceptionWrapper, qualified_name
 
-__all__ = ["CaughtException", "MergeArtifactsError", "PlatformError", "TaskError", "UserCodeError", "error_record", "user_traceback"]
+__all__ = ["PlatformError", "TaskError", "UserCodeError", "caught_from_envelope", "error_record", "user_traceback",
+           "wrapper_from_record"]
 
 _MAX_MESSAGE = 4000  # Step Functions keeps at most 32 KiB of Cause; leave room for the rest
 
@@ -43,36 +45,6 @@ class PlatformError(TaskError):
     """sfnflow or its stores failed; not the user's fault."""
 
 
-class CaughtException:
-    """What a @catch variable holds after a step failed for good: type, message, traceback.
-
-    A plain picklable record (not the exception object, which may not unpickle on
-    another machine). Metaflow's names `exception` and `stacktrace` work too.
-    """
-
-    def __init__(self, type: str, message: str, traceback: str = "", step: str | None = None,  # noqa: A002
-                 task: str | None = None) -> None:
-        self.type = type
-        self.message = message
-        self.traceback = traceback
-        self.step = step
-        self.task = task
-
-    @property
-    def exception(self) -> str:
-        return f"{self.type}: {self.message}" if self.message else self.type
-
-    @property
-    def stacktrace(self) -> str:
-        return self.traceback
-
-    def __repr__(self) -> str:
-        return f"CaughtException({self.type!r}, {self.message!r}, step={self.step!r})"
-
-    def __str__(self) -> str:
-        return self.exception
-
-
 def user_traceback(exc: BaseException) -> str:
     """The exception's traceback without sfnflow's own frames (the user's code only)."""
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if not _is_ours(f.filename)]
@@ -93,7 +65,9 @@ def user_location(tb: TracebackType | None) -> str | None:
 
 def error_record(exc: BaseException, *, with_traceback: bool = True) -> dict[str, Any]:
     """The metadata record of a user exception."""
-    record: dict[str, Any] = {"type": type(exc).__name__, "message": str(exc)[:_MAX_MESSAGE]}
+    # `type` is the class name people read; `qualified_type` (module.Class) is Metaflow's spelling.
+    record: dict[str, Any] = {"type": type(exc).__name__, "qualified_type": qualified_name(type(exc)),
+                              "message": str(exc)[:_MAX_MESSAGE]}
     if with_traceback:
         record["traceback"] = user_traceback(exc)
     return record
@@ -103,20 +77,21 @@ def _is_ours(filename: str) -> bool:
     return os.path.abspath(filename).startswith(_OUR_DIRS)
 
 
-class MergeArtifactsError(Exception):
-    """self.merge_artifacts(...) found inputs that disagree (raised inside the user's step)."""
+def wrapper_from_record(record: dict[str, Any]) -> MetaflowExceptionWrapper:
+    """An attempt's error record as Metaflow's exception object (`Task.exception`, a @catch variable)."""
+    kind = str(record.get("qualified_type") or record.get("type") or "UnknownError")
+    return MetaflowExceptionWrapper(type=kind, message=str(record.get("message", "")),
+                                    stacktrace=str(record.get("traceback") or "") or None)
 
 
-def caught_from_envelope(error: dict[str, Any] | None, step: str, task: str,
-                         last_failure: dict[str, Any] | None) -> CaughtException:
-    """The @catch record: our own attempt record if there is one, else Step Functions' error.
+def caught_from_envelope(error: dict[str, Any] | None, last_failure: dict[str, Any] | None) -> MetaflowExceptionWrapper:
+    """The @catch variable: our own attempt record if there is one, else Step Functions' error.
 
     `error` is Step Functions' {"Error", "Cause"}; Lambda's Cause is JSON with errorType /
     errorMessage, a Batch or timeout Cause is plain text.
     """
     if last_failure and last_failure.get("type"):
-        return CaughtException(str(last_failure["type"]), str(last_failure.get("message", "")),
-                               str(last_failure.get("traceback", "")), step, task)
+        return wrapper_from_record(last_failure)
     error = error or {}
     name = str(error.get("Error") or "UnknownError")
     cause: Any = error.get("Cause") or ""
@@ -129,6 +104,7 @@ def caught_from_envelope(error: dict[str, Any] | None, step: str, task: str,
         trace = cause.get("stackTrace") or cause.get("traceback") or ""
         if isinstance(trace, list):
             trace = "".join(str(line) for line in trace)
-        return CaughtException(str(cause.get("errorType") or name),
-                               str(cause.get("errorMessage") or cause.get("message") or ""), str(trace), step, task)
-    return CaughtException(name, str(cause), "", step, task)
+        return MetaflowExceptionWrapper(type=str(cause.get("errorType") or name),
+                                        message=str(cause.get("errorMessage") or cause.get("message") or ""),
+                                        stacktrace=str(trace) or None)
+    return MetaflowExceptionWrapper(type=name, message=str(cause))

@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterator
 
 from sfn_compiler.asl.limits import HISTORY_LIMIT
 from sfn_compiler.diagnostics import FlowDefinitionError
+from sfn_compiler.exceptions import MetaflowExceptionWrapper
 from sfn_compiler.dsl.current import current
 from sfn_compiler.contract.envelope import MODE_CATCH, MODE_STEP, TaskEnvelope, child_task_id, foreach_items_key
 from sfn_compiler.contract.task_config import ENV_ENVIRONMENT, ENV_USER
@@ -32,7 +33,7 @@ from sfn_compiler.loader import load_flow
 
 from .context import CTX_ATTR, FlowPlan, TaskContext, inherited_for_catch, start_parameters
 from .errors import (
-    CaughtException, PlatformError, TaskError, UserCodeError, caught_from_envelope, error_record, user_location,
+    PlatformError, TaskError, UserCodeError, caught_from_envelope, error_record, user_location,
 )
 from .log_location import log_location
 from .logs import Captured, OutputTap, SinkOpener, capture_output, sinks_for
@@ -40,6 +41,7 @@ from .positions import parent_pointer_key
 from .save_progress import SaveProgress, to_stderr
 from .serialize import Packed
 from .run_input import RunInput, RunInputError, read_run_input
+from .timeouts import step_deadline
 from .stores.artifacts import ArtifactStore
 from .stores.base import (
     ATTEMPT_CAUGHT, ATTEMPT_FAILED, ATTEMPT_REUSED, ATTEMPT_RUNNING, ATTEMPT_SUCCEEDED, AttemptRecord,
@@ -127,6 +129,7 @@ def _run_step(envelope: TaskEnvelope, env: TaskEnvironment, loaded: LoadedFlow, 
     _platform(env.metadata.start_attempt, AttemptRecord(
         flow, envelope.run, step, task, attempt, ATTEMPT_RUNNING, time.time(), compute=env.compute,
         logs=log_location(os.environ) if env.compute != "local" else None))
+    ctx: TaskContext | None = None
     with capture_output(env.tee, _log_files(envelope, env), env.on_output) as captured:
         try:
             origin = _start_parameters(envelope, env, loaded, run) if node.name == "start" else None
@@ -138,6 +141,9 @@ def _run_step(envelope: TaskEnvelope, env: TaskEnvironment, loaded: LoadedFlow, 
             finally:
                 current._clear()
             _check_next(ctx, node)
+            catch = node.decorator("catch")
+            if catch is not None and catch.var:
+                obj.__dict__[catch.var] = None  # as Metaflow: the variable is None when nothing failed
             meta = {"attempt": attempt, "status": ATTEMPT_SUCCEEDED, **_environment_meta()}
             if node.is_foreach:
                 meta.update(_foreach_meta(obj, ctx, node))
@@ -148,9 +154,25 @@ def _run_step(envelope: TaskEnvelope, env: TaskEnvironment, loaded: LoadedFlow, 
             _fail(envelope, env, captured, exc)
             raise  # the worker is being stopped: let it stop
         except BaseException as exc:  # SystemExit from a step is the step failing
+            _save_failed_state(envelope, env, ctx)
             _fail(envelope, env, captured, exc)
             raise _as_task_error(exc, envelope) from exc
     return _guarded(envelope, env, lambda: _succeed(envelope, env, captured, node, index, blobs, meta))
+
+
+def _save_failed_state(envelope: TaskEnvelope, env: TaskEnvironment, ctx: TaskContext | None) -> None:
+    """Keep what the step had set when it failed (Metaflow persists it too): the failed
+    task's `data`, and what a @catch passes on. Best effort: never hides the failure."""
+    if ctx is None or ctx.obj is None:
+        return
+    try:
+        index, blobs = ctx.collect_index(lenient=True)
+        for packed in blobs.values():
+            env.artifacts.put_packed(envelope.flow, packed)
+        env.artifacts.put_failed_index(envelope.flow, envelope.run, envelope.step, envelope.task, envelope.attempt,
+                                       index, {"attempt": envelope.attempt, "status": ATTEMPT_FAILED})
+    except Exception:
+        pass
 
 
 def _succeed(envelope: TaskEnvelope, env: TaskEnvironment, captured: Captured, node: StepNode,
@@ -185,7 +207,7 @@ def _flow_object(cls: type, ctx: TaskContext) -> Any:
 
 def _call_step(obj: Any, node: StepNode, ctx: TaskContext) -> None:
     method = getattr(obj, node.name)
-    with _step_environment(node):
+    with _step_environment(node), step_deadline(node):
         if node.is_join:
             method(ctx.join_inputs())
         else:
@@ -472,46 +494,57 @@ def _reuse(envelope: TaskEnvelope, env: TaskEnvironment, node: StepNode, run: Ru
 
 def _catch(envelope: TaskEnvelope, env: TaskEnvironment, loaded: LoadedFlow, node: StepNode,
            run: RunRecord) -> dict[str, Any]:
-    """The step failed for good and Step Functions caught it: pass the parent's artifacts on,
-    plus the @catch variable holding what went wrong.
+    """The step failed for good and Step Functions caught it. As Metaflow does, the task
+    passes on what the failed attempt had set (its parent's artifacts if it saved
+    nothing), plus the @catch variable holding what went wrong, and its last attempt
+    reads CAUGHT (no extra attempt is counted).
 
     A caught foreach step passes through like a linear one and returns {} (no fan-out).
     """
-    attempt, caught = _caught(envelope, env)
+    last, caught = _caught(envelope, env)
+    attempt = last.attempt if last is not None else 0
+    started = last.started_at if last is not None else time.time()
     env.metadata.start_attempt(AttemptRecord(envelope.flow, envelope.run, envelope.step, envelope.task, attempt,
-                                             ATTEMPT_RUNNING, time.time(), compute=env.compute))
-    origin = _start_parameters(envelope, env, loaded, run) if node.name == "start" else None
-    ctx = _context(envelope, env, loaded, node, origin)
-    index = inherited_for_catch(ctx)
+                                             ATTEMPT_RUNNING, started, compute=env.compute))
+    failed = env.artifacts.get_failed_index(envelope.flow, envelope.run, envelope.step, envelope.task, attempt)
+    if failed is not None:
+        index = dict(failed.artifacts)
+    else:
+        origin = _start_parameters(envelope, env, loaded, run) if node.name == "start" else None
+        index = inherited_for_catch(_context(envelope, env, loaded, node, origin))
     spec = node.decorator("catch")
     if spec is not None and spec.var:
         index.update(env.artifacts.save(envelope.flow, {spec.var: caught}))
-    stderr = f"step '{node.name}' failed and was caught: {caught.exception}\n{caught.traceback}"
     if spec is None or spec.print_exception:
+        short = caught.type.rsplit(".", 1)[-1]
+        note = f"step '{node.name}' failed and was caught: {short}: {caught.exception}\n"
+        if caught.stacktrace and caught.stacktrace not in note:
+            note += caught.stacktrace
+        logged = env.artifacts.get_log(envelope.flow, envelope.run, envelope.step, envelope.task, attempt, "stderr")
         env.artifacts.put_log(envelope.flow, envelope.run, envelope.step, envelope.task, attempt, "stderr",
-                              stderr.encode("utf-8", "replace"))
+                              logged + note.encode("utf-8", "replace"))
     env.artifacts.put_index(envelope.flow, envelope.run, envelope.step, envelope.task, index,
                             {"attempt": attempt, "status": ATTEMPT_CAUGHT, "caught": caught.exception})
     env.metadata.finish_attempt(envelope.flow, envelope.run, envelope.step, envelope.task, attempt, ATTEMPT_CAUGHT,
-                                {"type": caught.type, "message": caught.message, "traceback": caught.traceback})
+                                {"type": caught.type.rsplit(".", 1)[-1], "qualified_type": caught.type,
+                                 "message": caught.exception, "traceback": caught.stacktrace or ""})
     return {}
 
 
-def _caught(envelope: TaskEnvelope, env: TaskEnvironment) -> tuple[int, CaughtException]:
-    """(attempt number for the catch record, what went wrong).
+def _caught(envelope: TaskEnvelope, env: TaskEnvironment) -> tuple[AttemptRecord | None, MetaflowExceptionWrapper]:
+    """(the task's last attempt, what went wrong).
 
-    The catch record is a new attempt after the failed ones, so that the task's latest
-    attempt reads CAUGHT and the failures stay listed. An attempt left RUNNING (killed
-    by a timeout, a crashed container) is closed as FAILED with Step Functions' error.
+    An attempt left RUNNING (stopped by the state machine's timeout, a crashed container)
+    is closed as FAILED with Step Functions' error first.
     """
     attempts = env.metadata.list_attempts(envelope.flow, envelope.run, envelope.step, envelope.task)
     last = attempts[-1] if attempts else None
     failure = last.error if last is not None and last.status == ATTEMPT_FAILED else None
-    caught = caught_from_envelope(envelope.error, envelope.step, envelope.task, failure)
+    caught = caught_from_envelope(envelope.error, failure)
     if last is not None and last.status == ATTEMPT_RUNNING:
         env.metadata.finish_attempt(envelope.flow, envelope.run, envelope.step, envelope.task, last.attempt,
-                                    ATTEMPT_FAILED, {"type": caught.type, "message": caught.message})
-    return (last.attempt + 1 if last is not None else 0), caught
+                                    ATTEMPT_FAILED, {"type": caught.type, "message": caught.exception})
+    return last, caught
 
 
 def _start_parameters(envelope: TaskEnvelope, env: TaskEnvironment, loaded: LoadedFlow,

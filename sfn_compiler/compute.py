@@ -69,3 +69,12 @@ def goes_to_batch(node: StepNode, with_batch: bool = False) -> bool:
         return True
     timeout = node.decorator("timeout")
     return timeout is not None and timeout.seconds > LAMBDA_MAX_TIMEOUT_S
+
+
+def timeout_backstop(seconds: int) -> int:
+    """The state machine's (and Lambda's) timeout for a step with @timeout(seconds).
+
+    The task interrupts the step itself at `seconds` (runtime/timeouts.py) and saves what
+    it had set; this later limit only stops a step that ignored the interruption.
+    """
+    return int(seconds) + max(5, min(60, int(seconds) // 10))

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 from .asl import arns
 from .dsl.specs import ParameterSpec
 from .event_rules import EventRule
-from .compute import LAMBDA_MAX_MEMORY_MB, LAMBDA_MAX_TIMEOUT_S, LAMBDA_MIN_MEMORY_MB, goes_to_batch
+from .compute import LAMBDA_MAX_MEMORY_MB, LAMBDA_MAX_TIMEOUT_S, LAMBDA_MIN_MEMORY_MB, goes_to_batch, timeout_backstop
 from .environments import EnvironmentRequest, step_environment
 from .graph.model import FlowGraph, StepNode
 
@@ -186,7 +186,8 @@ def _lambda_shape(node: StepNode, env_key: str | None) -> LambdaShape:
     memory = (lam.memory if lam and lam.memory else None) or (res.memory if res and res.memory else None)
     memory = min(LAMBDA_MAX_MEMORY_MB, max(LAMBDA_MIN_MEMORY_MB, int(memory or LAMBDA_DEFAULT_MEMORY_MB)))
     # The function's own timeout follows @timeout so an abandoned invocation stops billing.
-    timeout = (lam.timeout if lam and lam.timeout else None) or (tmo.seconds if tmo and tmo.seconds else None)
+    timeout = (lam.timeout if lam and lam.timeout else None) or (timeout_backstop(tmo.seconds) if tmo and tmo.seconds
+                                                                 else None)
     timeout = min(LAMBDA_MAX_TIMEOUT_S, max(1, int(timeout or LAMBDA_DEFAULT_TIMEOUT_S)))
     arch = lam.architecture if lam else LAMBDA_DEFAULT_ARCH
     return LambdaShape(memory, timeout, arch, _environment(node), env_key)

@@ -6,6 +6,7 @@ Layout (relative to the blob store's root, identical locally and in S3):
     <flow>/<run>/<step>/<task>/index.json       {"artifacts": {name: sha}, "meta": {...}}
     <flow>/<run>/<step>/<task>/<attempt>.stdout  captured logs (.stderr likewise)
     <flow>/<run>/<step>/<task>/foreach.json     a wide foreach's child task ids (envelope.foreach_items_key)
+    <flow>/<run>/<step>/<task>/failed.<attempt>.json  what a failed attempt had set (as index.json)
 
 A value already stored is not written again. Indexes are written once, when a task
 succeeds (or is caught / reused), and never change after, so reads of existing indexes
@@ -222,6 +223,24 @@ class ArtifactStore:
         record = TaskIndex(artifacts=dict(raw.get("artifacts") or {}), meta=dict(raw.get("meta") or {}))
         self._remember_index(key, record)
         return record
+
+    def put_failed_index(self, flow: str, run: str, step: str, task: str, attempt: int, index: dict[str, str],
+                         meta: dict[str, Any] | None = None) -> None:
+        """The artifacts a failed attempt had set when it raised or timed out (Metaflow keeps them too).
+
+        Kept apart from index.json, which says the task finished: joins, resume and the
+        switch probes only ever read that one.
+        """
+        key = self.task_prefix(flow, run, step, task) + f"failed.{int(attempt)}.json"
+        self.blobs.put(key, json.dumps({"artifacts": dict(index), "meta": dict(meta or {})}, sort_keys=True).encode())
+
+    def get_failed_index(self, flow: str, run: str, step: str, task: str, attempt: int) -> TaskIndex | None:
+        key = self.task_prefix(flow, run, step, task) + f"failed.{int(attempt)}.json"
+        try:
+            raw = json.loads(self.blobs.get(key))
+        except KeyError:
+            return None
+        return TaskIndex(artifacts=dict(raw.get("artifacts") or {}), meta=dict(raw.get("meta") or {}))
 
     def _remember_index(self, key: str, record: TaskIndex) -> None:
         self._index_cache[key] = record

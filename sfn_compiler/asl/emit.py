@@ -28,6 +28,7 @@ import os
 from typing import Any
 
 from ..contract import envelope
+from ..compute import timeout_backstop
 from ..deploy_model import COMPUTE_LAMBDA, ComputeTarget
 from ..graph.model import FlowGraph, FrameKind, StepKind, StepNode
 from . import arns
@@ -256,7 +257,7 @@ class _Emitter:
             state["Retry"].append(S.user_retry(retry.times, retry.minutes_between_retries))
         timeout = node.decorator("timeout")
         if timeout is not None and timeout.seconds > 0:
-            state["TimeoutSeconds"] = int(timeout.seconds)
+            state["TimeoutSeconds"] = timeout_backstop(timeout.seconds)
 
     def _catch_states(self, node: StepNode, name: str, after: str | None, out: dict[str, S.State]) -> None:
         """`<step>.catch` runs the step's compute in MODE_CATCH; then the state is clean.

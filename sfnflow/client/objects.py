@@ -162,7 +162,6 @@ class Run:
 
     status = property(lambda self: self.record.status)
     finished = property(lambda self: self.record.status != "RUNNING")
-    successful = property(lambda self: self.record.status == "SUCCEEDED")
     created_at = property(lambda self: _when(self.record.created_at))
     finished_at = property(lambda self: _when(self.record.finished_at))
     parameters = property(lambda self: dict(self.record.parameters))
@@ -200,6 +199,14 @@ class Run:
         updated = (current - set(tags_to_remove)) | set(tags_to_add)
         get_stores(self.flow_name).metadata.set_tags(self.flow_name, self.id, sorted(updated))
         self._record = None
+
+    @property
+    def successful(self) -> bool:
+        """The run ended well and its end task did its work (a caught end task did not, as in Metaflow)."""
+        if self.record.status != "SUCCEEDED":
+            return False
+        end = get_stores().metadata.list_tasks(self.flow_name, self.id, "end")
+        return not end or end[0].status != "CAUGHT"
 
     @property
     def exception(self) -> Any:
@@ -321,18 +328,34 @@ class Task:
 
     @property
     def index_record(self) -> Any:
+        """The finished task's index; for a failed task, what its last attempt had set when it failed."""
         if self._index is None:
             store = get_stores(self.flow_name).artifacts
             self._index = store.get_index(self.flow_name, self.run_id, self.step_name, self.id)
+            if self._index is None and self.record.status == "FAILED":
+                self._index = store.get_failed_index(self.flow_name, self.run_id, self.step_name, self.id,
+                                                     self.record.attempt)
         return self._index
 
     status = property(lambda self: self.record.status)
     finished = property(lambda self: self.record.status != "RUNNING")
-    successful = property(lambda self: self.record.status in ("SUCCEEDED", "REUSED", "CAUGHT"))
+    # A caught task finished (the flow went on) but did not succeed, as in Metaflow.
+    successful = property(lambda self: self.record.status in ("SUCCEEDED", "REUSED"))
     created_at = property(lambda self: _when(self.record.started_at))
     finished_at = property(lambda self: _when(self.record.finished_at))
     current_attempt = property(lambda self: self.record.attempt)
-    exception = property(lambda self: self.record.error)
+
+    @property
+    def exception(self) -> Any:
+        """Why the task failed, as Metaflow's exception object (`.type` 'module.Class',
+        `.exception` the message, `.stacktrace`); None if it did not fail (a caught task's
+        failure is in its @catch variable)."""
+        record = self.record
+        if record.status != "FAILED" or not record.error:
+            return None
+        from runtime.errors import wrapper_from_record
+
+        return wrapper_from_record(record.error)
 
     @property
     def index(self) -> int:

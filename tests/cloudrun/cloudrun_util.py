@@ -51,6 +51,8 @@ def comparable(value: Any) -> Any:
     the unpacked code package on Lambda), which is expected to differ.
     """
     if isinstance(value, BaseException):
+        if hasattr(value, "stacktrace"):  # Metaflow's exception record: its str() is the traceback
+            return ("exception", type(value).__name__, value.type, value.exception)
         return ("exception", type(value).__name__, str(value))
     if isinstance(value, dict):
         return {k: comparable(v) for k, v in value.items()}

@@ -23,7 +23,8 @@ FLOWS = Path(__file__).resolve().parent / "flows"
 
 
 def metaflow_copy(source: Path, folder: Path) -> Path:
-    text = source.read_text().replace("from sfnflow import", "from metaflow import")
+    text = source.read_text().replace("from sfnflow import", "from metaflow import").replace(
+        "from sfnflow.", "from metaflow.")
     target = folder / source.name
     target.write_text(text)
     return target
@@ -47,7 +48,12 @@ def run(name: str, args: list[str]) -> dict:
             "for step in run:\n"
             "    tasks = {}\n"
             "    for task in step:\n"
-            "        tasks[task.id] = {a.id: repr(a.data) for a in task if not a.id.startswith('_') and a.id != 'name'}\n"
+            "        arts = {a.id: repr(a.data) for a in task if not a.id.startswith('_') and a.id != 'name'}\n"
+            "        arts['<successful>'] = task.successful\n"
+            "        arts['<attempt>'] = task.current_attempt\n"
+            "        exc = task.exception\n"
+            "        arts['<exception>'] = None if exc is None else [exc.type, exc.exception]\n"
+            "        tasks[task.id] = arts\n"
             "    out['steps'][step.id] = tasks\n"
             "print(json.dumps(out, sort_keys=True))\n"
         )

@@ -41,6 +41,7 @@ def test_a_loop_that_would_not_fit_fails_with_a_clear_error(run_compat) -> None:
     assert run.status == "FAILED"
     last = run["loop_step"][str(fits - 1)]
     assert last.status == "FAILED"
+    assert "would start iteration" in last.exception.exception
     message = str(run.exception)
     assert f"would start iteration {fits + 1:,} of the loop at 'loop_step'" in message, message
     assert "25,000-event history" in message

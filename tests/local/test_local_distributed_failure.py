@@ -79,8 +79,8 @@ def test_failing_item_fails_the_run_at_its_step(tmp_path: Path, store_root: Path
     by_id = {t.id: t for t in run["body"].tasks()}
     failed = by_id["3"]
     assert failed.status == "FAILED"
-    assert failed.exception["type"] == "ValueError" and failed.exception["message"] == "item 3 is bad"
-    assert "raise ValueError" in failed.exception["traceback"]
+    assert failed.exception.type == "builtins.ValueError" and failed.exception.exception == "item 3 is bad"
+    assert "raise ValueError" in failed.exception.stacktrace
     assert "join" not in run
 
 

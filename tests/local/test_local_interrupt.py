@@ -107,7 +107,7 @@ def test_ctrl_c_aborts_the_run_and_keeps_what_was_saved(tmp_path: Path, store_ro
     assert run.status == "ABORTED" and run.finished
     assert run["start"].task.data.kept == {"rows": [1, 2, 3]}
     nap = run["nap"].task
-    assert nap.finished and nap.status == "FAILED" and nap.exception["type"] == "Aborted"
+    assert nap.finished and nap.status == "FAILED" and nap.exception.type == "Aborted"
     deadline = time.monotonic() + 30  # grace for the kernel to reap them, not a speed check
     while survivors(workers, proc.pid) and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -231,7 +231,7 @@ SHAPES: dict[str, str] = {
 
             @step
             def end(self):
-                self.got = (self.keep, self.failure.type, self.failure.message)
+                self.got = (self.keep, self.failure.type, self.failure.exception)
     """,
     "parameters": """
         class ParametersFlow(FlowSpec):

@@ -147,5 +147,7 @@ def test_caught_join_passes_on_what_inputs_agree_on(make_env, drive, artifact):
     env = make_env("join", JOIN.replace("FAIL = False", "FAIL = True"))
     run = drive(env).run()
     index = env.artifacts.get_index("JoinFlow", run, "join", "0").artifacts
-    assert set(index) == {"shared", "oops"}  # v differs, only_c is not in every input
-    assert artifact(env, run, "join", "0", "oops").type == "KeyError"
+    # As in Metaflow, a caught task passes on what it had set (and merged) before it raised.
+    assert set(index) == {"n", "second", "by_name", "missing_in_join", "v", "shared", "only_c", "after_merge", "oops"}
+    assert artifact(env, run, "join", "0", "after_merge") == [1, 2, 3]
+    assert artifact(env, run, "join", "0", "oops").type == "builtins.KeyError"

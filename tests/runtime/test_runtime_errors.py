@@ -6,7 +6,8 @@ import os
 
 import pytest
 
-from runtime.errors import CaughtException, PlatformError, UserCodeError
+from runtime.errors import PlatformError, UserCodeError
+from sfnflow.exception import MetaflowExceptionWrapper
 from runtime.stores import ATTEMPT_CAUGHT, ATTEMPT_FAILED
 from runtime.task import run_task
 from sfn_compiler.contract import envelope as contract
@@ -141,15 +142,15 @@ def test_catch_passes_parent_artifacts_and_records_failure(make_env, drive, arti
     env = make_env("catch")
     run = drive(env).run()
     caught = artifact(env, run, "boom", "0", "failure")
-    assert isinstance(caught, CaughtException)
-    assert (caught.type, caught.message) == ("ValueError", "bad input 42")
-    assert 'raise ValueError("bad input 42")' in caught.traceback
+    assert isinstance(caught, MetaflowExceptionWrapper)  # Metaflow's: module.Class, the message, the traceback
+    assert (caught.type, caught.exception) == ("builtins.ValueError", "bad input 42")
+    assert 'raise ValueError("bad input 42")' in caught.stacktrace
     index = env.artifacts.get_index("CatchFlow", run, "boom", "0")
-    assert "partial" not in index.artifacts  # the failed attempt's artifacts never existed
+    assert artifact(env, run, "boom", "0", "partial") == 1  # set before the raise: kept, as Metaflow keeps it
     assert index.artifacts["keep"] == env.artifacts.get_index("CatchFlow", run, "start", "0").artifacts["keep"]
-    assert artifact(env, run, "end", "0", "got") == ("kept", "ValueError", "bad input 42")
+    assert artifact(env, run, "end", "0", "got") == ("kept", "builtins.ValueError", "bad input 42")
     attempts = env.metadata.list_attempts("CatchFlow", run, "boom", "0")
-    assert [a.status for a in attempts] == [ATTEMPT_FAILED, ATTEMPT_CAUGHT]
+    assert [(a.attempt, a.status) for a in attempts] == [(0, ATTEMPT_CAUGHT)]  # the catch counts no extra attempt
     assert env.metadata.list_tasks("CatchFlow", run, "boom")[0].status == ATTEMPT_CAUGHT
 
 
@@ -213,8 +214,8 @@ def test_caught_start_step_still_passes_parameters_on(make_env, drive, artifact)
     """
     env = make_env("startcatch", source)
     run = drive(env).run(parameters={"size": "5"})
-    assert artifact(env, run, "end", "0", "out") == (5, "OSError", "OSError: disk on fire")
-    stderr = env.artifacts.get_log("StartCatchFlow", run, "start", "0", 1, "stderr").decode()
+    assert artifact(env, run, "end", "0", "out") == (5, "builtins.OSError", "disk on fire")
+    stderr = env.artifacts.get_log("StartCatchFlow", run, "start", "0", 0, "stderr").decode()
     assert "failed and was caught: OSError: disk on fire" in stderr
 
 

@@ -35,5 +35,6 @@ def test_catch_example_stores_the_failure(make_env, drive, artifact):
     env = make_env(str(next(p for p in EXAMPLES if p.stem == "catch")))
     run = drive(env).run()
     failure = artifact(env, run, "divide", "0", "failure")
-    assert failure.type == "ZeroDivisionError"
-    assert env.artifacts.get_log("CatchFlow", run, "end", "0", 0, "stdout") == b"caught: ZeroDivisionError: division by zero\n"
+    assert failure.type == "builtins.ZeroDivisionError"
+    assert env.artifacts.get_log("CatchFlow", run, "end", "0", 0, "stdout") == (
+        b"caught: builtins.ZeroDivisionError - division by zero\n")

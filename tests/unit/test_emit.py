@@ -46,12 +46,12 @@ def test_linear_task_shapes() -> None:
     assert states["middle"] == {
         "Type": "Task",
         "Resource": "arn:aws:states:::lambda:invoke",
-        "Parameters": {"FunctionName": "${Function_t30}",
+        "Parameters": {"FunctionName": "${Function_t35}",
                        "Payload": envelope.envelope_template("Linear", "middle")},
         "ResultPath": None,
         "Retry": [TRANSIENT,
                   {"ErrorEquals": ["States.ALL"], "MaxAttempts": 2, "IntervalSeconds": 30, "BackoffRate": 1}],
-        "TimeoutSeconds": 30,
+        "TimeoutSeconds": 35,  # @timeout(30) + the backstop's grace (the task stops the step at 30 s)
         "Catch": [RUN_FAILED_CATCHER],
         "Next": "end",
     }
@@ -322,8 +322,8 @@ def test_compute_choice_and_lambda_keys() -> None:
             pass
 
     model = compile_cls(Mixed).model
-    assert model.target("start").key == "mem3008_t600"
-    assert model.function("mem3008_t600").memory_mb == 3008
+    assert model.target("start").key == "mem3008_t660"
+    assert model.function("mem3008_t660").memory_mb == 3008
     assert model.target("big").kind == "batch" and model.target("big").key == "cpu1_mem20000"
     assert model.target("long").kind == "batch"
     assert model.target("arm").key == "arm64_env1"

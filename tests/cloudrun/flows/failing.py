@@ -11,7 +11,7 @@ class FailingFlow(FlowSpec):
 
     @step
     def boom(self):
-        self.partial = "never saved"
+        self.partial = "kept: set before the raise"
         raise ValueError("kaboom: the step failed on purpose")
         self.next(self.end)  # noqa: unreachable on purpose
 
