@@ -4,9 +4,8 @@ what Metaflow 2.19.39 computed for the same flow (established with metaflow_refe
 written into each test as literals)."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import pytest
 
@@ -14,16 +13,12 @@ from sfnflow import Run, client
 from sfn_compiler.compile import compile_file
 from sfnflow.local_run import run_locally
 
-FLOWS = Path(__file__).resolve().parent / "flows"
-WORKERS = 2
+from compatrun import FLOWS, WORKERS
 
 
 @pytest.fixture(scope="module")
-def compat_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    root = tmp_path_factory.mktemp("compat") / "store"
-    client.set_root(str(root))
-    yield root
-    client.set_root(None)
+def compat_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("compat") / "store"
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +27,8 @@ def run_compat(compat_root: Path) -> Callable[..., Run]:
     done: dict[tuple[str, tuple[tuple[str, Any], ...]], Run] = {}
 
     def call(name: str, **parameters: Any) -> Run:
+        # The client reads this module's store (tests/conftest.py resets it after each test).
+        client.set_root(str(compat_root))
         key = (name, tuple(sorted(parameters.items())))
         if key not in done:
             path = FLOWS / f"{name}.py"
@@ -42,16 +39,3 @@ def run_compat(compat_root: Path) -> Callable[..., Run]:
         return done[key]
 
     return call
-
-
-def task_counts(run: Run) -> dict[str, int]:
-    """step -> how many tasks ran (as Metaflow's client lists them)."""
-    return {step.id: len(step.tasks()) for step in run.steps()}
-
-
-def end_data(run: Run, *names: str) -> dict[str, Any]:
-    data = run["end"].task.data
-    return {name: getattr(data, name) for name in names}
-
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -10,7 +10,6 @@ import pytest
 
 from sfnflow.exception import MetaflowExceptionWrapper
 
-pytestmark = pytest.mark.slow
 
 
 def test_a_failed_task_keeps_what_it_set_and_its_exception(run_compat) -> None:

@@ -3,7 +3,7 @@ execution's 25,000-event history (Metaflow has no such limit; a Step Functions e
 from __future__ import annotations
 
 import pytest
-from conftest import FLOWS
+from compatrun import FLOWS
 
 from sfn_compiler.asl.limits import HISTORY_BUDGET
 from sfn_compiler.compile import compile_file
