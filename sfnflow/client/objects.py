@@ -205,7 +205,7 @@ class Run:
         """The run ended well and its end task did its work (a caught end task did not, as in Metaflow)."""
         if self.record.status != "SUCCEEDED":
             return False
-        end = get_stores().metadata.list_tasks(self.flow_name, self.id, "end")
+        end = get_stores(self.flow_name).metadata.list_tasks(self.flow_name, self.id, "end")
         return not end or end[0].status != "CAUGHT"
 
     @property
