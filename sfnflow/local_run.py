@@ -135,9 +135,11 @@ def run_locally(
     on_event: Callable[..., None] | None = None,
     run_id: str | None = None,
     environments: Sequence[Any] | None = None,
+    on_recorded: Callable[[str], None] | None = None,
 ) -> LocalRunResult:
     """Run a compiled flow locally; `environments` are the prepared step environments
-    (sfnflow.environments.local.prepare_local; prepared here when None)."""
+    (sfnflow.environments.local.prepare_local; prepared here when None); `on_recorded(run_id)`
+    is called once the run's record exists (the CLI's --run-id-file)."""
     from runtime.engine.env_pools import PoolEnvironment
     from runtime.stores.base import RUN_ABORTED, RUN_FAILED, RUN_RUNNING, RUN_SUCCEEDED, RunRecord  # noqa: F401
     from runtime.stores.blobs import resolve_local_root
@@ -162,6 +164,8 @@ def run_locally(
             trigger="local", owner=current_owner(), heartbeat_at=time.time(),
         )
         metadata.create_run(record)
+        if on_recorded is not None:
+            on_recorded(run_id)
         default_pool = any(n.name not in in_envs for n in graph.steps)
         return _execute(flow_file, graph, compiled, parameters, root, record, metadata, max_workers, on_event,
                         pools, default_pool)

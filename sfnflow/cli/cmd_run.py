@@ -25,10 +25,12 @@ RUN_SETTINGS = {"ignore_unknown_options": True, "allow_extra_args": True, "allow
               help="Accepted for Metaflow command lines: @pypi/@conda step environments always apply.")
 @click.option("--with", "with_", type=click.Choice(["batch"]), default=None,
               help="Run every step as a Batch job would (compiles them to Batch tasks).")
+@click.option("--run-id-file", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write the new run's id to this file as soon as the run is recorded.")
 @click.pass_context
 @reports_user_errors
 def run(ctx: click.Context, flow_file: str, max_workers: int | None, tags: tuple[str, ...], root: str | None,
-        environment: str | None, with_: str | None) -> None:
+        environment: str | None, with_: str | None, run_id_file: str | None) -> None:
     """Run FLOW_FILE locally; flow parameters go after it as --name value."""
     from sfn_compiler.compile import CompileOptions, compile_file
 
@@ -39,7 +41,7 @@ def run(ctx: click.Context, flow_file: str, max_workers: int | None, tags: tuple
     check_required(compiled.graph.parameters, parameters)
     for note in compute_notes(compiled.graph, with_ == "batch"):
         click.echo(note, err=True)
-    _execute(flow_file, compiled, parameters, root=root, max_workers=max_workers, tags=tags)
+    _execute(flow_file, compiled, parameters, root=root, max_workers=max_workers, tags=tags, run_id_file=run_id_file)
 
 
 @click.command()
@@ -55,10 +57,12 @@ def run(ctx: click.Context, flow_file: str, max_workers: int | None, tags: tuple
 @click.option("--wait", is_flag=True, help="A deployed flow's run: follow the new run and exit with its outcome.")
 @click.option("--region", default=None, help="A deployed flow's run: its AWS Region.")
 @click.option("--profile", default=None, help="A deployed flow's run: the AWS profile.")
+@click.option("--run-id-file", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="A local resume: write the new run's id to this file as soon as the run is recorded.")
 @reports_user_errors
 def resume(run_id: str | None, from_step: str | None, flow_file: str | None, max_workers: int | None,
            tags: tuple[str, ...], root: str | None, force: bool, local: bool, wait: bool, region: str | None,
-           profile: str | None) -> None:
+           profile: str | None, run_id_file: str | None) -> None:
     """Start a new run that reuses the successful tasks of RUN_ID before the failed (or --from) step.
 
     A run of a deployed flow resumes in the cloud (a new execution); RUN_ID may be FLOW/RUN_ID.
@@ -79,12 +83,12 @@ def resume(run_id: str | None, from_step: str | None, flow_file: str | None, max
     plan = plan.for_graph(compiled.graph)
     click.echo(f"Resuming {plan.flow}/{plan.origin_run_id} {plan.describe()}", err=True)
     _execute(plan.flow_file, compiled, plan.parameters, root=plan.root, max_workers=max_workers, tags=tags,
-             origin_run_id=plan.origin_run_id, resume_steps=plan.runtime_steps)
+             origin_run_id=plan.origin_run_id, resume_steps=plan.runtime_steps, run_id_file=run_id_file)
 
 
 def _execute(flow_file: str, compiled: Any, parameters: dict[str, Any], *, root: str | None,
              max_workers: int | None, tags: tuple[str, ...], origin_run_id: str | None = None,
-             resume_steps: tuple[str, ...] = ()) -> None:
+             resume_steps: tuple[str, ...] = (), run_id_file: str | None = None) -> None:
     from runtime.stores.blobs import resolve_local_root
     from runtime.stores.sqlite_metadata import SqliteMetadataStore
 
@@ -101,10 +105,29 @@ def _execute(flow_file: str, compiled: Any, parameters: dict[str, Any], *, root:
     with Progress(compiled.graph.name, run_id, retries=retries) as progress:
         result = run_locally(flow_file, compiled.graph, compiled, parameters, root=root, max_workers=max_workers,
                              tags=tags, origin_run_id=origin_run_id, resume_steps=resume_steps,
-                             on_event=progress.on_event, run_id=run_id, environments=environments)
+                             on_event=progress.on_event, run_id=run_id, environments=environments,
+                             on_recorded=_run_id_writer(run_id_file))
     print_summary(result)
     if result.status != "SUCCEEDED":
         sys.exit(1)
+
+
+def _run_id_writer(path: str | None) -> Any:
+    """Metaflow's --run-id-file: the id lands once the run's record exists (so a reader that
+    sees the file finds the run), written whole (a reader never sees half of it)."""
+    if not path:
+        return None
+
+    def write(run_id: str) -> None:
+        tmp = f"{path}.{os.getpid()}.tmp"
+        try:
+            with open(tmp, "w", encoding="utf-8") as out:
+                out.write(run_id)
+            os.replace(tmp, path)
+        except OSError as exc:  # the run is recorded already: it goes on, and says so
+            click.echo(f"sfnflow: could not write the run id to {path} ({exc.strerror}); the run goes on.", err=True)
+
+    return write
 
 
 __all__ = ["UserError", "resume", "run"]

@@ -99,28 +99,42 @@ class RunCode:
         return f"RunCode({self.path!r})"
 
 
-class Flow:
-    def __init__(self, name: str, _check: bool = True) -> None:
+class _Bound:
+    """A client object reads the stores it was made with (a Runner's run reads the store its
+    run went to), else the ones the client reads its flow from (get_stores(flow))."""
+
+    _stores: Any = None
+
+    @property
+    def _st(self) -> Any:
+        if self._stores is not None:
+            return self._stores
+        return get_stores(self.name if isinstance(self, Flow) else self.flow_name)
+
+
+class Flow(_Bound):
+    def __init__(self, name: str, _check: bool = True, *, _stores: Any = None) -> None:
         self.name = self.id = self.pathspec = name
+        self._stores = _stores
         # list_runs, not list_flows: a run the state machine recorded by itself (a start that
         # crashed) has no flow marker, and it must still be found.
-        if _check and not get_stores(name).metadata.list_runs(name):
+        if _check and not self._st.metadata.list_runs(name):
             raise NotFound(f"no runs of {name} yet. Start one with: sfnflow run <flow file>")
 
     def runs(self, *tags: str) -> list["Run"]:
         """Runs of this flow in the current namespace, newest first (only those carrying every given tag)."""
         wanted = set(tags)
-        records = get_stores(self.name).metadata.list_runs(self.name)
-        return [Run._from_record(r) for r in records if wanted.issubset(r.tags) and in_namespace(r.tags)]
+        records = self._st.metadata.list_runs(self.name)
+        return [Run._from_record(r, self._stores) for r in records if wanted.issubset(r.tags) and in_namespace(r.tags)]
 
     def __iter__(self) -> Iterator["Run"]:
         return iter(self.runs())
 
     def __getitem__(self, run_id: str | int) -> "Run":
-        return Run(f"{self.name}/{run_id}")
+        return Run(f"{self.name}/{run_id}", _stores=self._stores)
 
     def __contains__(self, run_id: str | int) -> bool:
-        return get_stores(self.name).metadata.get_run(self.name, str(run_id)) is not None
+        return self._st.metadata.get_run(self.name, str(run_id)) is not None
 
     @property
     def latest_run(self) -> "Run | None":
@@ -135,29 +149,31 @@ class Flow:
         return f"Flow('{self.name}')"
 
 
-class Run:
-    def __init__(self, pathspec: str, _check: bool = True) -> None:
+class Run(_Bound):
+    def __init__(self, pathspec: str, _check: bool = True, *, _namespace_check: bool = True,
+                 _stores: Any = None) -> None:
         self.flow_name, self.id = _split(pathspec, 2, "run")
         self.pathspec = f"{self.flow_name}/{self.id}"
         self._record: Any = None
-        if _check:
+        self._stores = _stores
+        if _check and _namespace_check:
             ns = get_namespace()
             if not in_namespace(self.record.tags, ns):
                 raise MetaflowNamespaceMismatch(ns, f"run {self.pathspec} is not in namespace '{ns}' "
                                                     "(namespace(None) shows every run)")
 
     @classmethod
-    def _from_record(cls, record: Any) -> "Run":
-        run = cls(f"{record.flow}/{record.run_id}", _check=False)
+    def _from_record(cls, record: Any, stores: Any = None) -> "Run":
+        run = cls(f"{record.flow}/{record.run_id}", _check=False, _stores=stores)
         run._record = record
         return run
 
     @property
     def record(self) -> Any:
         if self._record is None:
-            self._record = get_stores(self.flow_name).metadata.get_run(self.flow_name, self.id)
+            self._record = self._st.metadata.get_run(self.flow_name, self.id)
             if self._record is None:
-                raise NotFound(f"no run {self.pathspec} in {get_stores(self.flow_name).root}")
+                raise NotFound(f"no run {self.pathspec} in {self._st.root}")
         return self._record
 
     status = property(lambda self: self.record.status)
@@ -170,7 +186,7 @@ class Run:
     system_tags = property(lambda self: frozenset(t for t in self.record.tags if is_system_tag(t)))
     origin_run_id = property(lambda self: self.record.origin_run_id)
     origin_pathspec = property(lambda self: f"{self.flow_name}/{self.origin_run_id}" if self.origin_run_id else None)
-    parent = property(lambda self: Flow(self.flow_name, _check=False))
+    parent = property(lambda self: Flow(self.flow_name, _check=False, _stores=self._stores))
     code = property(lambda self: RunCode(self.record.flow_file, self.record.code_version))
 
     # -- user tags can change after the run, as in Metaflow --------------------------------
@@ -195,9 +211,9 @@ class Run:
             raise MetaflowTaggingError(f"cannot change tag(s) {bad} of {self.pathspec}: system tags "
                                        "(user:, runtime:, python_version:, sfnflow_version:) are fixed, "
                                        "and a tag is a non-empty string.")
-        current = set(get_stores(self.flow_name).metadata.get_run(self.flow_name, self.id).tags)
+        current = set(self._st.metadata.get_run(self.flow_name, self.id).tags)
         updated = (current - set(tags_to_remove)) | set(tags_to_add)
-        get_stores(self.flow_name).metadata.set_tags(self.flow_name, self.id, sorted(updated))
+        self._st.metadata.set_tags(self.flow_name, self.id, sorted(updated))
         self._record = None
 
     @property
@@ -205,7 +221,7 @@ class Run:
         """The run ended well and its end task did its work (a caught end task did not, as in Metaflow)."""
         if self.record.status != "SUCCEEDED":
             return False
-        end = get_stores(self.flow_name).metadata.list_tasks(self.flow_name, self.id, "end")
+        end = self._st.metadata.list_tasks(self.flow_name, self.id, "end")
         return not end or end[0].status != "CAUGHT"
 
     @property
@@ -215,19 +231,19 @@ class Run:
 
     def steps(self) -> list["Step"]:
         seen: dict[str, Step] = {}
-        for record in get_stores(self.flow_name).metadata.list_tasks(self.flow_name, self.id):
-            seen.setdefault(record.step, Step(f"{self.pathspec}/{record.step}"))
+        for record in self._st.metadata.list_tasks(self.flow_name, self.id):
+            seen.setdefault(record.step, Step(f"{self.pathspec}/{record.step}", _stores=self._stores))
         return list(seen.values())
 
     def __iter__(self) -> Iterator["Step"]:
         """Steps newest first (the end step first), as Metaflow lists them; steps() is flow order."""
         starts: dict[str, float] = {}
-        for record in get_stores(self.flow_name).metadata.list_tasks(self.flow_name, self.id):
+        for record in self._st.metadata.list_tasks(self.flow_name, self.id):
             starts[record.step] = min(starts.get(record.step, record.started_at), record.started_at)
         return iter(sorted(self.steps(), key=lambda s: starts.get(s.id, 0.0), reverse=True))
 
     def __getitem__(self, step: str) -> "Step":
-        found = Step(f"{self.pathspec}/{step}")
+        found = Step(f"{self.pathspec}/{step}", _stores=self._stores)
         if not found.tasks():
             raise NotFound(f"run {self.pathspec} has no step '{step}' (steps that ran: "
                            f"{', '.join(s.id for s in self.steps()) or 'none'})")
@@ -238,7 +254,7 @@ class Run:
 
     @property
     def end_task(self) -> "Task | None":
-        tasks = Step(f"{self.pathspec}/end").tasks()
+        tasks = Step(f"{self.pathspec}/end", _stores=self._stores).tasks()
         return tasks[0] if tasks else None
 
     @property
@@ -254,25 +270,26 @@ class Run:
         return f"Run('{self.pathspec}')"
 
 
-class Step:
-    def __init__(self, pathspec: str) -> None:
+class Step(_Bound):
+    def __init__(self, pathspec: str, *, _stores: Any = None) -> None:
         self.flow_name, self.run_id, self.id = _split(pathspec, 3, "step")
         self.pathspec = pathspec
+        self._stores = _stores
 
     def tasks(self) -> list["Task"]:
         """The step's tasks by position (task ids are foreach index paths: 0, 1, ... or 3.7)."""
-        records = get_stores(self.flow_name).metadata.list_tasks(self.flow_name, self.run_id, self.id)
+        records = self._st.metadata.list_tasks(self.flow_name, self.run_id, self.id)
         records.sort(key=lambda r: _task_order(r.task_id))
-        return [Task._from_record(r) for r in records]
+        return [Task._from_record(r, self._stores) for r in records]
 
     def __iter__(self) -> Iterator["Task"]:
         """Tasks by descending id, as Metaflow lists them; tasks() is ascending."""
         return iter(reversed(self.tasks()))
 
     def __getitem__(self, task_id: str | int) -> "Task":
-        return Task(f"{self.pathspec}/{task_id}")
+        return Task(f"{self.pathspec}/{task_id}", _stores=self._stores)
 
-    parent = property(lambda self: Run(f"{self.flow_name}/{self.run_id}", _check=False))
+    parent = property(lambda self: Run(f"{self.flow_name}/{self.run_id}", _check=False, _stores=self._stores))
 
     @property
     def created_at(self) -> _dt.datetime | None:
@@ -303,23 +320,24 @@ class Step:
         return f"Step('{self.pathspec}')"
 
 
-class Task:
-    def __init__(self, pathspec: str) -> None:
+class Task(_Bound):
+    def __init__(self, pathspec: str, *, _stores: Any = None) -> None:
         self.flow_name, self.run_id, self.step_name, self.id = _split(pathspec, 4, "task")
         self.pathspec = f"{self.flow_name}/{self.run_id}/{self.step_name}/{self.id}"
         self._record: Any = None
         self._index: Any = None
+        self._stores = _stores
 
     @classmethod
-    def _from_record(cls, record: Any) -> "Task":
-        task = cls(record.pathspec)
+    def _from_record(cls, record: Any, stores: Any = None) -> "Task":
+        task = cls(record.pathspec, _stores=stores)
         task._record = record
         return task
 
     @property
     def record(self) -> Any:
         if self._record is None:
-            metadata = get_stores(self.flow_name).metadata
+            metadata = self._st.metadata
             attempts = metadata.list_attempts(self.flow_name, self.run_id, self.step_name, self.id)
             if not attempts:
                 raise NotFound(f"no task {self.pathspec}")
@@ -330,7 +348,7 @@ class Task:
     def index_record(self) -> Any:
         """The finished task's index; for a failed task, what its last attempt had set when it failed."""
         if self._index is None:
-            store = get_stores(self.flow_name).artifacts
+            store = self._st.artifacts
             self._index = store.get_index(self.flow_name, self.run_id, self.step_name, self.id)
             if self._index is None and self.record.status == "FAILED":
                 self._index = store.get_failed_index(self.flow_name, self.run_id, self.step_name, self.id,
@@ -367,7 +385,7 @@ class Task:
         index = self.index_record
         if index is None:
             raise NotFound(f"task {self.pathspec} saved no artifacts (status {self.status})")
-        return DataView(self.flow_name, index.artifacts, self.pathspec)
+        return DataView(self.flow_name, index.artifacts, self.pathspec, self._st)
 
     @property
     def artifacts(self) -> list[str]:
@@ -375,7 +393,7 @@ class Task:
         return sorted(index.artifacts) if index else []
 
     def _log(self, stream: str) -> str:
-        data = get_stores(self.flow_name).artifacts.get_log(
+        data = self._st.artifacts.get_log(
             self.flow_name, self.run_id, self.step_name, self.id, self.record.attempt, stream
         )
         return data.decode("utf-8", errors="replace")
@@ -390,7 +408,7 @@ class Task:
         for line in self._log(stream).splitlines():
             yield when, line if as_unicode else line.encode("utf-8")
 
-    parent = property(lambda self: Step(f"{self.flow_name}/{self.run_id}/{self.step_name}"))
+    parent = property(lambda self: Step(f"{self.flow_name}/{self.run_id}/{self.step_name}", _stores=self._stores))
     runtime_name = property(lambda self: self.record.compute)
     code = property(lambda self: self.parent.parent.code)
 
@@ -409,7 +427,7 @@ class Task:
     def metadata_dict(self) -> dict[str, Any]:
         record, index = self.record, self.index_record
         meta = index.meta if index is not None else {}
-        stores = get_stores(self.flow_name)
+        stores = self._st
         facts: dict[str, Any] = {
             "attempt": record.attempt, "attempts": record.attempt + 1, "status": record.status,
             "runtime": record.compute, "started_at": record.started_at, "finished_at": record.finished_at,
@@ -482,8 +500,9 @@ class DataArtifact:
 class DataView:
     """`task.data.x`: artifacts loaded on first access, then kept."""
 
-    def __init__(self, flow: str, shas: dict[str, str], owner: str) -> None:
+    def __init__(self, flow: str, shas: dict[str, str], owner: str, stores: Any = None) -> None:
         self._flow, self._shas, self._owner, self._loaded = flow, dict(shas), owner, {}
+        self._stores = stores if stores is not None else get_stores(flow)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
@@ -491,7 +510,7 @@ class DataView:
         if name not in self._shas:
             raise AttributeError(f"{self._owner} has no artifact '{name}' (it has: {', '.join(sorted(self._shas))})")
         if name not in self._loaded:
-            self._loaded[name] = _load(self._flow, self._shas[name], name, self._owner)
+            self._loaded[name] = _load(self._stores, self._flow, self._shas[name], name, self._owner)
         return self._loaded[name]
 
     def __contains__(self, name: str) -> bool:
@@ -508,11 +527,11 @@ class ArtifactUnreadable(SfnflowError):
     """An artifact's blob is missing or damaged, or its class cannot be imported here."""
 
 
-def _load(flow: str, sha: str, name: str, owner: str) -> Any:
+def _load(stores: Any, flow: str, sha: str, name: str, owner: str) -> Any:
     from runtime.stores.artifacts import ArtifactDamaged, ArtifactLoadError, ArtifactMissing
 
     try:
-        return get_stores(flow).artifacts.load(flow, sha, name)
+        return stores.artifacts.load(flow, sha, name)
     except (ArtifactMissing, ArtifactDamaged) as exc:
         run_id, step = owner.split("/")[1:3]
         raise ArtifactUnreadable(f"artifact '{name}' of {owner} cannot be read: {exc}. Rerun the step that made it "
@@ -522,7 +541,7 @@ def _load(flow: str, sha: str, name: str, owner: str) -> Any:
         if not isinstance(cause, ModuleNotFoundError):
             raise
         module = cause.name or str(cause)
-        record = get_stores(flow).metadata.get_run(flow, owner.split("/")[1])
+        record = stores.metadata.get_run(flow, owner.split("/")[1])
         folder = os.path.dirname(record.flow_file) if record is not None and record.flow_file else None
         where = f" ({folder})" if folder else ""
         raise ArtifactLoadError(

@@ -27,7 +27,8 @@ from typing import Any
 from sfn_compiler.contract.task_config import ENV_BUCKET, ENV_DATASTORE, ENV_PREFIX, ENV_ROOT, ENV_TABLE
 from sfn_compiler.diagnostics import SfnflowError
 
-__all__ = ["ENV_DATASTORE", "Stores", "cloud_stores", "deployment_of", "deployment_stores", "get_stores", "set_root", "use_cloud"]
+__all__ = ["ENV_DATASTORE", "Stores", "cloud_stores", "deployment_of", "deployment_stores", "get_stores",
+           "local_stores_at", "set_root", "use_cloud"]
 
 _CLOUD_NAMES = ("s3", "cloud", "aws")
 
@@ -92,12 +93,18 @@ def get_stores(flow: str | None = None) -> Stores:
         if deployment is not None:
             return deployment_stores(deployment)
     root = _override or _find_root()
+    if root not in _cache and not os.path.isdir(root):
+        # A reader must not create a store (opening SQLite would): a mistyped root
+        # would otherwise leave an empty store behind and read as "no runs".
+        raise SfnflowError(f"no local runs in {root}: the folder does not exist. "
+                           "Run a flow first (sfnflow run FLOW.py), or point at the right folder.")
+    return local_stores_at(root)
+
+
+def local_stores_at(root: str) -> Stores:
+    """The stores of one local root, whatever the client is pointed at (a Runner's runs)."""
+    root = os.path.abspath(root)
     if root not in _cache:
-        if not os.path.isdir(root):
-            # A reader must not create a store (opening SQLite would): a mistyped root
-            # would otherwise leave an empty store behind and read as "no runs".
-            raise SfnflowError(f"no local runs in {root}: the folder does not exist. "
-                               "Run a flow first (sfnflow run FLOW.py), or point at the right folder.")
         from runtime.stores import local_stores
 
         artifacts, metadata = local_stores(root)
