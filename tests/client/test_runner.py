@@ -85,7 +85,7 @@ def test_failed_run_is_returned_with_failed_status(flow_dir: Path) -> None:
     with Runner("runner_flow.py", show_output=False).run(fail_unless=str(flow_dir / "nope")) as running:
         assert running.status == "failed" and running.returncode == 1
         assert not running.run.successful and running.run.data is None
-        assert running.run["middle"].task.exception["type"] == "ValueError"
+        assert running.run["middle"].task.exception.type == "builtins.ValueError"
 
 
 def test_a_run_that_never_starts_raises_one_sentence(flow_dir: Path) -> None:
