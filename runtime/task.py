@@ -157,7 +157,15 @@ def _run_step(envelope: TaskEnvelope, env: TaskEnvironment, loaded: LoadedFlow, 
             _save_failed_state(envelope, env, ctx)
             _fail(envelope, env, captured, exc)
             raise _as_task_error(exc, envelope) from exc
-    return _guarded(envelope, env, lambda: _succeed(envelope, env, captured, node, index, blobs, meta))
+    try:
+        return _guarded(envelope, env, lambda: _succeed(envelope, env, captured, node, index, blobs, meta))
+    finally:
+        # The flow object and its context point at each other: left to the cycle collector,
+        # a big artifact of this task would still be in memory while the next task loads its own.
+        del blobs
+        obj.__dict__.clear()
+        ctx.obj = None
+        ctx.reads.clear()
 
 
 def _save_failed_state(envelope: TaskEnvelope, env: TaskEnvironment, ctx: TaskContext | None) -> None:
