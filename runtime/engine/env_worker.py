@@ -28,7 +28,10 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the engine's to handle
     conn = Connection(args.fd)
     try:
+        from .worker_processes import watch_parent
         from .workers import RunTaskExecutor, _worker_loop
+
+        watch_parent()
 
         executor = RunTaskExecutor(args.flow_file, args.root, tee=args.tee)
         executor.warm()

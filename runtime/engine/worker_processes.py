@@ -18,7 +18,8 @@ import signal
 from multiprocessing.connection import Connection
 from typing import Any
 
-__all__ = ["describe_exit", "end_strays", "lead_own_group", "open_pidfd", "signal_group", "wait_reply"]
+__all__ = ["describe_exit", "die_with_parent", "end_strays", "lead_own_group", "open_pidfd", "signal_group",
+           "wait_reply", "watch_parent"]
 
 UNKNOWN = -(1 << 31)  # "no exit status to tell"
 
@@ -39,6 +40,40 @@ def lead_own_group() -> None:
         pass
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, signal.SIG_DFL)
+
+
+def die_with_parent() -> None:
+    """In a zygote-forked worker (Linux): SIGKILL when the zygote ends, which it does as soon as
+    the engine is gone. A worker in its own process group no longer gets the signals sent to
+    the engine's group (kill -9 of `sfnflow run` and its group), and a task that never ends
+    would otherwise keep it alive. (The zygote is single-threaded: the signal fires when it exits.)"""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the zygote was already gone before the call
+        os._exit(1)
+
+
+def watch_parent(every: float = 0.5) -> None:
+    """In a worker started as a process of its own (env_worker): end it and its group when the
+    engine that started it is gone (it is reparented). A thread, since the engine's threads
+    come and go and PR_SET_PDEATHSIG follows the thread that started the worker."""
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        signal_group(os.getpid(), signal.SIGKILL)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="sfnflow-parent-watch", daemon=True).start()
 
 
 def end_strays() -> None:

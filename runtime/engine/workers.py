@@ -142,6 +142,7 @@ def _zygote_main(ctrl: socket.socket, engine_end: socket.socket, executor_spec: 
             ctrl.close()
             theirs.close()
             procs.lead_own_group()
+            procs.die_with_parent()
             code = 0
             try:
                 _worker_loop(Connection(ours.detach()), executor)

@@ -86,3 +86,41 @@ def test_resume_after_ctrl_c_reuses_the_foreach_tasks_that_finished(tmp_path: Pa
     new = Flow("FanFlow").latest_run
     assert {t.id for t in new["body"] if t.status == "REUSED"} == finished  # today: the whole step reran
     assert new.data.total == sum(i * 2 for i in range(12))
+
+
+def test_kill_9_of_the_run_leaves_no_worker_behind(tmp_path: Path, store_root: Path) -> None:
+    """Workers lead their own process groups (so a step's children end with them), so the
+    signal to the run's group does not reach them: they must still end with the run, even
+    in the middle of a task that would run for ten minutes."""
+    flow = write_flow(tmp_path, FOREACH, "orphans")
+    proc = start(store_root, "run", flow, "--max-workers", "2", "--n", "4", "--nap", "600")
+    wait_until(lambda: len(tasks_of(store_root, "FanFlow", "body", "RUNNING")) == 2, "two body tasks", proc)
+    below = _descendants(proc.pid)
+    assert len(below) >= 3  # the zygote and two workers at least
+    os.killpg(proc.pid, signal.SIGKILL)
+    finish(proc)
+    wait_until(lambda: not [pid for pid in below if _alive(pid)], "every process of the run to end")
+
+
+def _descendants(pid: int) -> set[int]:
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    parents[int(entry)] = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
