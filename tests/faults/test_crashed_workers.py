@@ -60,7 +60,7 @@ def test_a_step_that_crashes_its_worker_is_recorded_with_how(tmp_path: Path, sto
            f"(task 0, attempt 0) {said}." in result.stderr
     assert "Cancelled" not in result.stderr and "Traceback" not in result.stderr
     task = Flow("CrashFlow").latest_run["bad"].task
-    assert task.status == "FAILED" and task.exception["type"] == "WorkerCrashed" and said in task.exception["message"]
+    assert task.status == "FAILED" and task.record.error["type"] == "WorkerCrashed" and said in task.record.error["message"]
     assert "printed before the crash" in task.stdout  # streamed to disk before the worker died
     assert said in task.stderr
     logs = sfnflow(store_root, "logs", f"{Flow('CrashFlow').latest_run.id}/bad")
@@ -81,9 +81,9 @@ def test_kill_9_of_a_worker_blames_the_task_it_ran(tmp_path: Path, store_root: P
     assert f"Step 'body' (task {victim.task_id}, attempt 0) failed:" in err
     assert "was killed by SIGKILL (out of memory?" in err
     crashed = Flow("FanFlow").latest_run["body"][victim.task_id]
-    assert crashed.status == "FAILED" and crashed.exception["type"] == "WorkerCrashed"
+    assert crashed.status == "FAILED" and crashed.record.error["type"] == "WorkerCrashed"
     others = [t for t in Flow("FanFlow").latest_run["body"] if t.id != victim.task_id]
-    assert all(t.exception["type"] != "WorkerCrashed" for t in others if t.exception)
+    assert all((t.record.error or {}).get("type") != "WorkerCrashed" for t in others)
 
 
 def _worker_running(engine_pid: int, task: object) -> int:
