@@ -81,7 +81,10 @@ def ensure_venv(entry: LockEntry, interpreter: str, *, cache: str | None = None)
         try:
             run_uv(["venv", "--quiet", "--no-project", "--python", interpreter, folder])
             if entry.pins:
-                run_uv(["pip", "install", "--quiet", "--no-deps", "--python", venv_python(folder), "-r", "-"],
+                # Bytecode now, once: a venv is shared by every later run, and its imports are on
+                # the first task's clock (pandas imports in ~1 s compiled, ~3.5 s from source).
+                run_uv(["pip", "install", "--quiet", "--no-deps", "--compile-bytecode", "--python", venv_python(folder),
+                        "-r", "-"],
                        stdin="\n".join(entry.pins) + "\n")
         except UvFailed:
             shutil.rmtree(folder, ignore_errors=True)
