@@ -149,10 +149,12 @@ def run_locally(
 
     flow_file = os.path.abspath(flow_file)
     root = resolve_local_root(root=root)
-    if environments is None:  # before the run is recorded: a refusal leaves nothing behind
+    if environments is None and getattr(compiled.model, "environments", ()):
+        # before the run is recorded: a refusal leaves nothing behind
         from .environments.local import prepare_local
 
         environments = prepare_local(graph.name, compiled.model, root)
+    environments = environments or ()
     pools = [PoolEnvironment(e.key, e.python, tuple(e.steps), e.pythonpath, e.lock.hash) for e in environments]
     in_envs = {step for e in pools for step in e.steps}
     run_id = run_id or new_run_id()
@@ -261,7 +263,8 @@ def _record_end(metadata: Any, graph: Any, run_id: str, end: RunEnd) -> RunEnd:
     from runtime.stores.base import RUN_FAILED
 
     with signals_deferred():
-        closed = close_unfinished_tasks(metadata, graph, run_id, end.error or {"type": "Cancelled"})
+        closed = close_unfinished_tasks(metadata, graph, run_id, end.error or {"type": "Cancelled"},
+                                        find_cause=end.status == RUN_FAILED)
         error = closed if end.status == RUN_FAILED else end.error
         metadata.finish_run(graph.name, run_id, end.status, error)
     return RunEnd(end.status, error)
@@ -282,9 +285,11 @@ def _write_manifest(root: str, record: Any) -> None:
         pass  # only a rebuild would miss it; the run itself does not
 
 
-def close_unfinished_tasks(metadata: Any, graph: Any, run_id: str, error: dict[str, Any]) -> dict[str, Any]:
+def close_unfinished_tasks(metadata: Any, graph: Any, run_id: str, error: dict[str, Any],
+                           find_cause: bool = True) -> dict[str, Any]:
     """After a run ended badly, record every attempt still RUNNING as FAILED; return the
-    run's error naming the step that caused it.
+    run's error naming the step that caused it (with `find_cause`; else `error` as given,
+    without reading every attempt of the run back).
 
     The engine kills the worker of a task that timed out or was stopped, so nobody else
     will close its attempt; left RUNNING, it would read as still going forever. A task
@@ -301,6 +306,8 @@ def close_unfinished_tasks(metadata: Any, graph: Any, run_id: str, error: dict[s
         metadata.finish_attempt(graph.name, run_id, attempt.step, attempt.task_id, attempt.attempt, ATTEMPT_FAILED,
                                 record)
         closed[(attempt.step, attempt.task_id, attempt.attempt)] = record
+    if not find_cause:
+        return error
     for task in metadata.list_tasks(graph.name, run_id):  # in start order: the first failure is the cause
         record = closed.get((task.step, task.task_id, task.attempt)) or task.error or {}
         if task.status != ATTEMPT_FAILED and (task.step, task.task_id, task.attempt) not in closed:

@@ -25,7 +25,7 @@ from typing import Any
 
 from sfn_compiler.diagnostics import SfnflowError
 
-from .base import ATTEMPT_FAILED, ATTEMPT_RUNNING, RUN_ABORTED, RUN_RUNNING, AttemptRecord, RunExistsError, RunRecord
+from .base import ATTEMPT_CAUGHT, ATTEMPT_FAILED, ATTEMPT_RUNNING, RUN_ABORTED, RUN_RUNNING, AttemptRecord, RunExistsError, RunRecord
 from .run_owner import OWNER_GONE, owner_gone
 
 __all__ = ["MetadataError", "SqliteMetadataStore"]
@@ -275,6 +275,19 @@ class SqliteMetadataStore:
             record = _attempt(row)
             latest[(record.step, record.task_id)] = record
         return sorted(latest.values(), key=lambda r: (r.started_at, r.step, _task_sort_key(r.task_id)))
+
+    def task_counts(self, flow: str, run_id: str) -> tuple[dict[str, int], int]:
+        """({status: tasks}, retries) over each task's latest attempt, as list_tasks would
+        give them (retries: the latest attempt numbers, caught tasks aside), in one query
+        instead of reading every attempt back (a run's summary line)."""
+        rows = self._rows(
+            "SELECT a.status, COUNT(*), SUM(a.attempt) FROM attempts a JOIN "
+            "(SELECT step, task_id, MAX(attempt) AS latest FROM attempts WHERE flow=? AND run_id=? "
+            " GROUP BY step, task_id) t ON a.step=t.step AND a.task_id=t.task_id AND a.attempt=t.latest "
+            "WHERE a.flow=? AND a.run_id=? GROUP BY a.status", (flow, run_id, flow, run_id))
+        counts = {str(status): int(n) for status, n, _ in rows}
+        retries = sum(int(total or 0) for status, _, total in rows if status != ATTEMPT_CAUGHT)
+        return counts, retries
 
     def list_attempts(self, flow: str, run_id: str, step: str, task_id: str) -> list[AttemptRecord]:
         rows = self._rows(

@@ -127,3 +127,24 @@ def test_resolve_local_root_one_rule_for_writers_and_readers(tmp_path, monkeypat
     monkeypatch.setenv("SFNFLOW_ROOT", str(tmp_path / "env"))
     assert resolve_local_root() == str(tmp_path / "env")
     assert resolve_local_root(root=str(tmp_path / "arg")) == str(tmp_path / "arg")
+
+
+def test_task_counts_tally_each_tasks_latest_attempt_as_list_tasks_does(tmp_path):
+    from runtime.stores.base import ATTEMPT_CAUGHT, ATTEMPT_FAILED, ATTEMPT_SUCCEEDED, RunRecord
+
+    meta = SqliteMetadataStore(str(tmp_path))
+    meta.create_run(RunRecord(flow="F", run_id="r", status="RUNNING", created_at=time.time()))
+    meta.create_run(RunRecord(flow="F", run_id="other", status="RUNNING", created_at=time.time()))
+    attempts = [("a", "0", 0, ATTEMPT_FAILED), ("a", "0", 1, ATTEMPT_FAILED), ("a", "0", 2, ATTEMPT_SUCCEEDED),
+                ("b", "0", 0, ATTEMPT_SUCCEEDED), ("b", "1", 0, ATTEMPT_FAILED), ("c", "0", 0, ATTEMPT_FAILED),
+                ("c", "0", 1, ATTEMPT_CAUGHT)]
+    for step, task, attempt, status in attempts:
+        meta.start_attempt(AttemptRecord("F", "r", step, task, attempt))
+        meta.finish_attempt("F", "r", step, task, attempt, status)
+    meta.start_attempt(AttemptRecord("F", "other", "a", "0", 0))  # another run: not counted
+    counts, retries = meta.task_counts("F", "r")
+    assert counts == {ATTEMPT_SUCCEEDED: 2, ATTEMPT_FAILED: 1, ATTEMPT_CAUGHT: 1}
+    assert retries == 2  # a's two retries; the caught task's attempt number is not a retry
+    tasks = meta.list_tasks("F", "r")
+    assert sum(counts.values()) == len(tasks)
+    assert retries == sum(t.attempt for t in tasks if t.status != ATTEMPT_CAUGHT)
