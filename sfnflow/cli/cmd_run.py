@@ -92,13 +92,16 @@ def _execute(flow_file: str, compiled: Any, parameters: dict[str, Any], *, root:
     from runtime.stores.blobs import resolve_local_root
     from runtime.stores.sqlite_metadata import SqliteMetadataStore
 
-    from ..environments.local import prepare_local
     from ..local_run import new_run_id, run_locally
     from .progress import Progress
     from .summary import print_summary
 
     root = resolve_local_root(root=root)
-    environments = prepare_local(compiled.graph.name, compiled.model, root)  # refusals before the run starts
+    environments: Any = ()
+    if getattr(compiled.model, "environments", ()):  # refusals before the run starts
+        from ..environments.local import prepare_local
+
+        environments = prepare_local(compiled.graph.name, compiled.model, root)
     SqliteMetadataStore(root).check_writable()  # a damaged or read-only store, before the run says it started
     run_id = new_run_id()
     retries = {n.name: n.decorator("retry").times for n in compiled.graph.steps if n.decorator("retry") is not None}
