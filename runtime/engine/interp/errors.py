@@ -7,6 +7,8 @@ definition uses ASL this interpreter does not run; it is raised before anything 
 """
 from __future__ import annotations
 
+from sfn_compiler.diagnostics import SfnflowError
+
 __all__ = ["Cancelled", "DefinitionError", "StatesError", "RUNTIME", "TIMEOUT", "TASK_FAILED", "ALL"]
 
 ALL = "States.ALL"
@@ -38,5 +40,8 @@ class Cancelled(Exception):
     """The branch was stopped from outside (execution stopped, sibling failed, timeout)."""
 
 
-class DefinitionError(ValueError):
-    """The definition needs ASL the local interpreter does not run (or is malformed)."""
+class DefinitionError(SfnflowError, ValueError):
+    """The definition needs ASL the local interpreter does not run (or is malformed).
+
+    A user sees its one-line message (what, which state, and that SFNFLOW_LOCAL_ENGINE=moto
+    runs more of the language), never a traceback."""
