@@ -49,7 +49,7 @@ def _run_flow_class_cli(flow_cls: type) -> Any:
 _flowspec.main_hook = _run_flow_class_cli
 
 
-_RUNNER_NAMES = {"Runner": "runner", "NBRunner": "nbrunner", "Deployer": "deployer"}  # loaded on first use
+_LAZY_NAMES = {"Runner": "runner", "NBRunner": "nbrunner", "Deployer": "deployer", "S3": "s3"}  # loaded on first use
 
 
 def __getattr__(name: str) -> Any:
@@ -59,15 +59,15 @@ def __getattr__(name: str) -> Any:
         from . import client
 
         return getattr(client, name)
-    if name in _RUNNER_NAMES:
+    if name in _LAZY_NAMES:
         import importlib
 
-        return getattr(importlib.import_module(f".{_RUNNER_NAMES[name]}", __name__), name)
+        return getattr(importlib.import_module(f".{_LAZY_NAMES[name]}", __name__), name)
     raise AttributeError(f"module 'sfnflow' has no attribute '{name}'")
 
 
 __all__ = [
     "FlowSpec", "JSONType", "Parameter", "aws_lambda", "batch", "catch", "conda", "conda_base",
     "current", "environment", "kubernetes", "pypi", "pypi_base", "resources", "retry", "schedule", "step",
-    "timeout", "trigger", "trigger_on_finish", "s3_object_created", *_CLIENT_NAMES, *_RUNNER_NAMES,
+    "timeout", "trigger", "trigger_on_finish", "s3_object_created", *_CLIENT_NAMES, *_LAZY_NAMES,
 ]
