@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from .cmd_operate import operate_errors
 from .errors import UserError
 
 FLOW_FILE = click.Path(exists=True, dir_okay=False)
@@ -71,12 +72,12 @@ def trigger(ctx: click.Context, flow: str, run_id: str | None, wait: bool, regio
 @step_functions.command("list-runs")
 @click.argument("flow")
 @click.option("-n", "--limit", type=int, default=20, show_default=True, help="How many runs to list.")
-@click.pass_context
-def list_runs(ctx: click.Context, flow: str, limit: int) -> None:
+@operate_errors
+def list_runs(flow: str, limit: int) -> None:
     """Runs of the flow (its name or file), newest first (sfnflow runs)."""
-    from .cmd_inspect import runs
+    from .cmd_inspect import list_runs as runs_of
 
-    ctx.invoke(runs, **_runs_arguments(runs, _flow_name(flow), limit))
+    runs_of(flow, limit=limit)
 
 
 @step_functions.command("delete")
@@ -92,18 +93,3 @@ def delete(ctx: click.Context, flow_file: str, stack_name: str | None, region: s
     from .cmd_deploy import destroy
 
     ctx.invoke(destroy, flow_file=flow_file, region=region, profile=profile, stack_name=stack_name, yes=yes)
-
-
-def _flow_name(flow: str) -> str:
-    if flow.endswith(".py"):
-        from sfn_compiler.loader import load_flow
-
-        return load_flow(flow).__name__
-    return flow
-
-
-def _runs_arguments(command: Any, flow_name: str, limit: int) -> dict[str, Any]:
-    """The runs command's parameters with their defaults, these two set (its options may grow)."""
-    values = {p.name: p.default for p in command.params}
-    values.update(flow_name=flow_name, limit=limit)
-    return values

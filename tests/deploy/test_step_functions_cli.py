@@ -40,5 +40,10 @@ def test_create_list_runs_and_delete_on_the_emulator(emulator: Any) -> None:
     assert "StateMachineArn: arn:aws:states:us-east-1:123456789012:stateMachine:LinearFlow" in created.output
     again = runner.invoke(main, ["step-functions", "create", LINEAR])
     assert "no changes" in again.output
+    started = runner.invoke(main, ["step-functions", "trigger", LINEAR, "--name", "sf-1", "--wait"])
+    assert started.exit_code == 0, started.output
+    listed = runner.invoke(main, ["step-functions", "list-runs", LINEAR])
+    assert listed.exit_code == 0, listed.output
+    assert any(line.split()[:2] == ["sf-1", "SUCCEEDED"] for line in listed.output.splitlines()), listed.output
     gone = runner.invoke(main, ["step-functions", "delete", LINEAR, "--authorize"])
     assert gone.exit_code == 0 and "deleted stack LinearFlow" in gone.output
