@@ -46,6 +46,14 @@ class FlowPlan:
             for node in graph
         }
 
+    def graph_info(self) -> dict[str, Any]:
+        """current.graph (built on first use)."""
+        if getattr(self, "_graph_info", None) is None:
+            from sfn_compiler.graph.info import graph_info
+
+            self._graph_info = graph_info(self.graph)
+        return self._graph_info
+
     def depth(self, step: str) -> int:
         """Parts in the step's task ids (foreaches and loops around it)."""
         return self.graph[step].depth
@@ -368,44 +376,4 @@ def inherited_for_catch(ctx: TaskContext) -> dict[str, str]:
     return agreed or {}
 
 
-def start_parameters(raw: dict[str, Any] | None, flow_cls: type, plan: FlowPlan, store: ArtifactStore,
-                     flow: str) -> dict[str, str]:
-    """Convert and validate the run's raw parameters, store them; return attribute -> sha.
-
-    Raises UserCodeError naming the parameter when a value is missing or malformed.
-    """
-    import inspect
-    from types import SimpleNamespace
-
-    from sfn_compiler.dsl.parameters import Parameter, ParameterError, convert_value
-
-    given = dict(raw or {})
-    specs = plan.graph.parameters
-    known = {s.name for s in specs} | {s.attribute for s in specs}
-    unknown = sorted(set(given) - known)
-    if unknown:
-        names = ", ".join(s.name for s in specs) or "none"
-        raise UserCodeError(f"flow {plan.graph.name} has no parameter {', '.join(map(repr, unknown))} "
-                            f"(its parameters: {names}).", step="start")
-    values: dict[str, Any] = {}
-    for spec in specs:
-        attribute = spec.attribute or spec.name
-        raw_value = given.get(spec.name, given.get(attribute))
-        try:
-            if raw_value is not None:
-                value = convert_value(spec.type, raw_value)
-            else:
-                param = inspect.getattr_static(flow_cls, attribute, None)
-                context = SimpleNamespace(flow_name=plan.graph.name, parameter_name=spec.name)
-                value = param.resolve_default(context) if isinstance(param, Parameter) else spec.default
-                if isinstance(value, str) and spec.type != "str":
-                    value = convert_value(spec.type, value)  # e.g. a JSONType default written as JSON text
-        except ParameterError as exc:
-            raise UserCodeError(f"parameter '{spec.name}': {exc}.", step="start") from exc
-        except Exception as exc:  # a callable default raised
-            raise UserCodeError(f"parameter '{spec.name}': its default raised {type(exc).__name__}: {exc}.",
-                                step="start") from exc
-        if value is None and spec.required:
-            raise UserCodeError(f"parameter '{spec.name}' is required. Pass --{spec.name} VALUE.", step="start")
-        values[attribute] = value
-    return store.save(flow, values)
+from .parameters import start_parameters  # noqa: E402,F401 - where runtime.task finds it

@@ -25,10 +25,10 @@ from sfn_compiler.diagnostics import FlowDefinitionError
 from sfn_compiler.exceptions import MetaflowExceptionWrapper
 from sfn_compiler.dsl.current import current
 from sfn_compiler.contract.envelope import MODE_CATCH, MODE_STEP, TaskEnvelope, child_task_id, foreach_items_key
-from sfn_compiler.contract.task_config import ENV_ENVIRONMENT, ENV_USER
+from sfn_compiler.contract.task_config import ENV_ENVIRONMENT
 from sfn_compiler.graph.builder import build_graph
 from sfn_compiler.graph.model import StepNode
-from sfn_compiler.identity import system_tags
+from sfn_compiler.identity import is_system_tag, system_tags
 from sfn_compiler.loader import load_flow
 
 from .context import CTX_ATTR, FlowPlan, TaskContext, inherited_for_catch, start_parameters
@@ -464,10 +464,12 @@ def _run_record(envelope: TaskEnvelope, env: TaskEnvironment, graph: Any) -> Run
 
 
 def _set_current(envelope: TaskEnvelope, env: TaskEnvironment, run: RunRecord) -> None:
+    plan = env.cache.get(env.flow_file).plan
     current._set(
         flow_name=envelope.flow, run_id=envelope.run, step_name=envelope.step, task_id=envelope.task,
-        retry_count=envelope.attempt, origin_run_id=run.origin_run_id, tags=tuple(envelope.tags or run.tags),
-        username=os.environ.get(ENV_USER) or os.environ.get("USER"),
+        retry_count=envelope.attempt, origin_run_id=run.origin_run_id,
+        tags=frozenset(t for t in (envelope.tags or run.tags) if not is_system_tag(t)), username=run_user(run),
+        parameter_names=[p.name for p in plan.graph.parameters], _graph=plan.graph_info,
         is_running_locally=env.compute == "local", is_running_on_lambda=env.compute == "lambda",
         is_running_on_batch=env.compute == "batch",
     )
@@ -564,4 +566,19 @@ def _start_parameters(envelope: TaskEnvelope, env: TaskEnvironment, loaded: Load
         given = read_run_input(raw, loaded.plan.graph).parameters
     except RunInputError as exc:
         raise UserCodeError(f"run {envelope.flow}/{envelope.run} cannot start: {exc}", step="start") from exc
-    return start_parameters(given, loaded.cls, loaded.plan, env.artifacts, envelope.flow)
+    local = env.compute == "local"
+    return start_parameters(given, loaded.cls, loaded.plan, env.artifacts, envelope.flow, user=run_user(run),
+                            ds_type="local" if local else "s3", ds_root=_store_root(env), flow_file=env.flow_file)
+
+
+def run_user(run: RunRecord) -> str | None:
+    """Who started the run: its `user:` tag (the launcher's user), else this process's user."""
+    from sfn_compiler.identity import username
+
+    tag = next((t for t in run.tags if t.startswith("user:")), None)
+    return tag[len("user:"):] if tag else username()
+
+
+def _store_root(env: TaskEnvironment) -> str | None:
+    blobs = getattr(env.artifacts, "blobs", None)
+    return str(getattr(blobs, "root", None) or getattr(blobs, "bucket", None) or "") or None

@@ -28,7 +28,8 @@ PARAMETER_SPEC_OUTPUT = "ParameterSpec"
 STEP_GRAPH_OUTPUT = "StepGraph"  # steps in source order and their out-edges: what `resume` plans with
 # A stack output value stays well under CloudFormation's few-KB limit; help texts go first.
 OUTPUT_LIMIT = 4000
-_FIELDS = ("name", "type", "default", "has_default", "default_is_callable", "required", "help")
+_FIELDS = ("name", "type", "default", "has_default", "default_is_callable", "required", "help", "separator",
+           "include")
 
 
 class SpecTooLarge(ValueError):

@@ -6,10 +6,12 @@ heavy (click, boto3, aws_cdk, moto) is imported here at module level.
 """
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from sfn_compiler.dsl import (
     FlowSpec,
+    IncludeFile,
     JSONType,
     Parameter,
     aws_lambda,
@@ -52,6 +54,17 @@ _flowspec.main_hook = _run_flow_class_cli
 _LAZY_NAMES = {"Runner": "runner", "NBRunner": "nbrunner", "Deployer": "deployer", "S3": "s3"}  # loaded on first use
 
 
+def _client_object(kind: str, pathspec: str) -> Any:
+    """current.run / current.task: the client's Run or Task of the running step."""
+    from . import client
+
+    return getattr(client, kind)(pathspec)
+
+
+# The module, not the `current` object that shadows its name in sfn_compiler.dsl.
+importlib.import_module("sfn_compiler.dsl.current").client_factory = _client_object
+
+
 def __getattr__(name: str) -> Any:
     # The client API imports the stores lazily: `from sfnflow import Flow` stays cheap
     # for step code that never reads past runs.
@@ -63,11 +76,14 @@ def __getattr__(name: str) -> Any:
         import importlib
 
         return getattr(importlib.import_module(f".{_LAZY_NAMES[name]}", __name__), name)
+    from .unsupported import not_supported
+
+    not_supported(name)  # Metaflow names sfnflow does not have yet: one sentence, not a bare ImportError
     raise AttributeError(f"module 'sfnflow' has no attribute '{name}'")
 
 
 __all__ = [
-    "FlowSpec", "JSONType", "Parameter", "aws_lambda", "batch", "catch", "conda", "conda_base",
+    "FlowSpec", "IncludeFile", "JSONType", "Parameter", "aws_lambda", "batch", "catch", "conda", "conda_base",
     "current", "environment", "kubernetes", "pypi", "pypi_base", "resources", "retry", "schedule", "step",
     "timeout", "trigger", "trigger_on_finish", "s3_object_created", *_CLIENT_NAMES, *_LAZY_NAMES,
 ]

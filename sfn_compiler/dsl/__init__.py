@@ -19,11 +19,12 @@ from .decorators import (
     trigger_on_finish,
 )
 from .flowspec import FlowSpec
+from .includefile import IncludeFile
 from .parameters import JSONType, Parameter
 from .triggers import s3_object_created
 
 __all__ = [
-    "FlowSpec", "JSONType", "Parameter", "aws_lambda", "batch", "catch", "conda", "conda_base",
+    "FlowSpec", "IncludeFile", "JSONType", "Parameter", "aws_lambda", "batch", "catch", "conda", "conda_base",
     "current", "environment", "kubernetes", "pypi", "pypi_base", "resources", "retry", "schedule", "step", "timeout",
     "trigger", "trigger_on_finish", "s3_object_created",
 ]

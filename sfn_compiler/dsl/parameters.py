@@ -35,13 +35,18 @@ class Parameter:
         type: Any = None,  # noqa: A002 - Metaflow's name
         help: str | None = None,  # noqa: A002 - Metaflow's name
         required: bool = False,
+        separator: str | None = None,
         **_ignored: Any,
     ) -> None:
         self.name = name
         self.default = default
         self.help = help
         self.required = bool(required)
-        self.type_name = self._type_name(type, default)
+        self.separator = separator
+        self.type_name = self._type_name(type, None if separator else default)
+        if separator is not None and self.type_name != "str":
+            raise ParameterError(f"Parameter {name}: separator= splits text, so it needs a str parameter "
+                                 f"(not {self.type_name}); convert the items in the step.")
         self.source_line = _caller_line()
 
     @staticmethod
@@ -69,14 +74,17 @@ class Parameter:
             help=self.help,
             attribute=attribute,
             source_line=self.source_line,
+            separator=self.separator,
         )
 
     def resolve_default(self, context: Any = None) -> Any:
+        """The default; a callable one gets Metaflow's ParameterContext (or nothing, if it takes no argument)."""
         if callable(self.default):
             try:
-                return self.default(context)
-            except TypeError:
-                return self.default()
+                takes = len(inspect.signature(self.default).parameters)
+            except (TypeError, ValueError):
+                takes = 1
+            return self.default(context) if takes else self.default()
         return self.default
 
     def __set_name__(self, owner: type, attribute: str) -> None:
@@ -92,7 +100,15 @@ class Parameter:
         return ctx.read_artifact(getattr(self, "attribute", self.name))
 
     def __set__(self, obj: Any, value: Any) -> None:
+        # As in Metaflow: a run-time AttributeError (flows may catch it on purpose).
         raise AttributeError(f"parameter '{self.name}' is read-only inside a step; store a new artifact instead")
+
+
+def split_value(type_name: str, separator: str, raw: Any) -> list[Any]:
+    """`separator=`: "a,b,c" -> ["a", "b", "c"], each item converted to the parameter's type."""
+    if isinstance(raw, (list, tuple)):
+        return [convert_value(type_name, item) for item in raw]
+    return [convert_value(type_name, item) for item in str(raw).split(separator)]
 
 
 def convert_value(type_name: str, raw: Any) -> Any:
@@ -123,11 +139,14 @@ def convert_value(type_name: str, raw: Any) -> Any:
 
 
 def _caller_line() -> int:
+    """The line of the user's `Parameter(...)` (or IncludeFile, Config) in the flow file."""
+    import os
+
+    here = os.path.dirname(os.path.abspath(__file__))
     frame = inspect.currentframe()
     try:
-        caller = frame.f_back.f_back if frame and frame.f_back else None
-        return caller.f_lineno if caller else 0
+        while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == here:
+            frame = frame.f_back
+        return frame.f_lineno if frame is not None else 0
     finally:
         del frame
-
-

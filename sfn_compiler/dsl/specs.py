@@ -97,6 +97,11 @@ class ParameterSpec:
     help: str | None = None
     attribute: str = ""  # the class attribute the flow reads it from
     source_line: int = 0
+    separator: str | None = None  # `separator=","`: the value is split into a list (of `type` items)
+    # IncludeFile: the value given is a path; the file's content is the artifact
+    include: bool = False
+    is_text: bool = True
+    encoding: str = "utf-8"
 
 
 DecoratorSpec = (

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from .errors import UserError, reports_user_errors
-from .params import check_required, parse_parameter_args
+from .params import check_required, environment_values, parse_parameter_args
 
 RUN_SETTINGS = {"ignore_unknown_options": True, "allow_extra_args": True, "allow_interspersed_args": True}
 
@@ -38,9 +38,14 @@ def run(ctx: click.Context, flow_file: str, max_workers: int | None, tags: tuple
 
     compiled = compile_file(flow_file, CompileOptions(with_batch=with_ == "batch"))
     parameters = parse_parameter_args(compiled.graph.parameters, ctx.args)
+    parameters.update(environment_values(compiled.graph.parameters, parameters))
     check_required(compiled.graph.parameters, parameters)
     for note in compute_notes(compiled.graph, with_ == "batch"):
         click.echo(note, err=True)
+    from sfn_compiler.graph.warnings import flow_warnings
+
+    for warning in flow_warnings(compiled.graph):
+        click.echo(f"warning: {warning}", err=True)
     _execute(flow_file, compiled, parameters, root=root, max_workers=max_workers, tags=tags, run_id_file=run_id_file)
 
 

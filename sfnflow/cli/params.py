@@ -2,9 +2,10 @@
 checked against the flow's Parameter specs before anything runs."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+import os
+from typing import Any, Mapping, Sequence
 
-from sfn_compiler.dsl.parameters import ParameterError, convert_value
+from sfn_compiler.dsl.parameters import ParameterError, convert_value, split_value
 from sfn_compiler.dsl.specs import ParameterSpec
 
 from .errors import UserError
@@ -43,11 +44,40 @@ def parse_parameter_args(specs: Sequence[ParameterSpec], args: Sequence[str]) ->
 
 
 def check_value(spec: ParameterSpec, raw: Any) -> Any:
+    if spec.include:
+        # A path, read when the run starts; relative to where the command runs (as a shell user expects).
+        path = os.path.abspath(os.path.expanduser(str(raw)))
+        if not os.path.isfile(path):
+            raise UserError(f"parameter --{spec.name}: no file at {path}. IncludeFile reads a file; give its path.")
+        return path
     try:
+        if spec.separator:
+            split_value(spec.type, spec.separator, raw)  # every item must convert
+            return str(raw)  # split when the run starts, as Metaflow does
         return convert_value(spec.type, raw)
     except ParameterError as exc:
         article = "an" if spec.type[0] in "aeiou" else "a"
         raise UserError(f"parameter --{spec.name}: {exc}. Give {article} {spec.type} value.") from None
+
+
+ENV_PREFIXES = ("SFNFLOW_RUN_", "METAFLOW_RUN_")
+
+
+def environment_values(specs: Sequence[ParameterSpec], given: Mapping[str, Any],
+                       environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Values from SFNFLOW_RUN_<NAME> / METAFLOW_RUN_<NAME> for parameters not on the command line
+    (Metaflow reads METAFLOW_RUN_<NAME> for `run --<name>`)."""
+    environ = os.environ if environ is None else environ
+    found = {}
+    for spec in specs:
+        if spec.name in given:
+            continue
+        key = spec.name.upper().replace("-", "_")
+        for prefix in ENV_PREFIXES:
+            if prefix + key in environ:
+                found[spec.name] = check_value(spec, environ[prefix + key])
+                break
+    return found
 
 
 def check_required(specs: Sequence[ParameterSpec], values: dict[str, Any]) -> None:

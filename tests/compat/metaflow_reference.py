@@ -34,6 +34,8 @@ def run(name: str, args: list[str]) -> dict:
     folder = Path(tempfile.mkdtemp(prefix="mf-ref-"))
     try:
         flow = metaflow_copy(FLOWS / f"{name}.py", folder)
+        if (FLOWS / "data").is_dir():
+            shutil.copytree(FLOWS / "data", folder / "data")
         env = dict(os.environ, USERNAME="compat", METAFLOW_DATASTORE_SYSROOT_LOCAL=str(folder),
                    METAFLOW_DEFAULT_DATASTORE="local", METAFLOW_DEFAULT_METADATA="local")
         env.pop("PYTHONPATH", None)

@@ -104,16 +104,15 @@ def check_catch_var(graph: FlowGraph, analysis: Analysis) -> Iterator[Finding]:
 def check_artifact_name(graph: FlowGraph, analysis: Analysis) -> Iterator[Finding]:
     # Steps and FlowSpec's own attributes live on the class, so `self.<name>` would read
     # them back instead of the artifact in every later step.
+    # Assigning a parameter is a run-time AttributeError, as in Metaflow (flows may catch it
+    # on purpose): graph/warnings.py points it out instead.
     steps = {node.name for node in graph}
-    parameters = {p.attribute for p in graph.parameters}
     for node in graph:
         for name, line in node.artifact_writes:
             if name in steps:
                 what = f"'{name}' is a step"
             elif name in _FLOWSPEC_ATTRIBUTES:
                 what = f"'{name}' is FlowSpec's own attribute"
-            elif name in parameters:
-                what = f"'{name}' is a parameter, read-only inside steps"
             else:
                 continue
             yield Finding(line, node.name, f"sets self.{name}, but {what}.",
