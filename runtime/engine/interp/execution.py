@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -347,7 +348,7 @@ class Execution:
         total = len(items)
         results: list[Any] | None = (None if state.result_path.discard or state.result_writer is not None
                                      else [None] * total)
-        failed = [0]
+        failed, failed_lock = [0], threading.Lock()
         scope = frame.scope.child()
         processor, indices = state.processor, frame.indices
 
@@ -356,7 +357,7 @@ class Execution:
             try:
                 output = self.run_branch(processor, self._iteration_input(state, effective, ctx, i, items[i]), child)
             except StatesError as err:
-                with self.history._lock:  # noqa: SLF001 - one lock for the counters of this run
+                with failed_lock:
                     failed[0] += 1
                     count = failed[0]
                 error = threshold_error(state.name, i, count, total, state.tolerated_count,
