@@ -117,11 +117,14 @@ def _cases(flow: CompiledFlow) -> list[tuple[str, Script]]:
 
 
 def _all_cases() -> list[Any]:
+    """Every case of the examples; of the compat flows, the plain run (the rest is `slow`)."""
     out = []
     for path in FLOWS:
         flow = compile_file(str(path))
+        compat = COMPAT in path.parents
         for case_id, case in _cases(flow):
-            out.append(pytest.param(path, case_id, case, id=f"{path.stem}-{case_id}"))
+            marks = [pytest.mark.slow] if compat and case_id != "plain" else []
+            out.append(pytest.param(path, case_id, case, id=f"{path.stem}-{case_id}", marks=marks))
     return out
 
 
