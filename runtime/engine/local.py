@@ -38,12 +38,13 @@ from sfn_compiler.asl import arns
 from sfn_compiler.contract import envelope as env_contract
 from sfn_compiler.contract import task_config
 from sfn_compiler.contract.placeholders import ResourceNames, fill_definition
+from sfn_compiler.diagnostics import SfnflowError
 
 from .env_pools import EnvironmentPools, PoolEnvironment
 from .workers import Cancelled, Executor, PoolClosed, RunTaskExecutor, WorkerCrashed, WorkerError, WorkerPool
 
 __all__ = ["ENGINES", "ENGINE_ENV", "EngineBase", "EventCallback", "ExecutionResult", "LocalEngine", "TaskEvent",
-           "engine_name"]
+           "UnknownEngine", "engine_name"]
 
 LOG = logging.getLogger(__name__)
 
@@ -58,12 +59,17 @@ TaskEvent = str  # "started" | "succeeded" | "failed" | "cancelled"
 EventCallback = Callable[..., None]  # on_event(kind, step, task, **info)
 
 
+class UnknownEngine(SfnflowError, ValueError):
+    """The local engine asked for is not one of ENGINES (a one-line message for the user)."""
+
+
 def engine_name(engine: str | None = None) -> str:
-    """`engine`, else $SFNFLOW_LOCAL_ENGINE, else "interp"; ValueError for an unknown name."""
+    """`engine`, else $SFNFLOW_LOCAL_ENGINE, else "interp"; UnknownEngine for another name."""
     name = (engine or os.environ.get(ENGINE_ENV) or "interp").strip().lower()
     if name not in ENGINES:
         source = "engine=" if engine else f"{ENGINE_ENV}="
-        raise ValueError(f"unknown local engine {source}{name!r}: use one of {', '.join(ENGINES)}")
+        raise UnknownEngine(f"unknown local engine {source}{name!r}: use one of {', '.join(ENGINES)} "
+                            f"(unset {ENGINE_ENV} for the default, interp)")
     return name
 
 

@@ -94,6 +94,7 @@ def resume(run_id: str | None, from_step: str | None, flow_file: str | None, max
 def _execute(flow_file: str, compiled: Any, parameters: dict[str, Any], *, root: str | None,
              max_workers: int | None, tags: tuple[str, ...], origin_run_id: str | None = None,
              resume_steps: tuple[str, ...] = (), run_id_file: str | None = None) -> None:
+    from runtime.engine.local import engine_name
     from runtime.stores.blobs import resolve_local_root
     from runtime.stores.sqlite_metadata import SqliteMetadataStore
 
@@ -101,6 +102,7 @@ def _execute(flow_file: str, compiled: Any, parameters: dict[str, Any], *, root:
     from .progress import Progress
     from .summary import print_summary
 
+    engine_name()  # a misspelt SFNFLOW_LOCAL_ENGINE is refused before the run is recorded
     root = resolve_local_root(root=root)
     environments: Any = ()
     if getattr(compiled.model, "environments", ()):  # refusals before the run starts

@@ -144,3 +144,20 @@ def test_compile_output_is_byte_identical_across_processes(sfnflow, tmp_path: Pa
         outputs.append(out.read_bytes())
     assert outputs[0] == outputs[1]
     assert json.loads(outputs[0])["StartAt"] == "start"
+
+
+@pytest.mark.parametrize("engine", ["moto", "bogus"])
+def test_the_local_engine_switch(sfnflow, store_root: Path, engine: str) -> None:
+    """SFNFLOW_LOCAL_ENGINE=moto runs the same flow on moto's interpreter; a misspelt name
+    is one sentence, before any run is recorded."""
+    from localrun import cli_env
+
+    done = sfnflow("run", FOREACH, env={**cli_env(store_root), "SFNFLOW_LOCAL_ENGINE": engine})
+    if engine == "moto":
+        assert done.returncode == 0, done.stderr
+        assert Flow("ForeachFlow").latest_successful_run.data.total == 20
+        return
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "unknown local engine SFNFLOW_LOCAL_ENGINE='bogus': use one of interp, moto" in done.stderr
+    assert not (store_root / "metadata.sqlite").exists() or not list(Flow("ForeachFlow").runs())
