@@ -124,3 +124,17 @@ def test_resume_reruns_a_reused_task_whose_blob_is_gone_or_damaged(tmp_path: Pat
     assert new["body"]["5"].status == "SUCCEEDED"  # ran again, and stored its value afresh
     assert new["body"]["4"].status == "REUSED"
     assert Flow("FanFlow")[run.id]["body"]["5"].data.v == 10  # the origin run reads again too
+
+
+def test_doctor_blobs_finds_and_sets_aside_a_damaged_blob(tmp_path: Path, store_root: Path) -> None:
+    flow = write_flow(tmp_path, FOREACH, "doctor")
+    assert sfnflow(store_root, "run", flow, "--max-workers", "2", "--nap", "0", "--n", "3").returncode == 0
+    run = Flow("FanFlow").latest_run
+    path = _blob_path(store_root, "FanFlow", run.id, "body", "1", "v")
+    path.write_bytes(path.read_bytes()[:-2] + b"\x00\x00")
+    checked = sfnflow(store_root, "doctor", "--blobs")
+    assert checked.returncode == 1 and "Traceback" not in checked.stderr
+    assert "1 damaged" in checked.stdout and path.name in checked.stdout
+    assert Path(f"{path}.damaged").exists() and not path.exists()
+    assert sfnflow(store_root, "run", flow, "--max-workers", "2", "--nap", "0", "--n", "3").returncode == 0
+    assert sfnflow(store_root, "doctor", "--blobs").returncode == 0  # the rerun stored it afresh
