@@ -31,6 +31,7 @@ from sfn_compiler.graph.model import StepNode
 from sfn_compiler.identity import is_system_tag, system_tags
 from sfn_compiler.loader import load_flow
 
+from .cards import save_cards
 from .context import CTX_ATTR, FlowPlan, TaskContext, inherited_for_catch, start_parameters
 from .errors import (
     PlatformError, TaskError, UserCodeError, caught_from_envelope, error_record, user_location,
@@ -139,6 +140,8 @@ def _run_step(envelope: TaskEnvelope, env: TaskEnvironment, loaded: LoadedFlow, 
             try:
                 _call_step(obj, node, ctx)
             finally:
+                save_cards(env.artifacts, envelope.flow, envelope.run, envelope.task, node, current.card, obj,
+                           attempt)
                 current._clear()
             _check_next(ctx, node)
             catch = node.decorator("catch")

@@ -16,6 +16,7 @@ from sfn_compiler.dsl import (
     Parameter,
     aws_lambda,
     batch,
+    card,
     catch,
     conda,
     conda_base,
@@ -83,7 +84,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "FlowSpec", "IncludeFile", "JSONType", "Parameter", "aws_lambda", "batch", "catch", "conda", "conda_base",
+    "FlowSpec", "IncludeFile", "JSONType", "Parameter", "aws_lambda", "batch", "card", "catch", "conda", "conda_base",
     "current", "environment", "kubernetes", "pypi", "pypi_base", "resources", "retry", "schedule", "step",
     "timeout", "trigger", "trigger_on_finish", "s3_object_created", *_CLIENT_NAMES, *_LAZY_NAMES,
 ]

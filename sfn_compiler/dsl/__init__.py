@@ -3,6 +3,7 @@ from .current import current
 from .decorators import (
     aws_lambda,
     batch,
+    card,
     catch,
     conda,
     conda_base,
@@ -24,7 +25,7 @@ from .parameters import JSONType, Parameter
 from .triggers import s3_object_created
 
 __all__ = [
-    "FlowSpec", "IncludeFile", "JSONType", "Parameter", "aws_lambda", "batch", "catch", "conda", "conda_base",
+    "FlowSpec", "IncludeFile", "JSONType", "Parameter", "aws_lambda", "batch", "card", "catch", "conda", "conda_base",
     "current", "environment", "kubernetes", "pypi", "pypi_base", "resources", "retry", "schedule", "step", "timeout",
     "trigger", "trigger_on_finish", "s3_object_created",
 ]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from .cards import CardCollector
+
 # Set by `sfnflow`: client_factory("Run" | "Task", pathspec) -> the client object.
 client_factory: Callable[[str, str], Any] | None = None
 
@@ -30,6 +32,7 @@ class Current:
             setattr(self, name, None)
         self.tags = frozenset()
         self.parameter_names = []
+        self.card = CardCollector()  # what the step adds to its @card (sfn_compiler/dsl/cards.py)
         self.retry_count = 0
         self.is_running_locally = self.is_running_on_lambda = self.is_running_on_batch = False
 

@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 from .specs import (
     BatchSpec,
+    CardSpec,
     CatchSpec,
     EnvironmentSpec,
     LambdaSpec,
@@ -167,6 +168,21 @@ def _packages(manager: str, name: str) -> Callable[..., PackagesSpec]:
     return make
 
 
+CARD_TYPES = ("default", "blank", "html")
+
+
+def _card(type: str = "default", id: str | None = None, options: dict[str, Any] | None = None,  # noqa: A002
+          timeout: int = 45, save_errors: bool = True) -> CardSpec:
+    if type not in CARD_TYPES:
+        raise DecoratorUsageError(f"@card(type={type!r}): sfnflow draws the card types {', '.join(CARD_TYPES)}")
+    if id is not None and (not isinstance(id, str) or not id.replace("_", "").isalnum()):
+        raise DecoratorUsageError(f"@card(id={id!r}): an id is letters, digits and underscores")
+    if options is not None and not isinstance(options, dict):
+        raise DecoratorUsageError("@card(options=...) takes a dict")
+    return CardSpec(type=type, id=id, options=tuple(sorted((str(k), repr(v)) for k, v in (options or {}).items())),
+                    timeout=int(timeout))
+
+
 def _schedule(
     cron: str | None = None,
     rate: str | None = None,
@@ -194,6 +210,7 @@ kubernetes = _step_decorator("kubernetes", _kubernetes)
 batch = _step_decorator("batch", _batch)
 aws_lambda = _step_decorator("aws_lambda", _aws_lambda)
 environment = _step_decorator("environment", _environment)
+card = _step_decorator("card", _card)
 pypi = _step_decorator("pypi", _packages("pypi", "pypi"))
 conda = _step_decorator("conda", _packages("conda", "conda"))
 

@@ -80,6 +80,19 @@ class PackagesSpec:
 
 
 @dataclass(frozen=True)
+class CardSpec:
+    """@card: the step's components (current.card) are kept with its task and shown by
+    `sfnflow report` and `sfnflow card get`. type: 'default' (components and the task's
+    artifacts), 'blank' (components only) or 'html' (the step's `html` artifact)."""
+
+    type: str = "default"
+    id: str | None = None
+    options: tuple[tuple[str, str], ...] = ()
+    timeout: int = 45
+    kind = "card"
+
+
+@dataclass(frozen=True)
 class ScheduleSpec:
     expression: str = ""  # an EventBridge expression: cron(...) or rate(...)
     source: str = ""  # what the user wrote, for messages
@@ -106,6 +119,6 @@ class ParameterSpec:
 
 DecoratorSpec = (
     RetrySpec | CatchSpec | TimeoutSpec | ResourcesSpec | BatchSpec | LambdaSpec | EnvironmentSpec
-    | PackagesSpec
+    | PackagesSpec | CardSpec
 )
 FlowDecoratorSpec = ScheduleSpec | PackagesSpec

@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from .cmd_card import card
 from .cmd_compile import compile_command, show
 from .cmd_cost import cost
 from .cmd_deploy import deploy, destroy, emulator, synth
@@ -42,6 +43,7 @@ main.add_command(resume)
 main.add_command(runs)
 main.add_command(logs)
 main.add_command(report)
+main.add_command(card)
 main.add_command(synth)
 main.add_command(deploy)
 main.add_command(destroy)

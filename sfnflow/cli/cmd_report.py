@@ -6,7 +6,8 @@ from typing import Any
 
 import click
 
-from .errors import UserError, reports_user_errors
+from .cmd_operate import operate_errors
+from .errors import UserError
 
 
 @click.command()
@@ -14,30 +15,34 @@ from .errors import UserError, reports_user_errors
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Where to write the page (default: <flow>-<run id>.html in the current folder).")
 @click.option("--root", type=click.Path(file_okay=False), default=None, help="Local store root (default: nearest .sfnflow/).")
-@reports_user_errors
-def report(run: str, output: str | None, root: str | None) -> None:
-    """An HTML report of RUN_ID (or FLOW/RUN_ID): graph, timeline, artifacts, logs, errors."""
-    from ..client import get_stores, set_root
-    from ..report import collect, render
-    from .cmd_inspect import _flow_of
+@click.option("--local", is_flag=True, help="Read local runs even if the flow is deployed.")
+@operate_errors
+def report(run: str, output: str | None, root: str | None, local: bool) -> None:
+    """An HTML report of RUN_ID (or FLOW/RUN_ID): graph, timeline, artifacts, logs, errors, cards."""
+    from sfn_compiler.asl.arns import execution_console_url
 
-    set_root(root)
-    flow, (run_id,) = _flow_of(run.strip("/").split("/")) if "/" not in run.strip("/") else _split(run)
-    stores = get_stores()
+    from ..operate import source_for_run
+    from ..report import collect, render
+
+    parts = run.strip("/").split("/")
+    if len(parts) > 2 or not all(parts):
+        raise UserError(f"give RUN_ID or FLOW/RUN_ID, not {run!r}.")
+    flow, run_id = (parts[0], parts[1]) if len(parts) == 2 else (None, parts[0])
+    source, flow = source_for_run(run_id, flow, root=root, local=local)
+    stores = source.stores
     record = stores.metadata.get_run(flow, run_id)
     if record is None:
         raise UserError(f"no run {flow}/{run_id} in {stores.root}. List runs with: sfnflow runs {flow}")
+    console = None
+    if source.deployment is not None and not source.deployment.endpoint:  # the emulator has no console
+        prefix, _, machine = source.deployment.state_machine_arn.rpartition(":stateMachine:")
+        console = execution_console_url(source.deployment.region, f"{prefix}:execution:{machine}:{run_id}")
     graph, compute = _graph_of(record.flow_file)
-    page = render(collect(stores, flow, run_id, graph, compute))
+    page = render(collect(stores, flow, run_id, graph, compute, console_url=console))
     path = output or f"{flow}-{run_id}.html"
     with open(path, "w", encoding="utf-8") as out:
         out.write(page)
     click.echo(f"Wrote {os.path.abspath(path)} ({len(page.encode()) / 1024:,.0f} KiB). Open it in a browser.")
-
-
-def _split(run: str) -> tuple[str, list[str]]:
-    flow, run_id = run.strip("/").split("/", 1)
-    return flow, [run_id]
 
 
 def _graph_of(flow_file: str | None) -> tuple[Any, dict[str, str]]:

@@ -33,6 +33,7 @@ class TaskView:
     stdout: str = ""
     stderr: str = ""
     origin: str | None = None
+    cards: list[dict[str, Any]] = field(default_factory=list)  # @card: what runtime/cards.py saved
 
 
 @dataclass
@@ -108,6 +109,7 @@ def _fill_details(stores: Any, flow: str, run_id: str, step: str, attempt: Any, 
         view.origin = index.meta.get("origin")
         for name, sha in sorted(index.artifacts.items()):
             view.artifacts[name] = _preview_artifact(stores.artifacts, flow, sha)
+    view.cards = _cards(stores, flow, run_id, step, attempt.task_id)
     for stream in ("stdout", "stderr"):
         try:
             text = stores.artifacts.get_log(flow, run_id, step, attempt.task_id, attempt.attempt, stream)
@@ -115,6 +117,15 @@ def _fill_details(stores: Any, flow: str, run_id: str, step: str, attempt: Any, 
             continue
         text = text.decode("utf-8", errors="replace")
         setattr(view, stream, text if len(text) <= LOG_CHARS else text[:LOG_CHARS] + "\n… (truncated)")
+
+
+def _cards(stores: Any, flow: str, run_id: str, step: str, task_id: str) -> list[dict[str, Any]]:
+    from runtime.cards import cards_key
+
+    try:
+        return list(stores.artifacts.get_json(cards_key(flow, run_id, step, task_id)).get("cards", []))
+    except (KeyError, OSError, ValueError):
+        return []
 
 
 def _preview_artifact(artifacts: Any, flow: str, sha: str) -> str:

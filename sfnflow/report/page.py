@@ -6,6 +6,7 @@ import json
 from html import escape
 from typing import Any
 
+from ..cards.render import CARD_CSS, render_card
 from .collect import RunReport, StepView, TaskView
 from .graph_svg import STATUS_COLOURS, SVG_STYLE, graph_svg
 from .timeline_svg import TIMELINE_STYLE, timeline_svg
@@ -31,7 +32,7 @@ def render(report: RunReport) -> str:
         "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{escape(report.flow)}/{escape(report.run_id)}: {escape(report.status)}</title>",
-        f"<style>{CSS}{SVG_STYLE}{TIMELINE_STYLE}</style>", "</head>", "<body>",
+        f"<style>{CSS}{SVG_STYLE}{TIMELINE_STYLE}{CARD_CSS}</style>", "</head>", "<body>",
         _header(report), "<main>",
     ]
     if report.error:
@@ -43,6 +44,8 @@ def render(report: RunReport) -> str:
             (escape(k), f"<code>{escape(json.dumps(v, default=str))}</code>") for k, v in report.parameters.items()])))
     for step in report.steps:
         parts.append(_step(step))
+        if any(t.cards for t in step.tasks):
+            parts.append(_cards(step))
     parts += ["</main>", "</body>", "</html>"]
     return "\n".join(parts)
 
@@ -89,6 +92,14 @@ def _step(step: StepView) -> str:
         if task.artifacts or task.stdout or task.stderr or task.error:
             body.append(_task_details(step.name, task))
     return _section(f"{escape(step.name)} {_badge(step.status)}", "".join(body), raw_title=True)
+
+
+def _cards(step: StepView) -> str:
+    """The step's @card, one per task shown (a 'default' card's artifacts are in the step's section)."""
+    shown = [t for t in step.tasks if t.cards]
+    body = "".join(f"<h3>{escape(step.name)}/{escape(t.task_id)}</h3>" + "".join(render_card(c) for c in t.cards)
+                   for t in shown)
+    return f"<section class='cards'><h2>Card: {escape(step.name)}</h2>{body}</section>"
 
 
 def _task_details(step: str, task: TaskView) -> str:

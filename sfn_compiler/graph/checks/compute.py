@@ -41,7 +41,13 @@ def check_batch_and_lambda(graph: FlowGraph, analysis: Analysis) -> Iterator[Fin
 
 def check_duplicate_decorator(graph: FlowGraph, analysis: Analysis) -> Iterator[Finding]:
     for node in graph:
-        counts = Counter(spec.kind for spec in node.decorators)
+        counts = Counter(spec.kind for spec in node.decorators if spec.kind != "card")
+        cards = Counter(spec.id for spec in node.decorators if spec.kind == "card")
+        for card_id, count in cards.items():
+            if count > 1:  # several cards are fine (Metaflow's too), each with its own id
+                named = "without an id" if card_id is None else f"with id={card_id!r}"
+                yield Finding(node.source_line, node.name, f"has {count} @card decorators {named}.",
+                              "Give each @card of a step its own id: @card(id='plots').")
         for kind, count in counts.items():
             if count > 1:
                 name = _SPELLING.get(kind, kind)
