@@ -11,8 +11,6 @@ class NotSupportedYet(ImportError):
 
 _STEP_DECORATOR = "remove the decorator (the step runs without it)"
 UNSUPPORTED: dict[str, str] = {
-    "card": "@card is not supported yet; use `sfnflow report RUN_ID` for an HTML page of a run",
-    "cards": "cards are not supported yet; use `sfnflow report RUN_ID` for an HTML page of a run",
     "project": "@project is not supported yet; name the flow class per project/branch, or tag runs with --tag",
     "secrets": "@secrets is not supported yet; pass secrets with @environment(vars=...) or read them from "
                "AWS Secrets Manager with boto3 inside the step",

@@ -24,9 +24,9 @@ def test_an_unknown_name_is_still_a_plain_import_error() -> None:
 
 
 def test_a_flow_importing_one_is_reported_at_its_line(tmp_path) -> None:
-    path = tmp_path / "card_flow.py"
-    path.write_text("from sfnflow import FlowSpec, step, card\n\n\nclass CardFlow(FlowSpec):\n    pass\n")
+    path = tmp_path / "project_flow.py"
+    path.write_text("from sfnflow import FlowSpec, step, project\n\n\nclass ProjectFlow(FlowSpec):\n    pass\n")
     with pytest.raises(FlowDefinitionError) as info:
         check_file(str(path))
     text = str(info.value.diagnostics[0])
-    assert f"{path}:1:" in text and "@card is not supported yet" in text and "sfnflow report" in text
+    assert f"{path}:1:" in text and "@project is not supported yet" in text and "--tag" in text
