@@ -179,9 +179,9 @@ class FlowStack(Stack):
         functions = {}
         for spec in model.functions:
             # A step environment's Python is its function's runtime; its packages are its layer.
-            runtime = lambda_.Runtime(f"python{spec.python}", lambda_.RuntimeFamily.PYTHON) if spec.python \
-                else default_runtime
             bundle = self.layer_bundles.get(spec.key)
+            python = spec.python or (bundle.python if bundle is not None else None)  # the layer's Python
+            runtime = lambda_.Runtime(f"python{python}", lambda_.RuntimeFamily.PYTHON) if python else default_runtime
             if spec.python_env and bundle is None:
                 raise ValueError(f"function {spec.key} has step environment {spec.python_env} but no layer was built")
             # Deleted with the stack: retention bounds what a run leaves, and a RETAINed group

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import platform
+import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -337,7 +338,7 @@ def _foreach_result(envelope: TaskEnvelope, env: TaskEnvironment, meta: dict[str
 def _environment_meta() -> dict[str, str]:
     """Which Python (and step environment, if any) the task ran in: the portability of its
     artifacts depends on it (runtime.serialize)."""
-    meta = {"python": platform.python_version()}
+    meta = {"python_version": platform.python_version(), "platform": f"{sys.platform}-{platform.machine()}"}
     env = os.environ.get(ENV_ENVIRONMENT)
     if env:
         meta["environment"] = env

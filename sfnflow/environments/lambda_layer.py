@@ -45,14 +45,22 @@ class LambdaLayer:
     packages: tuple[tuple[str, str], ...]
 
 
+def runtime_python(fn: Any) -> str:
+    """The function's runtime Python: its environment's, else the deploying interpreter's
+    (an environment may ask for packages only), as the stack's default runtime is."""
+    import sys
+
+    return fn.python or f"{sys.version_info[0]}.{sys.version_info[1]}"
+
+
 def lambda_python_problems(model: Any) -> list[str]:
     """One sentence per Lambda function whose environment asks for a Python Lambda does not offer."""
     problems = []
     for fn in model.functions:
-        if fn.python_env is None or fn.python in LAMBDA_PYTHON_VERSIONS:
+        if fn.python_env is None or runtime_python(fn) in LAMBDA_PYTHON_VERSIONS:
             continue
         env = model.python_environment(fn.python_env)
-        problems.append(f"{describe_steps(fn.steps, env.request.sources)} asks for Python {env.request.python} on "
+        problems.append(f"{describe_steps(fn.steps, env.request.sources)} asks for Python {runtime_python(fn)} on "
                         f"AWS Lambda, which offers {', '.join(LAMBDA_PYTHON_VERSIONS)}; ask for one of those, "
                         "or run the steps on AWS Batch with @batch.")
     return problems
@@ -93,11 +101,12 @@ def build_lambda_layers(model: Any, root: str, *, code_unzipped_bytes: int = 0,
 
 def _layer(env: Any, fn: Any, steps: tuple[str, ...], lock: LockFile, progress: EnvironmentProgress,
            cache: str | None, room: int) -> LambdaLayer:
-    target = lambda_target(fn.python, fn.architecture)
+    python = runtime_python(fn)
+    target = lambda_target(python, fn.architecture)
     entry = locked_entry(lock, env, target, None, progress)
     who = describe_steps(steps, env.request.sources)
     try:
-        with progress.phase(f"Installing environment {env.key} for Lambda ({target.platform}, Python {fn.python}, "
+        with progress.phase(f"Installing environment {env.key} for Lambda ({target.platform}, Python {python}, "
                             f"{len(entry.packages)} packages)", f"  installed {env.key} for Lambda"):
             archive = install_for(entry, target, "layer", prefix="python", cache=cache)
     except UvFailed as exc:
@@ -105,7 +114,7 @@ def _layer(env: Any, fn: Any, steps: tuple[str, ...], lock: LockFile, progress: 
                                        f"({target.platform}): {exc}") from None
     if archive.unzipped_bytes > room:
         raise EnvironmentNotDeployable(_too_large(who, archive, room))
-    return LambdaLayer(env.key, fn.architecture, fn.python, entry.hash, archive.zip_path, archive.sha256,
+    return LambdaLayer(env.key, fn.architecture, python, entry.hash, archive.zip_path, archive.sha256,
                        archive.unzipped_bytes, entry.packages)
 
 

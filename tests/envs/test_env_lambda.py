@@ -151,3 +151,15 @@ def test_sfnflow_deploy_to_the_emulator_creates_layers_and_runs_on_them(tmp_path
             ran[step] = store.load("LambdaEnvsFlow", index.artifacts["ran"], "ran")
     assert ran["start"]["python"].startswith("3.12.") and ran["start"]["idna"] == "3.7"
     assert ran["old"]["python"].startswith("3.11.") and ran["old"]["idna"] == "3.10"
+
+
+def test_an_environment_with_packages_only_runs_on_the_deploying_interpreters_runtime(tmp_path: Path) -> None:
+    import sys
+
+    from sfnflow.environments.lambda_layer import lambda_python_problems, runtime_python
+
+    compiled = compile_file(str(write(tmp_path, FLOW.replace('@pypi_base(python="3.12", ', '@pypi_base(')
+                                      .replace('@pypi(python="3.11", ', '@pypi('))))
+    assert lambda_python_problems(compiled.model) == []
+    (fn,) = [f for f in compiled.model.functions if f.python_env]
+    assert runtime_python(fn) == f"{sys.version_info[0]}.{sys.version_info[1]}"

@@ -9,6 +9,7 @@ a later session a copy.
 from __future__ import annotations
 
 import io
+import os
 import sys
 import textwrap
 import uuid
@@ -166,3 +167,69 @@ def test_a_package_pypi_does_not_have_is_named(tmp_path: Path) -> None:
     assert ("asks for a package PyPI does not have: 'sfnflow-no-such-package-x'; check the spelling on "
             "https://pypi.org") in result.output
     assert "step 'old'" in result.output
+
+
+def test_show_lists_each_environment_as_written_and_its_locked_versions(envs_run, tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    path, root, _result, _progress = envs_run
+    monkeypatch.setenv("SFNFLOW_ROOT", str(root))
+    shown = CliRunner().invoke(main, ["show", str(path)])
+    assert shown.exit_code == 0, shown.output
+    text = shown.output
+    old = next(line for line in text.splitlines() if line.startswith("  old "))
+    assert old.endswith("lambda 1024 MB 900 s env py311_2")
+    assert "@pypi(python='3.11', packages={'six': '1.17.0'})" in text and "@packages" not in text
+    assert "  py312_1  steps start, end\n    @pypi_base(python='3.12', packages={'six': '1.16.0'})\n" in text
+    assert "locked for linux-x86_64, Python 3.11." in text and "six==1.17.0" in text
+    monkeypatch.setenv("SFNFLOW_ROOT", str(tmp_path / "fresh"))
+    fresh = CliRunner().invoke(main, ["show", str(path)]).output
+    assert fresh.count("not resolved yet: the first run (or deploy) locks exact versions") == 2
+
+
+def test_a_crashed_environment_worker_is_replaced_by_a_fresh_one_of_that_interpreter(tmp_path: Path) -> None:
+    path = write(tmp_path, '''
+        import os, platform
+        from sfnflow import FlowSpec, pypi, retry, step, current
+
+        class CrashFlow(FlowSpec):
+            @retry(times=1, minutes_between_retries=0)
+            @pypi(python="3.12", packages={"six": "1.16.0"})
+            @step
+            def start(self):
+                if current.retry_count == 0:
+                    os._exit(3)  # the worker process dies mid-task
+                self.python = platform.python_version()
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+    ''')
+    result = run(path, tmp_path / "store", io.StringIO())
+    assert result.status == "SUCCEEDED", result.error
+    client.set_root(str(tmp_path / "store"))
+    task = Run(f"CrashFlow/{result.run_id}")["start"].task
+    assert task.data.python.startswith("3.12.")
+    assert task.metadata_dict["attempts"] == 2  # the crashed attempt, then the replacement worker's
+    assert task.environment_info["python_version"] == task.data.python
+    assert task.environment_info["environment"] == lock_hash(tmp_path / "store", "CrashFlow")
+
+
+def lock_hash(root: Path, flow: str) -> str:
+    import json
+
+    (entry,) = json.loads((root / "environments" / f"{flow}.lock.json").read_text())["entries"].values()
+    return entry["hash"]
+
+
+def test_metaflows_environment_option_is_accepted(envs_run, tmp_path: Path) -> None:
+    path, _root, _result, _progress = envs_run
+    for args in (["--environment=conda", "show", str(path)], ["--environment", "pypi", "show", str(path)]):
+        assert CliRunner().invoke(main, args).exit_code == 0
+    import subprocess
+
+    path = write(tmp_path, FLOW + "\n\nif __name__ == '__main__':\n    EnvsFlow()\n")
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]), SFNFLOW_ROOT=str(tmp_path))
+    done = subprocess.run([sys.executable, str(path), "--environment=conda", "show"], capture_output=True, text=True,
+                          env=env)
+    assert done.returncode == 0 and "Environments" in done.stdout, done.stderr
