@@ -23,8 +23,9 @@ def reports_user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except FlowDefinitionError as exc:
             count = len(exc.diagnostics)
             lines = [str(d) for d in exc.diagnostics]
-            noun = "problem" if count == 1 else "problems"
-            raise UserError(f"the flow has {count} {noun}:\n" + "\n".join(lines)) from None
+            if count == 1:  # one problem: one line, `Error: file:line: what. Fix.`
+                raise UserError(lines[0]) from None
+            raise UserError(f"the flow has {count} problems:\n" + "\n".join(lines)) from None
         except SfnflowError as exc:
             error = UserError(str(exc))
             # A run stopped with Ctrl-C exits as interrupted programs do (128 + SIGINT).

@@ -156,8 +156,10 @@ def test_a_python_below_sfnflows_floor_is_refused_in_one_sentence(tmp_path: Path
     path = write(tmp_path, FLOW.replace('@pypi_base(python="3.12"', f'@pypi_base(python="{python}"'))
     result = CliRunner().invoke(main, ["run", str(path), "--root", str(tmp_path / "store")])
     assert result.exit_code == 1 and "Traceback" not in result.output
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith(f"Error: {path}:")
     assert (f"flow 'EnvsFlow': @pypi_base asks for Python {python}, but sfnflow's runtime needs Python 3.10 "
-            "or newer. Ask for python='3.10' or newer") in result.output
+            "or newer. Ask for python='3.10' or newer") in line
 
 
 def test_a_package_pypi_does_not_have_is_named(tmp_path: Path) -> None:
