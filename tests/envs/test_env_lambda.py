@@ -124,7 +124,11 @@ def test_sfnflow_deploy_to_the_emulator_creates_layers_and_runs_on_them(tmp_path
 
     for name, value in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "us-east-1",
                         "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true",
-                        "SFNFLOW_ROOT": str(tmp_path / "store")}.items():
+                        "SFNFLOW_ROOT": str(tmp_path / "store"),
+                        # what cdk.assembly.silence_node_banner sets, set here so the test leaves no trace
+                        "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
+                        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "18,19,20,21",
+                        "JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION": "1"}.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
