@@ -37,11 +37,13 @@ __all__ = [
     "ENV_ENVIRONMENT",
     "ENV_ENV_CACHE",
     "ENV_FLOW_FILE",
+    "ENV_HOME",
     "ENV_LOCAL_ENGINE",
     "ENV_PREFIX",
     "ENV_PYTHONS",
     "ENV_REGION",
     "ENV_ROOT",
+    "ENV_RUN_PARAMETER_PREFIX",
     "ENV_SYNTH_CACHE",
     "ENV_TABLE",
     "ENV_USER",
@@ -80,6 +82,8 @@ ENV_LOCAL_ENGINE = "SFNFLOW_LOCAL_ENGINE"  # the local engine: "interp" (default
 ENV_SYNTH_CACHE = "SFNFLOW_CACHE_DIR"  # where synthesized templates are cached (else ~/.cache/sfnflow)
 ENV_ENV_CACHE = "SFNFLOW_ENV_CACHE"  # where step environments' venvs are cached
 ENV_PYTHONS = "SFNFLOW_PYTHONS"  # more Python interpreters for step environments, os.pathsep-separated
+ENV_HOME = "SFNFLOW_HOME"  # the folder of the deployments profile (else ~/.sfnflow)
+ENV_RUN_PARAMETER_PREFIX = "SFNFLOW_RUN_"  # SFNFLOW_RUN_<NAME>: a parameter's default (as METAFLOW_RUN_<NAME>)
 
 # -- the programs the deployables run -------------------------------------------------------
 LAMBDA_HANDLER = "runtime.lambda_handler.handler"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any, Mapping, Sequence
 
+from sfn_compiler.contract.task_config import ENV_RUN_PARAMETER_PREFIX
 from sfn_compiler.dsl.parameters import ParameterError, convert_value, split_value
 from sfn_compiler.dsl.specs import ParameterSpec
 
@@ -60,7 +61,7 @@ def check_value(spec: ParameterSpec, raw: Any) -> Any:
         raise UserError(f"parameter --{spec.name}: {exc}. Give {article} {spec.type} value.") from None
 
 
-ENV_PREFIXES = ("SFNFLOW_RUN_", "METAFLOW_RUN_")
+ENV_PREFIXES = (ENV_RUN_PARAMETER_PREFIX, "METAFLOW_RUN_")
 
 
 def environment_values(specs: Sequence[ParameterSpec], given: Mapping[str, Any],

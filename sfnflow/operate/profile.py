@@ -17,9 +17,11 @@ import tempfile
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from sfn_compiler.contract import task_config
+
 __all__ = ["Deployment", "deployment_client", "deployment_from_outputs", "forget_deployment", "load_deployments", "profile_path", "record_deployment"]
 
-ENV_HOME = "SFNFLOW_HOME"
+ENV_HOME = task_config.ENV_HOME
 FILE_NAME = "deployments.json"
 
 

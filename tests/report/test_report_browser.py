@@ -29,9 +29,11 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def write_report(store: Path, flow: str, out: Path) -> str:
+    from sfnflow import Flow, client
+
+    client.set_root(str(store))
+    run_id = Flow(flow).latest_run.id
     runner = CliRunner()
-    listed = runner.invoke(main, ["runs", flow, "--root", str(store)])
-    run_id = listed.output.splitlines()[1].split()[0]
     done = runner.invoke(main, ["report", f"{flow}/{run_id}", "-o", str(out), "--root", str(store)])
     assert done.exit_code == 0, done.output
     return out.read_text()
