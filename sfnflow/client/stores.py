@@ -26,9 +26,10 @@ from typing import Any
 
 from sfn_compiler.contract.task_config import ENV_BUCKET, ENV_DATASTORE, ENV_PREFIX, ENV_ROOT, ENV_TABLE
 from sfn_compiler.diagnostics import SfnflowError
+from sfn_compiler.exceptions import MetaflowNotFound
 
 __all__ = ["ENV_DATASTORE", "Stores", "cloud_stores", "deployment_of", "deployment_stores", "get_stores",
-           "local_stores_at", "set_root", "use_cloud"]
+           "local_stores_at", "NoLocalRuns", "set_root", "use_cloud"]
 
 _CLOUD_NAMES = ("s3", "cloud", "aws")
 
@@ -166,17 +167,22 @@ def cloud_stores(bucket: str, table: str, prefix: str = "", s3_client: Any = Non
                   metadata=DynamoMetadataStore(table, client=dynamodb_client))
 
 
+class NoLocalRuns(MetaflowNotFound):
+    """The client found no local store to read: one sentence saying where it looked and how
+    to point it elsewhere (raised `from None`, so no chained traceback comes with it)."""
+
+
 def _find_root() -> str:
     from runtime.stores.blobs import resolve_local_root
 
     root = resolve_local_root()
     if not os.path.isdir(root) and os.environ.get(ENV_ROOT):
-        raise SfnflowError(f"no local runs in {root} (SFNFLOW_ROOT): the folder does not exist. "
-                           "Run a flow first (sfnflow run FLOW.py), or fix SFNFLOW_ROOT.")
+        raise NoLocalRuns(f"no local runs in {root} (SFNFLOW_ROOT): the folder does not exist; run a flow "
+                          "first (sfnflow run FLOW.py) or fix SFNFLOW_ROOT.") from None
     if not os.path.isdir(root):
-        raise SfnflowError(
-            "no .sfnflow/ folder here or in any parent folder, so there are no local runs to read. "
-            "Run a flow first (sfnflow run FLOW.py), cd to its folder, set SFNFLOW_ROOT, "
-            "or read a deployed flow's runs with SFNFLOW_DATASTORE=s3 (and SFNFLOW_BUCKET, SFNFLOW_TABLE)."
-        )
+        raise NoLocalRuns(
+            f"no .sfnflow/ folder in {os.getcwd()} or any folder above it, so there are no local runs to read; "
+            "run a flow first (sfnflow run FLOW.py), cd to the folder you ran it from, point the client at a "
+            "store with SFNFLOW_ROOT=/path/to/.sfnflow (or sfnflow.client.set_root), or read a deployed flow's "
+            "runs with SFNFLOW_DATASTORE=s3 and SFNFLOW_BUCKET, SFNFLOW_TABLE.") from None
     return root
