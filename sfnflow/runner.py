@@ -301,12 +301,14 @@ class Runner:
     def _store_root(self) -> str:
         """Where the child's runs go: decided here (and handed to it as --root) so that this
         process reads them from the same place, whatever folder the client is pointed at."""
-        from runtime.stores.blobs import resolve_local_root
+        from runtime.stores.blobs import LOCAL_DIR_NAME, _nearest_root
 
         given = self._top.get("root") or self.env_vars.get(ENV_ROOT)
         if given:
             return os.path.normpath(os.path.join(self.cwd, given))
-        return resolve_local_root(start=self.cwd)
+        # The child's SFNFLOW_ROOT is unset (env= may clear this process's): the rule of
+        # resolve_local_root without it, the nearest .sfnflow/ upward from cwd, else a new one there.
+        return _nearest_root(self.cwd) or os.path.join(self.cwd, LOCAL_DIR_NAME)
 
     # -- keyword arguments to command lines --------------------------------------------------
     def _run_args(self, kwargs: dict[str, Any]) -> list[str]:

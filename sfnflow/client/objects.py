@@ -434,9 +434,15 @@ class Task(_Bound):
             "log_location": record.logs or stores.artifacts.log_key(
                 self.flow_name, self.run_id, self.step_name, self.id, record.attempt, "stdout"),
         }
-        for name in ("origin", "foreach_n", "environment", "python_version", "platform"):
+        # Metaflow's task metadata names where they exist (python_version, ds-type, ds-root).
+        for name, shown in (("origin", "origin-pathspec"), ("foreach_n", "foreach_n"), ("environment", "environment"),
+                            ("python", "python_version"), ("python_version", "python_version"),
+                            ("platform", "platform")):
             if meta.get(name) is not None:
-                facts["origin-pathspec" if name == "origin" else name] = meta[name]
+                facts[shown] = meta[name]
+        remote = stores.root.startswith("s3://")
+        facts["ds-type"] = "s3" if remote else "local"
+        facts["ds-root"] = stores.root.split(" and ")[0] if remote else stores.root
         if meta.get("origin"):
             facts["origin-run-id"] = str(meta["origin"]).split("/")[1]
         return facts
