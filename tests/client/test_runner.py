@@ -162,9 +162,12 @@ def test_resume_reruns_the_failed_step_of_the_latest_run(flow_dir: Path) -> None
 
 def test_nbrunner_runs_the_flow_of_a_notebook_cell(flow_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
 
     monkeypatch.setenv("IPYTHONDIR", str(flow_dir / "ipython"))
-    shell = InteractiveShell.instance()
+    config = Config()
+    config.HistoryManager.hist_file = ":memory:"  # the cell history, without a database left behind
+    shell = InteractiveShell.instance(config=config)
     try:
         cell = FLOW.split('if __name__ == "__main__":')[0] + textwrap.dedent('''
             from sfnflow import NBRunner
