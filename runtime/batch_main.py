@@ -46,7 +46,7 @@ from sfn_compiler.contract.task_config import (
 from .errors import PlatformError, UserCodeError
 from .lambda_handler import build_environment, package_root
 from .log_location import begin_marker, end_marker
-from .task import run_task
+from .task import run_task, task_process
 
 __all__ = ["EXIT_OK", "EXIT_PLATFORM", "EXIT_USER", "ensure_code", "main"]
 
@@ -67,6 +67,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     except (ValueError, TypeError, KeyError) as exc:
         return _report(EXIT_PLATFORM, f"bad task arguments {argv!r}: {exc}. The job's Command must come "
                                       "from the compiled state machine; redeploy the flow.")
+    task_process()  # the flow's __main__ setup code runs in task processes, as under Metaflow
     pathspec = f"{envelope.flow}/{envelope.run}/{envelope.step}/{envelope.task}"
     print(begin_marker(pathspec, envelope.attempt), flush=True)
     try:

@@ -23,7 +23,7 @@ from sfn_compiler.contract.task_config import ENV_BUCKET, ENV_BUCKET_OWNER, ENV_
 
 from .errors import PlatformError, TaskError
 from .log_location import begin_marker, end_marker
-from .task import TaskEnvironment, run_task
+from .task import TaskEnvironment, run_task, task_process
 
 __all__ = ["build_environment", "handler", "package_root"]
 
@@ -78,6 +78,7 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise PlatformError(f"malformed task envelope ({type(exc).__name__}: {exc}); "
                             "the state machine and the deployed code disagree, redeploy the flow.") from exc
+    task_process()  # the flow's __main__ setup code runs in task processes, as under Metaflow
     pathspec = f"{envelope.flow}/{envelope.run}/{envelope.step}/{envelope.task}"
     # Markers: a warm container's log stream holds many tasks; `sfnflow logs` reads between them.
     print(begin_marker(pathspec, envelope.attempt), flush=True)

@@ -14,6 +14,7 @@ on); a resumed run's reused step (copy the origin task's index by reference).
 from __future__ import annotations
 
 import os
+import sys
 import platform
 import sys
 import time
@@ -30,7 +31,7 @@ from sfn_compiler.contract.task_config import ENV_ENVIRONMENT
 from sfn_compiler.graph.builder import build_graph
 from sfn_compiler.graph.model import StepNode
 from sfn_compiler.identity import is_system_tag, system_tags
-from sfn_compiler.loader import load_flow
+from sfn_compiler.loader import load_flow, run_main_block
 
 from .cards import save_cards
 from .context import CTX_ATTR, FlowPlan, TaskContext, inherited_for_catch, start_parameters
@@ -61,21 +62,34 @@ class LoadedFlow:
 
 
 class FlowCache:
-    """Flow classes and graphs by flow file: a warm worker imports and builds them once."""
+    """Flow classes and graphs by flow file: a warm worker imports and builds them once.
 
-    def __init__(self) -> None:
+    `run_main_block`: a task process (worker, Lambda, Batch job) also runs the flow file's
+    `__main__` setup code once, as each Metaflow task process does (sfn_compiler.loader).
+    """
+
+    def __init__(self, run_main_block: bool = False) -> None:
         self._flows: dict[str, LoadedFlow] = {}
+        self.run_main_block = run_main_block
 
     def get(self, flow_file: str) -> LoadedFlow:
         path = os.path.abspath(flow_file)
         loaded = self._flows.get(path)
         if loaded is None:
             cls = load_flow(path)
+            if self.run_main_block:
+                run_main_block(sys.modules[cls.__module__])
             loaded = self._flows[path] = LoadedFlow(cls, FlowPlan(build_graph(cls)))
         return loaded
 
 
 DEFAULT_CACHE = FlowCache()
+
+
+def task_process() -> None:
+    """Mark this process as one that runs tasks (a worker, a Lambda, a Batch job): flows
+    loaded from now on run their `__main__` setup code, as Metaflow's task processes do."""
+    DEFAULT_CACHE.run_main_block = True
 
 
 @dataclass

@@ -522,6 +522,7 @@ class RunTaskExecutor:
     def warm(self) -> None:
         from runtime import task
 
+        task.task_process()  # run the flow's __main__ setup code here, as in every Metaflow task process
         task.DEFAULT_CACHE.get(self.flow_file)
 
     def environment(self) -> Any:

@@ -30,6 +30,17 @@ class ForeachFrame(NamedTuple):
     value: Any  # the item at `index`
 
 
+class FlowCliReached(BaseException):
+    """`MyFlow()` was reached while sfnflow ran the flow file's `__main__` block for its setup
+    code (runtime.loader.run_main_block): the command line is sfnflow's, so stop there.
+
+    A BaseException, so the user's own `except Exception:` around the call does not swallow it."""
+
+
+# Set while a `__main__` block runs for its setup code only.
+stop_at_cli = False
+
+
 class InvalidNextError(Exception):
     """`self.next(...)` called with arguments the compiled graph does not have."""
 
@@ -39,6 +50,8 @@ class FlowSpec:
 
     def __init__(self, use_cli: bool = True) -> None:
         if use_cli:
+            if stop_at_cli:
+                raise FlowCliReached()
             if main_hook is None:
                 raise RuntimeError("import FlowSpec from sfnflow to run a flow from the command line")
             main_hook(type(self))

@@ -46,6 +46,7 @@ def run(ctx: click.Context, flow_file: str, max_workers: int | None, tags: tuple
 
     for warning in flow_warnings(compiled.graph):
         click.echo(f"warning: {warning}", err=True)
+    run_setup_code(flow_file)
     _execute(flow_file, compiled, parameters, root=root, max_workers=max_workers, tags=tags, run_id_file=run_id_file)
 
 
@@ -91,6 +92,17 @@ def resume(run_id: str | None, from_step: str | None, flow_file: str | None, max
              origin_run_id=plan.origin_run_id, resume_steps=plan.runtime_steps, run_id_file=run_id_file)
 
 
+def run_setup_code(flow_file: str) -> None:
+    """`sfnflow run flow.py` runs the flow's `if __name__ == "__main__":` setup code first, as
+    `python flow.py run` does (there it has already run: this process is that __main__)."""
+    from sfn_compiler.loader import load_flow, run_main_block
+
+    main = sys.modules.get("__main__")
+    if os.path.abspath(getattr(main, "__file__", "") or "") == os.path.abspath(flow_file):
+        return
+    run_main_block(sys.modules[load_flow(flow_file).__module__])
+
+
 def _execute(flow_file: str, compiled: Any, parameters: dict[str, Any], *, root: str | None,
              max_workers: int | None, tags: tuple[str, ...], origin_run_id: str | None = None,
              resume_steps: tuple[str, ...] = (), run_id_file: str | None = None) -> None:
@@ -112,12 +124,22 @@ def _execute(flow_file: str, compiled: Any, parameters: dict[str, Any], *, root:
     SqliteMetadataStore(root).check_writable()  # a damaged or read-only store, before the run says it started
     run_id = new_run_id()
     retries = {n.name: n.decorator("retry").times for n in compiled.graph.steps if n.decorator("retry") is not None}
-    with Progress(compiled.graph.name, run_id, retries=retries) as progress:
+    from .live_output import LiveOutput, enabled, terminal_writer
+
+    live = enabled()
+    with Progress(compiled.graph.name, run_id, retries=retries) as progress, \
+            LiveOutput(root, compiled.graph.name, run_id, terminal_writer(progress)) as output:
+
+        def on_event(kind: str, step: str, task: str, **info: Any) -> None:
+            progress.on_event(kind, step, task, **info)
+            if live:
+                output.on_event(kind, step, task, **info)
+
         result = run_locally(flow_file, compiled.graph, compiled, parameters, root=root, max_workers=max_workers,
                              tags=tags, origin_run_id=origin_run_id, resume_steps=resume_steps,
-                             on_event=progress.on_event, run_id=run_id, environments=environments,
+                             on_event=on_event, run_id=run_id, environments=environments,
                              on_recorded=_run_id_writer(run_id_file))
-    print_summary(result)
+    print_summary(result, end_output_shown=live)
     if result.status != "SUCCEEDED":
         sys.exit(1)
 

@@ -86,6 +86,19 @@ class Progress:
         suffix = f" ({n} tasks so far)" if n > self.PLAIN_LINES_PER_STEP else ""
         self._write(f"[{self.elapsed():7.1f}s] {step}/{task} {what}{suffix}\n")
 
+    def print_lines(self, lines: list[str]) -> None:
+        """Lines of the run's output (live step output), above the live table on a terminal."""
+        if not lines:
+            return
+        with self._lock:
+            if self.live and self._drawn:
+                # Clear the table, print the lines where it was, draw it again below them.
+                self._write(f"\x1b[{self._drawn}A\x1b[J")
+                self._drawn = 0
+            self._write("".join(line + "\n" for line in lines))
+            if self.live:
+                self._redraw()
+
     def _tick(self) -> None:
         while not self._stop.wait(0.25):
             with self._lock:

@@ -6,7 +6,8 @@ import click
 from ..local_run import LocalRunResult
 
 
-def print_summary(result: LocalRunResult) -> None:
+def print_summary(result: LocalRunResult, end_output_shown: bool = False) -> None:
+    """`end_output_shown`: the end step's output was already on the terminal (live output)."""
     from runtime.stores.sqlite_metadata import SqliteMetadataStore
 
     metadata = SqliteMetadataStore(result.root)
@@ -17,7 +18,8 @@ def print_summary(result: LocalRunResult) -> None:
         tally += f"; {retries} {'retry' if retries == 1 else 'retries'}"
     pathspec = f"{result.flow}/{result.run_id}"
     if result.status == "SUCCEEDED":
-        _echo_end_output(result)
+        if not end_output_shown:
+            _echo_end_output(result)
         click.echo(f"Run {pathspec} succeeded in {result.seconds:.1f}s ({tally}).", err=True)
         env = _root_hint(result.root)
         click.echo(f"  Artifacts: {env}python -c \"from sfnflow import Run; print(Run('{pathspec}').data)\"", err=True)
