@@ -159,5 +159,7 @@ def terminal_writer(progress: Any) -> Callable[[list[str]], None]:
 
 def enabled(environ: Any = None) -> bool:
     """SFNFLOW_QUIET=1 (or `--quiet`) turns live output off."""
+    from sfn_compiler.contract.task_config import ENV_QUIET
+
     environ = os.environ if environ is None else environ
-    return str(environ.get("SFNFLOW_QUIET", "")).strip().lower() not in ("1", "true", "yes")
+    return str(environ.get(ENV_QUIET, "")).strip().lower() not in ("1", "true", "yes")
