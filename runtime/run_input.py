@@ -9,7 +9,7 @@ shape: `$.parameters` on `{}` is an uncatchable States.Runtime error in AWS). Ac
     an EventBridge event                       @trigger / @trigger_on_finish rules: fields of the
                                                event mapped to parameters by the matching trigger
 
-`sfnflow` (optional) carries {"trigger", "tags", "origin_run_id", "resume_steps"}.
+`sfnflow` (optional) carries {"trigger", "tags", "user", "origin_run_id", "resume_steps"}.
 Defaults are not applied here: runtime.context.start_parameters does that when the start
 step runs (a callable default is evaluated then). Problems raise RunInputError with one
 sentence; the start step reports it as the run's failure.
@@ -38,6 +38,7 @@ class RunInput:
     parameters: dict[str, Any]  # raw values by parameter name (not converted, no defaults yet)
     trigger: str = "console"  # "cli", "schedule", "api", "event:<name>", "finish:<flow>", "console"
     tags: tuple[str, ...] = ()
+    user: str | None = None  # who started the run (its user: tag), when the input says
     origin_run_id: str | None = None
     resume_steps: tuple[str, ...] = ()
     event: dict[str, Any] | None = field(default=None, compare=False)  # the EventBridge event, if any
@@ -65,7 +66,10 @@ def read_run_input(raw: Any, graph: FlowGraph) -> RunInput:
     else:
         parameters = {k: v for k, v in raw.items() if k not in CONSOLE_KEYS and k != OPTIONS_KEY}
     trigger = str(options.get("trigger") or ("console" if not options else "api"))
-    return RunInput(parameters, trigger=trigger, tags=_strings(options.get("tags"), "tags"),
+    user = options.get("user")
+    if user is not None and not (isinstance(user, str) and user):
+        raise RunInputError(f"the execution input's '{OPTIONS_KEY}.user' must be a user name (a string).")
+    return RunInput(parameters, trigger=trigger, tags=_strings(options.get("tags"), "tags"), user=user,
                     origin_run_id=options.get("origin_run_id") or None,
                     resume_steps=_strings(options.get("resume_steps"), "resume_steps"))
 

@@ -34,6 +34,7 @@ from sfn_compiler.identity import is_system_tag, system_tags
 from sfn_compiler.loader import load_flow, run_main_block
 
 from .cards import save_cards
+from .run_code import save_flow_source
 from .context import CTX_ATTR, FlowPlan, TaskContext, inherited_for_catch, start_parameters
 from .errors import (
     PlatformError, TaskError, UserCodeError, caught_from_envelope, error_record, user_location,
@@ -471,10 +472,12 @@ def _run_record(envelope: TaskEnvelope, env: TaskEnvironment, graph: Any) -> Run
             except RunInputError:  # the start step fails with the reason; keep the record readable
                 given = RunInput({})
             run = RunRecord(envelope.flow, envelope.run, created_at=time.time(), parameters=given.parameters,
-                            tags=list(envelope.tags or given.tags) + system_tags(runtime), trigger=given.trigger,
+                            tags=list(envelope.tags or given.tags) + system_tags(runtime, user=given.user),
+                            trigger=given.trigger,
                             origin_run_id=given.origin_run_id, resume_steps=list(given.resume_steps))
             try:
                 env.metadata.create_run(run)
+                save_flow_source(env.artifacts, envelope.flow, envelope.run, env.flow_file)  # Run.code, later
             except RunExistsError:  # another task of the run recorded it first
                 run = env.metadata.get_run(envelope.flow, envelope.run) or run
         env.runs[key] = run

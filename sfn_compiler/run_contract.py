@@ -3,8 +3,11 @@
 Execution input (read by runtime/run_input.py, which also accepts `{}`, top-level
 parameter names and EventBridge events):
 
-    {"parameters": {name: value, ...}, "sfnflow": {"trigger": ..., "tags": [...],
+    {"parameters": {name: value, ...}, "sfnflow": {"trigger": ..., "tags": [...], "user": ...,
                                                    "origin_run_id": ..., "resume_steps": [...]}}
+
+`user` is who started the run: the run is tagged `user:<user>` (the client's default
+namespace), as a local run is, rather than with whatever user the task's machine has.
 
 Parameter spec: the flow stack's `ParameterSpec` output, so `sfnflow trigger` validates
 against the deployed flow, not against a local file that may have changed since. Step
@@ -37,10 +40,13 @@ class SpecTooLarge(ValueError):
 
 
 def execution_input(parameters: dict[str, Any], *, trigger: str, tags: Sequence[str] = (),
-                    origin_run_id: str | None = None, resume_steps: Sequence[str] = ()) -> dict[str, Any]:
+                    origin_run_id: str | None = None, resume_steps: Sequence[str] = (),
+                    user: str | None = None) -> dict[str, Any]:
     options: dict[str, Any] = {"trigger": trigger}
     if tags:
         options["tags"] = list(tags)
+    if user:
+        options["user"] = user
     if origin_run_id:
         options["origin_run_id"] = origin_run_id
         options["resume_steps"] = list(resume_steps)

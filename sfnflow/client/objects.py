@@ -80,19 +80,24 @@ def metadata(ms: str) -> str:
 
 
 class RunCode:
-    """The code a run ran: the flow file it started from (`path`) and its text (`flowspec`)."""
+    """The code a run ran: the flow file it started from (`path`) and its text (`flowspec`):
+    the file itself for a local run, the copy a deployed run keeps in the datastore
+    (runtime/run_code.py) for a cloud run."""
 
-    def __init__(self, path: str | None, code_version: str | None) -> None:
+    def __init__(self, path: str | None, code_version: str | None, kept: Any = None) -> None:
         self.path = path
         self.info = {"code_version": code_version, "flow_file": path}
         self.tarball = None  # Metaflow's code tarball; sfnflow packages code only for deploys
+        self._kept = kept  # () -> bytes of the datastore's copy, or None
 
     @property
     def flowspec(self) -> str | None:
         try:
+            if self._kept is not None:
+                return self._kept().decode("utf-8", "replace")
             with open(self.path or "", encoding="utf-8") as fh:
                 return fh.read()
-        except OSError:
+        except (KeyError, OSError):
             return None
 
     def __repr__(self) -> str:
@@ -187,7 +192,18 @@ class Run(_Bound):
     origin_run_id = property(lambda self: self.record.origin_run_id)
     origin_pathspec = property(lambda self: f"{self.flow_name}/{self.origin_run_id}" if self.origin_run_id else None)
     parent = property(lambda self: Flow(self.flow_name, _check=False, _stores=self._stores))
-    code = property(lambda self: RunCode(self.record.flow_file, self.record.code_version))
+    @property
+    def code(self) -> RunCode:
+        """A local run: its flow file. A deployed run: the copy of it kept with the run."""
+        from runtime.run_code import code_prefix
+
+        record = self.record
+        if record.flow_file:
+            return RunCode(record.flow_file, record.code_version)
+        blobs = self._st.artifacts.blobs
+        kept = blobs.list(code_prefix(self.flow_name, self.id))
+        return RunCode(kept[0] if kept else None, record.code_version,
+                       (lambda: blobs.get(kept[0])) if kept else None)
 
     # -- user tags can change after the run, as in Metaflow --------------------------------
     def add_tag(self, tag: str) -> None:

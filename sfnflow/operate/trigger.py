@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
 from sfn_compiler.asl import arns
+from sfn_compiler.identity import username
 from sfn_compiler.dsl.parameters import ParameterError, convert_value
 from sfn_compiler.dsl.specs import ParameterSpec
 from sfn_compiler.run_contract import execution_input
@@ -84,7 +85,7 @@ def start_run(deployed: DeployedFlow, parameters: Mapping[str, Any], *, name: st
 
     run_id = check_run_name(name) if name else new_run_id()
     body = execution_input(dict(parameters), trigger=trigger, tags=tags, origin_run_id=origin_run_id,
-                           resume_steps=resume_steps)
+                           resume_steps=resume_steps, user=username())
     client = sfn or deployed.target.client("stepfunctions")
     delay = 0.5
     for attempt in range(START_ATTEMPTS):

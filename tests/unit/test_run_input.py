@@ -87,3 +87,11 @@ def test_pattern_matching_operators() -> None:
     assert event_matches({"detail": {"n": [3], "gone": [{"exists": False}]}}, event)
     assert not event_matches({"detail": {"object": {"key": [{"prefix": "out/"}]}}}, event)
     assert not event_matches({"source": ["aws.ec2"]}, event)
+
+
+def test_who_started_the_run_travels_in_the_input(graph) -> None:
+    """A deployed run is tagged user:<who triggered it>, not the task machine's user."""
+    assert read_run_input(execution_input({}, trigger="cli", user="alice"), graph).user == "alice"
+    assert read_run_input(execution_input({}, trigger="cli"), graph).user is None
+    with pytest.raises(RunInputError, match="sfnflow.user' must be a user name"):
+        read_run_input({"parameters": {}, "sfnflow": {"user": 3}}, graph)
