@@ -109,6 +109,27 @@ class TaskEnvironment:
 
 
 def run_task(envelope: TaskEnvelope, env: TaskEnvironment) -> dict[str, Any]:
+    """Run one step; return what its Task state reads: for a foreach step {"n": N, "items": [...] | None},
+    for a switch its case; for any other step where the task lives (`task_info`), which the
+    console shows as the state's output (sfn_compiler/asl/task_output.py).
+    """
+    result = _run_task(envelope, env)
+    return result if result or envelope.mode != MODE_STEP else task_info(envelope, env)
+
+
+def task_info(envelope: TaskEnvelope, env: TaskEnvironment) -> dict[str, str]:
+    """The task's pathspec, where its artifacts are, and how to read its logs."""
+    pathspec = f"{envelope.flow}/{envelope.run}/{envelope.step}/{envelope.task}"
+    blobs = env.artifacts.blobs
+    bucket = getattr(blobs, "bucket", None)
+    if bucket:
+        where = f"s3://{bucket}/{getattr(blobs, 'prefix', '')}{pathspec}/"
+    else:
+        where = os.path.join(getattr(blobs, "root", ""), *pathspec.split("/")) + os.sep
+    return {"pathspec": pathspec, "artifacts": where, "logs": f"sfnflow logs {pathspec}"}
+
+
+def _run_task(envelope: TaskEnvelope, env: TaskEnvironment) -> dict[str, Any]:
     """Run one step; return {} or, for a foreach step, {"n": N, "items": [...] | None}.
 
     Raises:

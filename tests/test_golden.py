@@ -192,7 +192,8 @@ def test_simple_examples_run_every_step_once(aws_credentials: None, stem: str) -
     graph = _compile(ROOT / "examples" / f"{stem}.py")[0]
     assert _steps(player) == sorted((n.name, "0") for n in graph.steps)
     assert {c.run for c in player.calls} == {"run1"}
-    assert json.loads(desc["output"]) == {"run": "run1", "p": "0"}
+    output = json.loads(desc["output"])  # the pointers, and the last task's whereabouts (task_output.py)
+    assert output == {"run": "run1", "p": "0", "task": {"info": {}}}
 
 
 @pytest.mark.parametrize("distributed", [False, True], ids=["inline", "distributed"])
@@ -230,7 +231,7 @@ def test_catch_runs_catch_task_and_finishes(aws_credentials: None) -> None:
     assert desc["status"] == "SUCCEEDED", desc.get("cause")
     assert _steps(player, envelope.MODE_CATCH) == [("divide", "0")]
     assert ("end", "0") in _steps(player)
-    assert json.loads(desc["output"]) == {"run": "run1", "p": "0"}  # `error` dropped
+    assert json.loads(desc["output"]) == {"run": "run1", "p": "0", "task": {"info": {}}}  # `error` dropped
 
 
 def test_uncaught_failure_fails_the_execution(aws_credentials: None) -> None:

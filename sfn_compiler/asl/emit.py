@@ -34,6 +34,7 @@ from ..graph.model import FlowGraph, FrameKind, StepKind, StepNode
 from . import arns
 from . import states as S
 from .status import add_child_failure_record, add_run_status
+from .task_output import TASK_INFO_PATH, task_info_selector
 
 FE_SELECTOR = {"n.$": "$.Payload.n", "items.$": "$.Payload.items"}
 START_SELECTOR = {"run.$": "$$.Execution.Name", "p": "0"}
@@ -243,9 +244,14 @@ class _Emitter:
             selector: dict[str, Any] = dict(START_SELECTOR)
             if fe:
                 selector["fe"] = dict(FE_SELECTOR)
+            elif target.kind == COMPUTE_LAMBDA and mode == envelope.MODE_STEP:
+                selector["task"] = task_info_selector()
             state["ResultSelector"], state["ResultPath"] = selector, "$"
         elif fe:
             state["ResultSelector"], state["ResultPath"] = dict(FE_SELECTOR), "$.fe"
+        elif target.kind == COMPUTE_LAMBDA and mode == envelope.MODE_STEP:
+            # The console's view of the task: its pathspec and where its data is (task_output.py).
+            state["ResultSelector"], state["ResultPath"] = task_info_selector(), TASK_INFO_PATH
         else:
             state["ResultPath"] = None
         return state

@@ -34,8 +34,11 @@ def payload(flow: str, step: str, run: str, task: str = "0", attempt: int = 0, *
 def test_runs_example_steps_against_moto(lambda_env: None, s3: Any, ddb: Any, bucket: str, table: str) -> None:
     assert os.path.isfile(os.path.join(lambda_handler.package_root(), EXAMPLE))
     run = f"exec-{uuid.uuid4().hex[:8]}"
-    assert lambda_handler.handler(payload("LinearFlow", "start", run, parameters={}), None) == {}
-    assert lambda_handler.handler(payload("LinearFlow", "square", run)) == {}
+    # A plain step's result is where its task lives: the console shows it as the state's output.
+    assert lambda_handler.handler(payload("LinearFlow", "start", run, parameters={}), None) == {
+        "pathspec": f"LinearFlow/{run}/start/0", "artifacts": f"s3://{bucket}/artifacts/LinearFlow/{run}/start/0/",
+        "logs": f"sfnflow logs LinearFlow/{run}/start/0"}
+    assert lambda_handler.handler(payload("LinearFlow", "square", run))["pathspec"] == f"LinearFlow/{run}/square/0"
 
     artifacts = ArtifactStore(S3BlobStore(bucket, "artifacts", client=s3))
     index = artifacts.get_index("LinearFlow", run, "square", "0")

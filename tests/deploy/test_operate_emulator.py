@@ -181,6 +181,10 @@ def test_the_consoles_start_button_and_an_unnamed_execution_start_runs(flow: Dep
 
         run = Run(f"OperateFlow/{run_id}")
         assert run.successful and run.record.trigger == "console" and run.data.total == 1  # defaults: n=2
+        # The console's output of the run (its last Task state's) names the task and its data.
+        assert json.loads(described["output"])["task"]["info"] == {
+            "pathspec": f"OperateFlow/{run_id}/end/0", "artifacts": f"s3://{flow.bucket}/OperateFlow/{run_id}/end/0/",
+            "logs": f"sfnflow logs OperateFlow/{run_id}/end/0"}
     listed = flow.cli("runs", "OperateFlow")
     assert listed.exit_code == 0 and run_id in listed.stdout  # its record lists like any other
 

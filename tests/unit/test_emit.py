@@ -40,7 +40,9 @@ class Linear(FlowSpec):
 def test_linear_task_shapes() -> None:
     states = compile_cls(Linear).asl["States"]
     assert set(states) == {"start", "middle", "end"} | STATUS_STATES
-    assert states["start"]["ResultSelector"] == {"run.$": "$$.Execution.Name", "p": "0"}
+    # The pointers, and the task's whereabouts for the console (task_output.py).
+    assert states["start"]["ResultSelector"] == {"run.$": "$$.Execution.Name", "p": "0",
+                                                 "task": {"info.$": "$.Payload"}}
     assert states["start"]["ResultPath"] == "$"
     assert states["start"]["Parameters"]["Payload"] == envelope.envelope_template("Linear", "start", is_start=True)
     assert states["middle"] == {
@@ -48,7 +50,8 @@ def test_linear_task_shapes() -> None:
         "Resource": "arn:aws:states:::lambda:invoke",
         "Parameters": {"FunctionName": "${Function_t35}",
                        "Payload": envelope.envelope_template("Linear", "middle")},
-        "ResultPath": None,
+        "ResultSelector": {"info.$": "$.Payload"},
+        "ResultPath": "$.task",
         "Retry": [TRANSIENT,
                   {"ErrorEquals": ["States.ALL"], "MaxAttempts": 2, "IntervalSeconds": 30, "BackoffRate": 1}],
         "TimeoutSeconds": 35,  # @timeout(30) + the backstop's grace (the task stops the step at 30 s)
@@ -288,7 +291,7 @@ def test_with_batch_puts_every_step_on_batch_and_foreach_goes_distributed() -> N
     assert {t.kind for _, t in flow.model.compute} == {"batch"}
     assert states["start"]["Next"] == "start.map.distributed"
     assert "start.fanout" not in states and "start.map" not in states
-    assert states["start"]["ResultSelector"] == {"run.$": "$$.Execution.Name", "p": "0"}
+    assert states["start"]["ResultSelector"] == {"run.$": "$$.Execution.Name", "p": "0"}  # Batch: no task info
     assert flow.limits.foreach[0].distributed_only and flow.limits.foreach[0].inline_max == 0
 
 
