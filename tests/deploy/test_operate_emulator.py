@@ -265,8 +265,10 @@ def test_bad_input_is_one_sentence_and_starts_nothing(flow: Deployed, tmp_path: 
     assert len(flow.sfn.list_executions(stateMachineArn=flow.arn)["executions"]) == before
 
 
-def test_the_python_deployer_loop(flow: Deployed) -> None:
+def test_the_python_deployer_loop(flow: Deployed, monkeypatch: pytest.MonkeyPatch) -> None:
     from sfnflow.deployer import Deployer
+
+    monkeypatch.setenv("SFNFLOW_USER", "ada")
     from sfnflow.operate import OperateError
 
     deployed = Deployer(FLOW, package_suffixes=[".csv"]).deploy()  # already deployed: no change, same stack
@@ -278,6 +280,7 @@ def test_the_python_deployer_loop(flow: Deployed) -> None:
     assert triggered.wait(timeout=120).outcome.succeeded and triggered.status == "SUCCEEDED"
     run = triggered.run
     assert run.data.total == 5 and {"api", "runtime:step-functions"} <= run.tags and run.record.trigger == "api"
+    assert "user:ada" in run.tags  # whoever triggered it: the run is in their namespace
     again = Deployer.from_deployed("OperateFlow").run(triggered.run_id)
     assert again.status == "SUCCEEDED" and again.run.id == triggered.run_id
     assert triggered.run_id in [r.id for r in deployed.runs()]
