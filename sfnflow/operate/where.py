@@ -44,8 +44,8 @@ def _local(root: str | None) -> RunSource:
 
 def _deployed(deployment: Deployment) -> RunSource:
     stores = client_stores.deployment_stores(deployment)
-    return RunSource(stores, f"reading {deployment.flow}'s deployed datastore on {deployment.where}: "
-                             f"{stores.root} (--local reads local runs)", deployment)
+    return RunSource(stores, f"reading the deployed datastore of {deployment.flow} on {deployment.where} "
+                             "(--local: local runs)", deployment)
 
 
 def _from_environment() -> RunSource | None:

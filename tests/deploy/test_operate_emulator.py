@@ -100,7 +100,7 @@ def test_trigger_waits_then_runs_status_and_logs_read_the_cloud(flow: Deployed) 
 
     listed = flow.cli("runs", "OperateFlow")
     assert listed.exit_code == 0, listed.output
-    assert listed.stderr.startswith("reading OperateFlow's deployed datastore on the emulator at")
+    assert listed.stderr.startswith("reading the deployed datastore of OperateFlow on the emulator at")
     row = next(line.split() for line in listed.stdout.splitlines() if line.startswith(run_id))
     assert row[1] == "SUCCEEDED" and row[-1] == "cli"
 
