@@ -152,6 +152,11 @@ def show_status(run: str, *, local: bool = False, root: str | None = None) -> An
         click.echo(f"failed: {record.error.get('type')}: {record.error.get('message')}")
     if record.status == "FAILED":
         click.echo(f"  resume: sfnflow resume {flow}/{run_id}")
+    if source.deployment is not None and source.deployment.state_machine_arn:
+        from sfn_compiler.asl import arns
+
+        prefix, _, machine = source.deployment.state_machine_arn.rpartition(":stateMachine:")
+        click.echo(f"  console: {arns.execution_console_url(source.deployment.region, f'{prefix}:execution:{machine}:{run_id}')}")
     return report
 
 

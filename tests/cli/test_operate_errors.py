@@ -102,3 +102,43 @@ def test_run_names_must_be_execution_names() -> None:
     for bad in ("", "has space", "x" * 81, "-leading", "slash/es"):
         with pytest.raises(OperateError, match="cannot be an execution name"):
             check_run_name(bad)
+
+
+class _ThrottledSfn:
+    """A Step Functions client that throttles StartExecution `times` times, then starts."""
+
+    def __init__(self, times: int) -> None:
+        self.times, self.calls = times, []
+
+    def start_execution(self, **kwargs: Any) -> dict[str, Any]:
+        import botocore.exceptions as bx
+
+        self.calls.append(kwargs)
+        if len(self.calls) <= self.times:
+            raise bx.ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}},
+                                 "StartExecution")
+        return {"executionArn": f"arn:aws:states:us-east-1:1:execution:F:{kwargs['name']}"}
+
+
+def _deployed() -> Any:
+    from sfnflow.operate.deployed import DeployedFlow
+    from sfnflow.operate.session import OperateTarget
+
+    target = OperateTarget(session=None, region="us-east-1", endpoint=None, account="1")
+    return DeployedFlow(name="F", stack="F", state_machine_arn="arn:aws:states:us-east-1:1:stateMachine:F",
+                        bucket="b", table="t", parameters=SPECS, target=target)
+
+
+def test_start_execution_is_retried_while_throttled() -> None:
+    import json
+
+    from sfnflow.operate.trigger import START_ATTEMPTS, start_run
+
+    sleeps: list[float] = []
+    sfn = _ThrottledSfn(times=3)
+    started = start_run(_deployed(), {"day": "mon"}, name="r1", sfn=sfn, sleep=sleeps.append)
+    assert started.run_id == "r1" and len(sfn.calls) == 4 and sleeps == [0.5, 1.0, 2.0]
+    assert json.loads(sfn.calls[-1]["input"])["parameters"] == {"day": "mon"}
+    assert started.console_url.endswith("#/v2/executions/details/arn:aws:states:us-east-1:1:execution:F:r1")
+    with pytest.raises(OperateError, match=f"kept throttling StartExecution for F \\({START_ATTEMPTS} tries\\)"):
+        start_run(_deployed(), {}, name="r2", sfn=_ThrottledSfn(times=99), sleep=sleeps.append)

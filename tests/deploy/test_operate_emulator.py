@@ -284,3 +284,20 @@ def test_the_python_deployer_loop(flow: Deployed, monkeypatch: pytest.MonkeyPatc
     again = Deployer.from_deployed("OperateFlow").run(triggered.run_id)
     assert again.status == "SUCCEEDED" and again.run.id == triggered.run_id
     assert triggered.run_id in [r.id for r in deployed.runs()]
+
+
+def test_removing_the_schedule_and_deploying_again_removes_its_rule(flow: Deployed, tmp_path: Any) -> None:
+    """Last in the module: it redeploys the flow without @schedule."""
+    import shutil
+
+    shutil.copytree(os.path.join(os.path.dirname(FLOW), "operate_data"), tmp_path / "operate_data")
+    source = open(FLOW, encoding="utf-8").read()
+    assert "@schedule(hourly=True)\n" in source
+    edited = tmp_path / "operate_flow.py"
+    edited.write_text(source.replace("@schedule(hourly=True)\n", ""), encoding="utf-8")
+    result = flow.cli("deploy", str(edited), "--package-suffixes", ".csv")
+    assert result.exit_code == 0, result.output
+    assert "stack OperateFlow updated" in result.output and "Schedule1" in result.output
+    rules = _rules(flow)
+    assert not any(r["rule"].get("ScheduleExpression") for r in rules.values())
+    assert "sfnflow OperateFlow: @trigger operate_now" in rules  # the event rules stay
