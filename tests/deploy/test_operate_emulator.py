@@ -109,7 +109,8 @@ def test_trigger_waits_then_runs_status_and_logs_read_the_cloud(flow: Deployed) 
     lines = status.stdout.splitlines()
     assert lines[0].startswith(f"run OperateFlow/{run_id}: SUCCEEDED (trigger cli")
     assert "  parameters: label='first', n=3" in lines
-    assert [line.split()[:3] for line in lines[2:]] == [
+    assert lines[-1].startswith("  console: https://us-east-1.console.aws.amazon.com/states/home")
+    assert [line.split()[:3] for line in lines[2:-1]] == [
         ["start", "1", "succeeded"], ["square", "3", "succeeded"], ["join", "1", "succeeded"],
         ["end", "1", "succeeded"]]
 
