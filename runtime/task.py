@@ -80,8 +80,19 @@ class FlowCache:
             cls = load_flow(path)
             if self.run_main_block:
                 run_main_block(sys.modules[cls.__module__])
-            loaded = self._flows[path] = LoadedFlow(cls, FlowPlan(build_graph(cls)))
+            loaded = self._flows[path] = LoadedFlow(cls, FlowPlan(_with_decorators(build_graph(cls))))
         return loaded
+
+
+def _with_decorators(graph: Any) -> Any:
+    """The `run --with` decorators the launcher passed down (SFNFLOW_WITH), on every step, as compiled."""
+    import json
+
+    from sfn_compiler.contract.task_config import ENV_WITH
+    from sfn_compiler.graph.with_decorators import apply_with
+
+    text = os.environ.get(ENV_WITH)
+    return apply_with(graph, json.loads(text)) if text else graph
 
 
 DEFAULT_CACHE = FlowCache()

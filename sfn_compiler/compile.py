@@ -37,6 +37,8 @@ WORKFLOW_STANDARD = "STANDARD"
 @dataclass(frozen=True)
 class CompileOptions:
     with_batch: bool = False  # every step on Batch, like Metaflow's `run --with batch`
+    # `run --with name[:k=v,...]`: a step decorator added to every step (graph/with_decorators.py)
+    with_decorators: tuple[str, ...] = ()
     # Child executions at once per Distributed Map (asl/states.py says why this default).
     max_concurrency: int = DISTRIBUTED_MAX_CONCURRENCY
 
@@ -103,7 +105,15 @@ def compile_file(path: str, options: CompileOptions = CompileOptions()) -> Compi
     Raises:
         FlowDefinitionError: the file cannot be loaded, or the flow has problems (every one listed).
     """
-    graph, problems = check_file(path)
+    graph = build_graph(load_flow(path))
+    if options.with_decorators:
+        from .graph.with_decorators import WithError, apply_with
+
+        try:
+            graph = apply_with(graph, options.with_decorators)
+        except WithError as exc:
+            raise FlowDefinitionError([Diagnostic("with", path, 0, None, str(exc), "Fix the --with option.")]) from None
+    problems = validate(graph)
     if problems:
         raise FlowDefinitionError(problems)
     return compile_flow(graph, options)

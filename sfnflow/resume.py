@@ -66,13 +66,14 @@ class ResumePlan:
 
 
 def plan_resume(run_id: str | None, *, from_step: str | None, flow_file: str | None, root: str | None,
-                force: bool = False) -> ResumePlan:
+                force: bool = False, flow_name: str | None = None) -> ResumePlan:
+    """`flow_name`: with no run id, resume that flow's latest run (not the latest run of any flow)."""
     from runtime.stores.blobs import resolve_local_root
     from runtime.stores.sqlite_metadata import SqliteMetadataStore
 
     root = resolve_local_root(root=root)
     metadata = SqliteMetadataStore(root)
-    record = _find_run(metadata, run_id)
+    record = _find_run(metadata, run_id, flow_name)
     note = None
     if record.status == "RUNNING" and not force:
         owner = record.owner or {}
@@ -112,12 +113,12 @@ def plan_from_record(record: Any, tasks: list[Any], *, from_step: str | None, fl
 _STOPPED = ("Aborted", "Cancelled")
 
 
-def _find_run(metadata: Any, run_id: str | None) -> Any:
+def _find_run(metadata: Any, run_id: str | None, flow_name: str | None = None) -> Any:
     flows = metadata.list_flows()
     if run_id is None:
-        latest = [r for f in flows for r in metadata.list_runs(f)[:1]]
+        latest = [r for f in flows if flow_name in (None, f) for r in metadata.list_runs(f)[:1]]
         if not latest:
-            raise SfnflowError("no local runs to resume.")
+            raise SfnflowError(f"no local runs of {flow_name} to resume." if flow_name else "no local runs to resume.")
         return max(latest, key=lambda r: r.created_at)
     found = [r for f in flows if (r := metadata.get_run(f, run_id)) is not None]
     if not found:

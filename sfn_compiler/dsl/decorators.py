@@ -37,7 +37,12 @@ def step(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+# name -> the spec factory of every step decorator (what `run --with name:k=v` builds).
+STEP_DECORATOR_SPECS: dict[str, Callable[..., Any]] = {}
+
+
 def _step_decorator(name: str, make_spec: Callable[..., Any]) -> Callable[..., Any]:
+    STEP_DECORATOR_SPECS[name] = make_spec
     def attach(func: Callable[..., Any], spec: Any) -> Callable[..., Any]:
         if not getattr(func, "is_step", False):
             raise DecoratorUsageError(

@@ -6,6 +6,7 @@ so `sfnflow show` stays quick.
 from __future__ import annotations
 
 import inspect
+import os
 import sys
 from typing import Any
 
@@ -59,30 +60,22 @@ _FLOW_FILE_COMMANDS = ("run", "show", "compile", "resume", "step-functions")
 
 
 def main_for_flow_class(flow_cls: type) -> Any:
-    """`python myflow.py run --alpha 0.2` -> `sfnflow run myflow.py --alpha 0.2`."""
-    argv = sys.argv[1:]
-    top, argv = _leading_options(argv)
-    if not argv or argv[0] not in _FLOW_FILE_COMMANDS:
-        given = argv[0] if argv else "nothing"
-        click.echo(f"Error: got {given}; use one of: {', '.join(_FLOW_FILE_COMMANDS)} "
-                   f"(e.g. python {sys.argv[0]} run).", err=True)
-        sys.exit(2)
+    """`python myflow.py run --alpha 0.2` -> `sfnflow run myflow.py --alpha 0.2`, with Metaflow's
+    options before the command (`--with`, `--quiet`, `--environment`, `--no-pylint`, ...)."""
+    from .metaflow_args import translate
+
     path = inspect.getsourcefile(flow_cls) or sys.argv[0]
-    command, rest = argv[0], argv[1:]
-    if command == "resume":
-        args = ["resume", "--flow-file", path, *rest]
-    elif command == "step-functions" and rest and not rest[0].startswith("-"):
-        args = [command, rest[0], path, *rest[1:]]  # python flow.py step-functions create ...
-    else:
-        args = [command, path, *rest]
-    return main.main(args=[*top, *args], prog_name="sfnflow")
+    translated = translate(sys.argv[1:], path, prog=f"python {os.path.basename(sys.argv[0])}",
+                           commands=_FLOW_FILE_COMMANDS)
+    for note in translated.notes:
+        click.echo(note, err=True)
+    if translated.help is not None:
+        commands = {name: main.commands.get(name) for name in _FLOW_FILE_COMMANDS}
+        from .flow_help import flow_help
 
-
-def _leading_options(argv: list[str]) -> tuple[list[str], list[str]]:
-    """`--environment=conda run ...` -> (["--environment=conda"], ["run", ...])."""
-    top: list[str] = []
-    while argv and argv[0].startswith("--environment"):
-        takes_value = argv[0] == "--environment"
-        top += argv[:2] if takes_value else argv[:1]
-        argv = argv[2:] if takes_value else argv[1:]
-    return top, argv
+        click.echo(flow_help(path, commands, f"python {os.path.basename(sys.argv[0])}"))
+        sys.exit(0)
+    if translated.error:
+        click.echo(f"Error: {translated.error}", err=True)
+        sys.exit(2)
+    return main.main(args=translated.args, prog_name="sfnflow")

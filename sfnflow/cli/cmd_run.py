@@ -13,7 +13,24 @@ from .params import check_required, environment_values, parse_parameter_args
 RUN_SETTINGS = {"ignore_unknown_options": True, "allow_extra_args": True, "allow_interspersed_args": True}
 
 
-@click.command(context_settings=RUN_SETTINGS)
+class FlowCommand(click.Command):
+    """A command whose help also lists the flow's parameters (`run --help`, as Metaflow's does)."""
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_help(ctx, formatter)
+        from .flow_help import flow_file_in, parameter_rows
+
+        path = flow_file_in(ctx)
+        rows = parameter_rows(path) if path else None
+        if rows:
+            with formatter.section(f"Parameters of {os.path.basename(path)}"):
+                formatter.write_dl(rows)
+        elif rows is not None:
+            formatter.write_paragraph()
+            formatter.write_text(f"{os.path.basename(path)} has no parameters.")
+
+
+@click.command(cls=FlowCommand, context_settings=RUN_SETTINGS)
 @click.argument("flow_file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--max-workers", type=click.IntRange(min=1), default=None,
               help="Worker processes running tasks (default: the number of cores).")
@@ -23,24 +40,33 @@ RUN_SETTINGS = {"ignore_unknown_options": True, "allow_extra_args": True, "allow
                    "folder upward, else a new one here).")
 @click.option("--environment", type=click.Choice(["conda", "pypi", "uv"]), default=None,
               help="Accepted for Metaflow command lines: @pypi/@conda step environments always apply.")
-@click.option("--with", "with_", type=click.Choice(["batch"]), default=None,
-              help="Run every step as a Batch job would (compiles them to Batch tasks).")
+@click.option("--with", "with_", multiple=True, metavar="DECORATOR[:k=v,...]",
+              help="Add a step decorator to every step, e.g. --with retry, --with batch:cpu=4 (repeatable).")
+@click.option("--max-num-splits", type=int, default=None,
+              help="Accepted for Metaflow command lines: sfnflow has no foreach limit.")
+@click.option("--quiet", is_flag=True, help="Do not show the steps' output while the run goes.")
 @click.option("--run-id-file", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the new run's id to this file as soon as the run is recorded.")
 @click.pass_context
 @reports_user_errors
 def run(ctx: click.Context, flow_file: str, max_workers: int | None, tags: tuple[str, ...], root: str | None,
-        environment: str | None, with_: str | None, run_id_file: str | None) -> None:
+        environment: str | None, with_: tuple[str, ...], max_num_splits: int | None, quiet: bool,
+        run_id_file: str | None) -> None:
     """Run FLOW_FILE locally; flow parameters go after it as --name value."""
     from sfn_compiler.compile import CompileOptions, compile_file
 
     from sfn_compiler.compute import compute_notes
 
-    compiled = compile_file(flow_file, CompileOptions(with_batch=with_ == "batch"))
+    if max_num_splits is not None:
+        click.echo(f"note: --max-num-splits {max_num_splits} is not needed: sfnflow has no limit on a foreach's "
+                   "width (wide ones run as a Distributed Map).", err=True)
+    with_batch = any(w.split(":", 1)[0].strip() == "batch" for w in with_)
+    compiled = compile_file(flow_file, CompileOptions(with_batch=with_batch, with_decorators=tuple(with_)))
+    pass_down_options(with_, quiet)
     parameters = parse_parameter_args(compiled.graph.parameters, ctx.args)
     parameters.update(environment_values(compiled.graph.parameters, parameters))
     check_required(compiled.graph.parameters, parameters)
-    for note in compute_notes(compiled.graph, with_ == "batch"):
+    for note in compute_notes(compiled.graph, with_batch):
         click.echo(note, err=True)
     from sfn_compiler.graph.warnings import flow_warnings
 
@@ -51,7 +77,9 @@ def run(ctx: click.Context, flow_file: str, max_workers: int | None, tags: tuple
 
 
 @click.command()
-@click.argument("run_id", required=False)
+@click.argument("run_id", required=False, metavar="[RUN_ID | STEP]")
+@click.option("--origin-run-id", default=None, help="The run to resume (Metaflow's spelling; then the argument "
+                                                    "is the STEP to rerun from).")
 @click.option("--from", "from_step", default=None, help="Rerun from this step (default: the first failed step).")
 @click.option("--flow-file", type=click.Path(exists=True, dir_okay=False), default=None,
               help="The flow file (default: the one the run was started from).")
@@ -65,14 +93,19 @@ def run(ctx: click.Context, flow_file: str, max_workers: int | None, tags: tuple
 @click.option("--profile", default=None, help="A deployed flow's run: the AWS profile.")
 @click.option("--run-id-file", type=click.Path(dir_okay=False, writable=True), default=None,
               help="A local resume: write the new run's id to this file as soon as the run is recorded.")
+@click.option("--with", "with_", multiple=True, metavar="DECORATOR[:k=v,...]",
+              help="Add a step decorator to every step of the new run (repeatable).")
 @reports_user_errors
-def resume(run_id: str | None, from_step: str | None, flow_file: str | None, max_workers: int | None,
-           tags: tuple[str, ...], root: str | None, force: bool, local: bool, wait: bool, region: str | None,
-           profile: str | None, run_id_file: str | None) -> None:
+def resume(run_id: str | None, origin_run_id: str | None, from_step: str | None, flow_file: str | None,
+           max_workers: int | None, tags: tuple[str, ...], root: str | None, force: bool, local: bool, wait: bool,
+           region: str | None, profile: str | None, run_id_file: str | None, with_: tuple[str, ...]) -> None:
     """Start a new run that reuses the successful tasks of RUN_ID before the failed (or --from) step.
 
-    A run of a deployed flow resumes in the cloud (a new execution); RUN_ID may be FLOW/RUN_ID.
+    Metaflow's form works too: `python flow.py resume [STEP] [--origin-run-id RUN_ID]`; with a
+    flow file and no run id, the latest run of that flow is resumed. A run of a deployed flow
+    resumes in the cloud (a new execution); RUN_ID may be FLOW/RUN_ID.
     """
+    run_id, from_step = _resume_target(run_id, origin_run_id, from_step, flow_file)
     if run_id and not (flow_file or root or local):
         from .cmd_operate import resume_if_deployed
 
@@ -82,14 +115,49 @@ def resume(run_id: str | None, from_step: str | None, flow_file: str | None, max
 
     from ..resume import plan_resume
 
-    plan = plan_resume(run_id, from_step=from_step, flow_file=flow_file, root=root, force=force)
+    from sfn_compiler.compile import CompileOptions
+    from sfn_compiler.loader import load_flow
+
+    flow_name = load_flow(flow_file).__name__ if flow_file and not run_id else None
+    plan = plan_resume(run_id, from_step=from_step, flow_file=flow_file, root=root, force=force, flow_name=flow_name)
     if plan.note:
         click.echo(plan.note, err=True)
-    compiled = compile_file(plan.flow_file)
+    compiled = compile_file(plan.flow_file, CompileOptions(with_decorators=tuple(with_)))
+    pass_down_options(with_, False)
     plan = plan.for_graph(compiled.graph)
     click.echo(f"Resuming {plan.flow}/{plan.origin_run_id} {plan.describe()}", err=True)
     _execute(plan.flow_file, compiled, plan.parameters, root=plan.root, max_workers=max_workers, tags=tags,
              origin_run_id=plan.origin_run_id, resume_steps=plan.runtime_steps, run_id_file=run_id_file)
+
+
+def _resume_target(positional: str | None, origin_run_id: str | None, from_step: str | None,
+                   flow_file: str | None) -> tuple[str | None, str | None]:
+    """(run id, step to rerun from): `resume RUN_ID`, Metaflow's `resume STEP [--origin-run-id ID]`."""
+    if origin_run_id:
+        if positional and from_step and positional != from_step:
+            raise UserError(f"resume {positional} --from {from_step}: give the step once.")
+        return origin_run_id, from_step or positional
+    if positional and flow_file and from_step is None:
+        from sfn_compiler.graph.builder import build_graph
+        from sfn_compiler.loader import load_flow
+
+        if positional in build_graph(load_flow(flow_file)):
+            return None, positional  # a step of the flow: the latest run of the flow, from that step
+    return positional, from_step
+
+
+def pass_down_options(with_: tuple[str, ...], quiet: bool) -> None:
+    """What the task processes must know too: the `--with` decorators (they build the same graph)."""
+    import json
+
+    from sfn_compiler.contract.task_config import ENV_QUIET, ENV_WITH
+
+    if with_:
+        os.environ[ENV_WITH] = json.dumps(list(with_))
+    else:
+        os.environ.pop(ENV_WITH, None)
+    if quiet:
+        os.environ[ENV_QUIET] = "1"
 
 
 def run_setup_code(flow_file: str) -> None:
