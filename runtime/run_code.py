@@ -1,4 +1,5 @@
-"""A deployed run's flow source, kept with the run: `<flow>/<run>/code/<flow file name>`.
+"""A deployed run's flow source, kept with the run: `<flow>/<run>/flow-source/<flow file name>`
+(a folder name no step can have: step names are identifiers).
 
 A local run's record names its flow file, which the client reads where it is; a deployed
 run's flow file lives in the code package the functions run from, which a laptop does not
@@ -14,7 +15,7 @@ __all__ = ["code_key", "code_prefix", "save_flow_source"]
 
 
 def code_prefix(flow: str, run: str) -> str:
-    return f"{flow}/{run}/code/"
+    return f"{flow}/{run}/flow-source/"
 
 
 def code_key(flow: str, run: str, flow_file: str) -> str:

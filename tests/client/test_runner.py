@@ -104,6 +104,9 @@ def test_runner_refuses_what_it_cannot_do(flow_dir: Path) -> None:
     with pytest.raises(RunnerError, match="metadata='local'"):
         Runner("runner_flow.py", metadata="service")
     Runner("runner_flow.py", pylint=False, environment="pypi").cleanup()  # Metaflow's habits are accepted
+    from sfnflow import Deployer  # the deployed counterpart, sfnflow/deployer.py
+
+    assert Deployer.__module__ == "sfnflow.deployer"
 
 
 def test_async_run_returns_while_running_and_streams_its_log(flow_dir: Path) -> None:
