@@ -80,8 +80,19 @@ class FlowCache:
             cls = load_flow(path)
             if self.run_main_block:
                 run_main_block(sys.modules[cls.__module__])
-            loaded = self._flows[path] = LoadedFlow(cls, FlowPlan(_with_decorators(build_graph(cls))))
+            graph = build_graph(cls, _config_sources())
+            loaded = self._flows[path] = LoadedFlow(cls, FlowPlan(_with_decorators(graph)))
         return loaded
+
+
+def _config_sources() -> dict[str, tuple[str, str]] | None:
+    """The Configs' sources the launcher was given (SFNFLOW_CONFIG), so every task reads the same values."""
+    import json
+
+    from sfn_compiler.contract.task_config import ENV_CONFIG
+
+    text = os.environ.get(ENV_CONFIG)
+    return {name: (kind, value) for name, (kind, value) in json.loads(text).items()} if text else None
 
 
 def _with_decorators(graph: Any) -> Any:

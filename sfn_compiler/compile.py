@@ -39,6 +39,8 @@ class CompileOptions:
     with_batch: bool = False  # every step on Batch, like Metaflow's `run --with batch`
     # `run --with name[:k=v,...]`: a step decorator added to every step (graph/with_decorators.py)
     with_decorators: tuple[str, ...] = ()
+    # `--config NAME PATH` / `--config-value NAME JSON`: (name, "path" | "value", text)
+    config_sources: tuple[tuple[str, str, str], ...] = ()
     # Child executions at once per Distributed Map (asl/states.py says why this default).
     max_concurrency: int = DISTRIBUTED_MAX_CONCURRENCY
 
@@ -105,7 +107,8 @@ def compile_file(path: str, options: CompileOptions = CompileOptions()) -> Compi
     Raises:
         FlowDefinitionError: the file cannot be loaded, or the flow has problems (every one listed).
     """
-    graph = build_graph(load_flow(path))
+    sources = {name: (kind, text) for name, kind, text in options.config_sources}
+    graph = build_graph(load_flow(path), sources)
     if options.with_decorators:
         from .graph.with_decorators import WithError, apply_with
 

@@ -10,6 +10,8 @@ import importlib
 from typing import Any
 
 from sfn_compiler.dsl import (
+    Config,
+    ConfigValue,
     FlowSpec,
     IncludeFile,
     JSONType,
@@ -22,6 +24,7 @@ from sfn_compiler.dsl import (
     conda_base,
     current,
     environment,
+    config_expr,
     kubernetes,
     pypi,
     pypi_base,
@@ -84,7 +87,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "FlowSpec", "IncludeFile", "JSONType", "Parameter", "aws_lambda", "batch", "card", "catch", "conda", "conda_base",
+    "Config", "ConfigValue", "config_expr", "FlowSpec", "IncludeFile", "JSONType", "Parameter", "aws_lambda", "batch", "card", "catch", "conda", "conda_base",
     "current", "environment", "kubernetes", "pypi", "pypi_base", "resources", "retry", "schedule", "step",
     "timeout", "trigger", "trigger_on_finish", "s3_object_created", *_CLIENT_NAMES, *_LAZY_NAMES,
 ]

@@ -26,9 +26,6 @@ UNSUPPORTED: dict[str, str] = {
     "USER_SKIP_STEP": "user step decorators (USER_SKIP_STEP) are not supported yet; skip work with a switch instead",
     "DeployedFlow": "DeployedFlow is not supported yet; deploy with `sfnflow deploy FLOW.py`",
     "parallel": "@parallel is not supported yet; use a foreach over range(N)",
-    "Config": "Config is not supported yet; pass settings as Parameters (JSONType for structured ones)",
-    "ConfigValue": "Config is not supported yet; pass settings as Parameters (JSONType for structured ones)",
-    "config_expr": "config_expr is not supported yet; pass settings as Parameters",
     "NBDeployer": "NBDeployer is not supported yet; deploy with `sfnflow deploy FLOW.py`",
     "airflow_external_task_sensor": "Airflow sensors do not apply: sfnflow deploys to Step Functions; "
                                     "use @trigger or @trigger_on_finish",

@@ -43,7 +43,7 @@ __all__ = [
     "ENV_PYTHONS",
     "ENV_REGION",
     "ENV_ROOT",
-    "ENV_RUN_PARAMETER_PREFIX", "ENV_QUIET", "ENV_WITH",
+    "ENV_RUN_PARAMETER_PREFIX", "ENV_QUIET", "ENV_WITH", "ENV_CONFIG",
     "ENV_SYNTH_CACHE",
     "ENV_TABLE",
     "ENV_USER",
@@ -83,6 +83,7 @@ ENV_SYNTH_CACHE = "SFNFLOW_CACHE_DIR"  # where synthesized templates are cached 
 ENV_ENV_CACHE = "SFNFLOW_ENV_CACHE"  # where step environments' venvs are cached
 ENV_PYTHONS = "SFNFLOW_PYTHONS"  # more Python interpreters for step environments, os.pathsep-separated
 ENV_HOME = "SFNFLOW_HOME"  # the folder of the deployments profile (else ~/.sfnflow)
+ENV_CONFIG = "SFNFLOW_CONFIG"  # `--config` / `--config-value` for the task processes: JSON {name: [kind, text]}
 ENV_QUIET = "SFNFLOW_QUIET"  # 1: no live step output on the terminal (as `--quiet`)
 ENV_WITH = "SFNFLOW_WITH"  # `run --with` decorators, for the task processes: JSON list of "name:k=v,..."
 ENV_RUN_PARAMETER_PREFIX = "SFNFLOW_RUN_"  # SFNFLOW_RUN_<NAME>: a parameter's default (as METAFLOW_RUN_<NAME>)

@@ -19,13 +19,14 @@ from .decorators import (
     trigger,
     trigger_on_finish,
 )
+from .configs import Config, ConfigValue, config_expr
 from .flowspec import FlowSpec
 from .includefile import IncludeFile
 from .parameters import JSONType, Parameter
 from .triggers import s3_object_created
 
 __all__ = [
-    "FlowSpec", "IncludeFile", "JSONType", "Parameter", "aws_lambda", "batch", "card", "catch", "conda", "conda_base",
+    "Config", "ConfigValue", "config_expr", "FlowSpec", "IncludeFile", "JSONType", "Parameter", "aws_lambda", "batch", "card", "catch", "conda", "conda_base",
     "current", "environment", "kubernetes", "pypi", "pypi_base", "resources", "retry", "schedule", "step", "timeout",
     "trigger", "trigger_on_finish", "s3_object_created",
 ]

@@ -19,6 +19,8 @@ from .specs import (
 )
 from .triggers import make_trigger, make_trigger_on_finish
 
+from .configs import DeferredSpec, has_delayed
+
 STEP_SPECS_ATTR = "_sfnflow_specs"
 FLOW_SPECS_ATTR = "_sfnflow_flow_specs"
 
@@ -58,7 +60,8 @@ def _step_decorator(name: str, make_spec: Callable[..., Any]) -> Callable[..., A
             return attach(func, make_spec())
         if func is not None:
             raise DecoratorUsageError(f"@{name} takes keyword arguments only")
-        spec = make_spec(**kwargs)
+        # Arguments that read a Config are evaluated when the graph is built (dsl/configs.py).
+        spec = DeferredSpec(name, make_spec, kwargs) if has_delayed(kwargs) else make_spec(**kwargs)
         return lambda f: attach(f, spec)
 
     decorator.__name__ = name
@@ -77,7 +80,7 @@ def _flow_decorator(name: str, make_spec: Callable[..., Any]) -> Callable[..., A
             return attach(cls, make_spec())
         if cls is not None:
             raise DecoratorUsageError(f"@{name} takes keyword arguments only")
-        spec = make_spec(**kwargs)
+        spec = DeferredSpec(name, make_spec, kwargs) if has_delayed(kwargs) else make_spec(**kwargs)
         return lambda c: attach(c, spec)
 
     decorator.__name__ = name

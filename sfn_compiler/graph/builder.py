@@ -9,17 +9,25 @@ from __future__ import annotations
 import ast
 import inspect
 import textwrap
-from typing import Any
+from typing import Any, Mapping
 
 from ..dsl.decorators import FLOW_SPECS_ATTR, STEP_SPECS_ATTR
 from ..dsl.parameters import Parameter
 from ..dsl.specs import ParameterSpec
+from ..diagnostics import Diagnostic, FlowDefinitionError
+from ..dsl.configs import ConfigError, DeferredSpec, flow_configs, has_delayed, resolve_configs, resolve_delayed
 from .loops import find_loops, position_frames
 from .model import FlowGraph, NextCall, StepKind, StepNode
 
 
-def build_graph(flow_cls: type) -> FlowGraph:
-    """Build the frozen graph IR of a flow class."""
+def build_graph(flow_cls: type, config_sources: Mapping[str, tuple[str, str]] | None = None) -> FlowGraph:
+    """Build the frozen graph IR of a flow class.
+
+    `config_sources`: what the launcher gave for the flow's Configs (name -> ("path" |
+    "value", text)); the Configs are read first, since decorators may use them.
+    Raises FlowDefinitionError when a Config cannot be read or an expression over one fails.
+    """
+    configs = _configs(flow_cls, config_sources)
     functions = _step_functions(flow_cls)
     parsed = {name: _parse_step(func) for name, func in functions.items()}
     out_edges = {name: p["next"].targets for name, p in parsed.items()}
@@ -47,7 +55,7 @@ def build_graph(flow_cls: type) -> FlowGraph:
                 in_edges=tuple(in_edges[name]),
                 foreach_var=p["next"].foreach,
                 split_parents=split_parents.get(name, ()),
-                decorators=tuple(getattr(functions[name], STEP_SPECS_ATTR, ())),
+                decorators=_resolved(getattr(functions[name], STEP_SPECS_ATTR, ()), configs, flow_cls, p["line"]),
                 source_line=p["line"],
                 takes_inputs=p["num_args"] > 1,
                 num_args=p["num_args"],
@@ -65,8 +73,8 @@ def build_graph(flow_cls: type) -> FlowGraph:
     return FlowGraph(
         name=flow_cls.__name__,
         steps=tuple(steps),
-        parameters=_parameters(flow_cls),
-        flow_decorators=tuple(getattr(flow_cls, FLOW_SPECS_ATTR, ())),
+        parameters=_parameters(flow_cls, configs),
+        flow_decorators=_resolved(getattr(flow_cls, FLOW_SPECS_ATTR, ()), configs, flow_cls, _class_line(flow_cls)),
         source_file=_source_file(flow_cls),
         class_line=_class_line(flow_cls),
     )
@@ -246,13 +254,41 @@ def _split_structure(
     return split_parents, matching_join
 
 
-def _parameters(flow_cls: type) -> tuple[ParameterSpec, ...]:
+def _parameters(flow_cls: type, configs: dict[str, Any]) -> tuple[ParameterSpec, ...]:
     specs = []
     for attr in dir(flow_cls):
         value = inspect.getattr_static(flow_cls, attr, None)
         if isinstance(value, Parameter):
-            specs.append(value.spec(attr))
+            spec = value.spec(attr)
+            if has_delayed(spec.default):  # a default read from a Config
+                from dataclasses import replace
+
+                spec = replace(spec, default=_evaluate(lambda: resolve_delayed(spec.default, configs), flow_cls,
+                                                       spec.source_line))
+                value.default = spec.default
+            specs.append(spec)
     return tuple(sorted(specs, key=lambda s: (s.source_line, s.name)))
+
+
+def _configs(flow_cls: type, sources: Mapping[str, tuple[str, str]] | None) -> dict[str, Any]:
+    if not flow_configs(flow_cls):
+        return {}
+    return _evaluate(lambda: resolve_configs(flow_cls, sources, _source_file(flow_cls)), flow_cls,
+                     _class_line(flow_cls))
+
+
+def _resolved(specs: tuple[Any, ...], configs: dict[str, Any], flow_cls: type, line: int) -> tuple[Any, ...]:
+    """Decorator specs, with those that read Configs made now."""
+    return tuple(_evaluate(lambda s=s: s.resolve(configs), flow_cls, line) if isinstance(s, DeferredSpec) else s
+                 for s in specs)
+
+
+def _evaluate(work: Any, flow_cls: type, line: int) -> Any:
+    try:
+        return work()
+    except ConfigError as exc:
+        raise FlowDefinitionError([Diagnostic(check="config", file=_source_file(flow_cls), line=line, step=None,
+                                              message=f"{exc}.", hint="Fix the config or the expression.")]) from None
 
 
 def _source_file(flow_cls: type) -> str:

@@ -45,12 +45,17 @@ class FlowCommand(click.Command):
 @click.option("--max-num-splits", type=int, default=None,
               help="Accepted for Metaflow command lines: sfnflow has no foreach limit.")
 @click.option("--quiet", is_flag=True, help="Do not show the steps' output while the run goes.")
+@click.option("--config", "config_files", type=(str, str), multiple=True, metavar="NAME PATH",
+              help="A Config's value from a file (repeatable).")
+@click.option("--config-value", "config_values", type=(str, str), multiple=True, metavar="NAME JSON",
+              help="A Config's value given as text (repeatable).")
 @click.option("--run-id-file", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the new run's id to this file as soon as the run is recorded.")
 @click.pass_context
 @reports_user_errors
 def run(ctx: click.Context, flow_file: str, max_workers: int | None, tags: tuple[str, ...], root: str | None,
         environment: str | None, with_: tuple[str, ...], max_num_splits: int | None, quiet: bool,
+        config_files: tuple[tuple[str, str], ...], config_values: tuple[tuple[str, str], ...],
         run_id_file: str | None) -> None:
     """Run FLOW_FILE locally; flow parameters go after it as --name value."""
     from sfn_compiler.compile import CompileOptions, compile_file
@@ -61,8 +66,10 @@ def run(ctx: click.Context, flow_file: str, max_workers: int | None, tags: tuple
         click.echo(f"note: --max-num-splits {max_num_splits} is not needed: sfnflow has no limit on a foreach's "
                    "width (wide ones run as a Distributed Map).", err=True)
     with_batch = any(w.split(":", 1)[0].strip() == "batch" for w in with_)
-    compiled = compile_file(flow_file, CompileOptions(with_batch=with_batch, with_decorators=tuple(with_)))
-    pass_down_options(with_, quiet)
+    sources = config_sources(config_files, config_values)
+    compiled = compile_file(flow_file, CompileOptions(with_batch=with_batch, with_decorators=tuple(with_),
+                                                      config_sources=sources))
+    pass_down_options(with_, quiet, sources)
     parameters = parse_parameter_args(compiled.graph.parameters, ctx.args)
     parameters.update(environment_values(compiled.graph.parameters, parameters))
     check_required(compiled.graph.parameters, parameters)
@@ -123,7 +130,7 @@ def resume(run_id: str | None, origin_run_id: str | None, from_step: str | None,
     if plan.note:
         click.echo(plan.note, err=True)
     compiled = compile_file(plan.flow_file, CompileOptions(with_decorators=tuple(with_)))
-    pass_down_options(with_, False)
+    pass_down_options(with_, False, ())
     plan = plan.for_graph(compiled.graph)
     click.echo(f"Resuming {plan.flow}/{plan.origin_run_id} {plan.describe()}", err=True)
     _execute(plan.flow_file, compiled, plan.parameters, root=plan.root, max_workers=max_workers, tags=tags,
@@ -146,16 +153,32 @@ def _resume_target(positional: str | None, origin_run_id: str | None, from_step:
     return positional, from_step
 
 
-def pass_down_options(with_: tuple[str, ...], quiet: bool) -> None:
-    """What the task processes must know too: the `--with` decorators (they build the same graph)."""
+def config_sources(files: tuple[tuple[str, str], ...], values: tuple[tuple[str, str], ...]
+                   ) -> tuple[tuple[str, str, str], ...]:
+    """--config NAME PATH (relative to the current folder) and --config-value NAME JSON."""
+    given = [(name, "path", os.path.abspath(path)) for name, path in files] + [(n, "value", v) for n, v in values]
+    names = [name for name, _kind, _text in given]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise UserError(f"config {', '.join(twice)} given more than once; give each config one file or value.")
+    return tuple(given)
+
+
+def pass_down_options(with_: tuple[str, ...], quiet: bool, sources: tuple[tuple[str, str, str], ...]) -> None:
+    """What the task processes must know too: the `--with` decorators and the Configs' sources
+    (they build the same graph, with the same config values)."""
     import json
 
-    from sfn_compiler.contract.task_config import ENV_QUIET, ENV_WITH
+    from sfn_compiler.contract.task_config import ENV_CONFIG, ENV_QUIET, ENV_WITH
 
     if with_:
         os.environ[ENV_WITH] = json.dumps(list(with_))
     else:
         os.environ.pop(ENV_WITH, None)
+    if sources:
+        os.environ[ENV_CONFIG] = json.dumps({name: [kind, text] for name, kind, text in sources})
+    else:
+        os.environ.pop(ENV_CONFIG, None)
     if quiet:
         os.environ[ENV_QUIET] = "1"
 

@@ -17,6 +17,7 @@ _TOP_OPTIONS = {
     "--with": True, "--environment": True, "--quiet": False, "--no-pylint": False, "--pylint": False,
     "--datastore": True, "--datastore-root": True, "--metadata": True, "--event-logger": True,
     "--monitor": True, "--package-suffixes": True, "--decospecs": True, "--no-quiet": False,
+    "--config": 2, "--config-value": 2,
 }
 _IGNORED_NOTES = {
     "--datastore": "sfnflow keeps a local run's artifacts in its local store (.sfnflow/); deployed flows use S3",
@@ -52,6 +53,12 @@ def translate(argv: Sequence[str], flow_file: str, *, prog: str, commands: Seque
             out.error = f"{prog}: unknown option {name}. {_usage(prog, commands)}"
             return out
         value = None
+        if _TOP_OPTIONS[name] == 2:  # --config NAME PATH: two values
+            if len(argv) < 2:
+                out.error = f"{prog}: {name} needs a name and a {'path' if name == '--config' else 'value'}."
+                return out
+            extra += [name, argv.pop(0), argv.pop(0)]
+            continue
         if _TOP_OPTIONS[name]:
             if not eq:
                 if not argv:
