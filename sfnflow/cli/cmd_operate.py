@@ -162,7 +162,7 @@ def show_status(run: str, *, local: bool = False, root: str | None = None) -> An
 
 # -- resume (a deployed flow's run) --------------------------------------------------------------
 def resume_if_deployed(run: str, *, from_step: str | None = None, tags: Sequence[str] = (), wait: bool = False,
-                       region: str | None = None, profile: str | None = None) -> bool:
+                       region: str | None = None, profile: str | None = None, force: bool = False) -> bool:
     """Resume RUN in the cloud if it is a deployed flow's run; False if it is not (a local run)."""
     from ..operate import OperateError, source_for_run
     from ..operate.resume_deployed import resume_deployed
@@ -176,7 +176,7 @@ def resume_if_deployed(run: str, *, from_step: str | None = None, tags: Sequence
         return False
     click.echo(source.label, err=True)
     resumed = _operate(lambda: resume_deployed(source.stores.metadata, flow, run_id, from_step=from_step,
-                                               tags=tags, region=region, profile=profile))
+                                               tags=tags, region=region, profile=profile, force=force))
     started = resumed.started
     click.echo(f"resuming {flow}/{run_id} {resumed.plan.describe()}", err=True)
     click.echo(f"started {flow} run {started.run_id} on {resumed.deployed.target.where}", err=True)

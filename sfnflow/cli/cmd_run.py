@@ -116,7 +116,8 @@ def resume(run_id: str | None, origin_run_id: str | None, from_step: str | None,
     if run_id and not (flow_file or root or local):
         from .cmd_operate import resume_if_deployed
 
-        if resume_if_deployed(run_id, from_step=from_step, tags=tags, wait=wait, region=region, profile=profile):
+        if resume_if_deployed(run_id, from_step=from_step, tags=tags, wait=wait, region=region, profile=profile,
+                              force=force):
             return
     from sfn_compiler.compile import compile_file
 

@@ -1,9 +1,11 @@
 """CloudWatch Logs for the emulator's Lambda invocations and Batch jobs, as AWS writes them.
 
 moto keeps no logs for code it does not run itself, so the runners that do run it
-(lambdas.ChildProcessLambdaRunner, batch.BatchRunner) hand their output
-here: Lambda lines go to the function's log group, one stream per invocation
-(`YYYY/MM/DD/[$LATEST]<hex>`, named before the call so the task can record it), and a
+(lambdas.ChildProcessLambdaRunner, lambda_environments.EnvironmentLambdaRunner,
+batch.BatchRunner) hand their output here: Lambda lines go to the function's log group,
+one stream per invocation, or per warm container as on Lambda (`YYYY/MM/DD/[$LATEST]<hex>`,
+named before the code starts so the task can record it; a warm container's stderr is not
+captured, only its stdout), and a
 Batch job's lines go to `/aws/batch/job`, stream `<job definition>/default/<job id>`.
 A process's stdout and stderr are captured apart; CloudWatch interleaves them, so the
 stderr lines are put before the runtime's end-of-task marker, where they were written.

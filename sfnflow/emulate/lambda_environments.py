@@ -71,6 +71,8 @@ class _Container:
 
     proc: subprocess.Popen[str]
     key: tuple[str, str]
+    log_group: str = ""  # its CloudWatch stream, one per container as on Lambda (cloudwatch_logs.py)
+    log_stream: str = ""
 
 
 class EnvironmentLambdaRunner:
@@ -147,6 +149,9 @@ class EnvironmentLambdaRunner:
                                                                        f"{''.join(logs)[-2000:]}"}
             return json.dumps(error), True, "".join(logs)
         self._done(container)
+        from .cloudwatch_logs import write_lines
+
+        write_lines(fn.logs_backend, container.log_group, container.log_stream, "".join(logs))
         return str(result["payload"]), bool(result["errored"]), "".join(logs)
 
     def warm(self, fn: Any) -> None:
@@ -166,13 +171,16 @@ class EnvironmentLambdaRunner:
                 return idle.pop()
         unpacked = self._folders.get(fn)
         env = lambda_environment(fn, dict(os.environ), endpoint=self.endpoint)
+        from .cloudwatch_logs import lambda_stream
+
+        group, stream = lambda_stream(fn)
         env.update(PYTHONPATH=os.pathsep.join(self.pythonpath(fn, unpacked.folder)), PYTHONDONTWRITEBYTECODE="1",
-                   PYTHONUNBUFFERED="1")
+                   PYTHONUNBUFFERED="1", AWS_LAMBDA_LOG_GROUP_NAME=group, AWS_LAMBDA_LOG_STREAM_NAME=stream)
         argv = [self.python(fn), "-c", _bootstrap_source(), "--serve", fn.handler, fn.function_name,
                 fn.function_arn, str(int(fn.memory_size)), str(int(fn.timeout or 900))]
         proc = subprocess.Popen(argv, cwd=unpacked.folder, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=None, text=True, bufsize=1)
-        container = _Container(proc, key)
+        container = _Container(proc, key, group, stream)
         with self._lock:
             self._all.append(container)
         return container

@@ -29,11 +29,16 @@ class ResumedRun:
 
 def resume_deployed(metadata: Any, flow: str, run_id: str, *, from_step: str | None = None,
                     tags: Sequence[str] = (), name: str | None = None, region: str | None = None,
-                    profile: str | None = None, deployed: DeployedFlow | None = None) -> ResumedRun:
-    """Raises OperateError: no such run, the flow is not deployed (or deployed before StepGraph)."""
+                    profile: str | None = None, deployed: DeployedFlow | None = None,
+                    force: bool = False) -> ResumedRun:
+    """Raises OperateError: no such run, still running (unless `force`), the flow is not
+    deployed (or deployed before StepGraph)."""
     record = metadata.get_run(flow, run_id)
     if record is None:
         raise OperateError(f"there is no run {flow}/{run_id}; list the runs with `sfnflow runs {flow}`.")
+    if record.status == "RUNNING" and not force:
+        raise OperateError(f"run {flow}/{run_id} is still running; resuming it now would run its steps twice at "
+                           f"once. Wait for it to end (sfnflow status {run_id}), or pass --force.")
     deployed = deployed or find_deployed(flow, region=region, profile=profile)
     if deployed.steps is None:
         raise OperateError(f"stack {deployed.stack} does not serve its steps (StepGraph): it was deployed by an older "

@@ -142,3 +142,15 @@ def test_start_execution_is_retried_while_throttled() -> None:
     assert started.console_url.endswith("#/v2/executions/details/arn:aws:states:us-east-1:1:execution:F:r1")
     with pytest.raises(OperateError, match=f"kept throttling StartExecution for F \\({START_ATTEMPTS} tries\\)"):
         start_run(_deployed(), {}, name="r2", sfn=_ThrottledSfn(times=99), sleep=sleeps.append)
+
+
+def test_resuming_a_deployed_run_that_still_runs_is_refused() -> None:
+    from runtime.stores.base import RunRecord
+    from sfnflow.operate.resume_deployed import resume_deployed
+
+    class _Metadata:
+        def get_run(self, flow: str, run_id: str) -> RunRecord:
+            return RunRecord(flow, run_id, status="RUNNING")
+
+    with pytest.raises(OperateError, match=r"^run F/r1 is still running; resuming it now would run its steps twice"):
+        resume_deployed(_Metadata(), "F", "r1", deployed=_deployed())

@@ -148,6 +148,14 @@ def test_sfnflow_deploy_to_the_emulator_creates_layers_and_runs_on_them(tmp_path
             assert time.time() < deadline, "execution still running"
             time.sleep(0.2)
         assert described["status"] == "SUCCEEDED", described.get("cause")
+        # A warm container's output reaches CloudWatch (one stream per container, as on Lambda), so
+        # `sfnflow logs` finds the task between its markers.
+        logs = boto3.client("logs")
+        lines = [e["message"] for g in logs.describe_log_groups()["logGroups"]
+                 for st in logs.describe_log_streams(logGroupName=g["logGroupName"])["logStreams"]
+                 for e in logs.get_log_events(logGroupName=g["logGroupName"], logStreamName=st["logStreamName"],
+                                              startFromHead=True)["events"]]
+        assert "[sfnflow] task LambdaEnvsFlow/cfn-envs-1/old/0 attempt 0 begins" in lines
         store = ArtifactStore(S3BlobStore(result.datastore.outputs["BucketName"], "", client=boto3.client("s3")))
         ran = {}
         for step in ("start", "old"):
