@@ -274,6 +274,9 @@ class TaskContext:
         parts = self.task.split(".")
         position = int(parts[part])
         index = self._index_of(foreach_step, ".".join(parts[:part]) or "0")
+        if index.meta.get("parallel"):
+            # @parallel: the input is the node index, as in Metaflow.
+            return ForeachFrame(position, int(index.meta["foreach_n"]), position)
         var = index.meta.get("foreach_var") or self.plan.graph[foreach_step].foreach_var
         values = load_artifact(self.store, self.flow, index.artifacts[var], var,
                                f"{self.flow}/{self.run}/{foreach_step}", self.step, self.task)

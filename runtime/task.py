@@ -20,7 +20,7 @@ import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, NamedTuple, Iterator
 
 from sfn_compiler.asl.limits import HISTORY_LIMIT
 from sfn_compiler.diagnostics import FlowDefinitionError
@@ -363,6 +363,9 @@ def _switch_result(envelope: TaskEnvelope, env: TaskEnvironment, node: StepNode,
 
 
 def _foreach_meta(obj: Any, ctx: TaskContext, node: StepNode) -> dict[str, Any]:
+    if node.num_parallel is not None:
+        # @parallel: num_parallel tasks of the next step; each one's input is its node index.
+        return {"foreach_n": int(node.num_parallel), "foreach_var": None, "parallel": True}
     var = node.foreach_var
     assert var is not None
     try:
@@ -534,6 +537,7 @@ def _set_current(envelope: TaskEnvelope, env: TaskEnvironment, run: RunRecord) -
         retry_count=envelope.attempt, origin_run_id=run.origin_run_id,
         tags=frozenset(t for t in (envelope.tags or run.tags) if not is_system_tag(t)), username=run_user(run),
         parameter_names=[p.name for p in plan.graph.parameters], _graph=plan.graph_info,
+        parallel=_parallel_info(plan, envelope, env),
         is_running_locally=env.compute == "local", is_running_on_lambda=env.compute == "lambda",
         is_running_on_batch=env.compute == "batch",
     )
@@ -633,6 +637,29 @@ def _start_parameters(envelope: TaskEnvelope, env: TaskEnvironment, loaded: Load
     local = env.compute == "local"
     return start_parameters(given, loaded.cls, loaded.plan, env.artifacts, envelope.flow, user=run_user(run),
                             ds_type="local" if local else "s3", ds_root=_store_root(env), flow_file=env.flow_file)
+
+
+class ParallelInfo(NamedTuple):
+    """current.parallel, as Metaflow has it, in a step run by `num_parallel=N`."""
+
+    main_ip: str | None
+    num_nodes: int
+    node_index: int
+    control_task_id: str
+
+
+def _parallel_info(plan: FlowPlan, envelope: TaskEnvelope, env: TaskEnvironment) -> ParallelInfo | None:
+    node = plan.graph[envelope.step]
+    if not node.frames or node.frames[-1].kind != "foreach":
+        return None
+    fanout = plan.graph[node.frames[-1].step]
+    if fanout.num_parallel is None:
+        return None
+    parts = envelope.task.split(".")
+    control = ".".join(parts[:-1] + ["0"])
+    # Local tasks share this machine; Lambda tasks cannot reach each other (no address to give).
+    main_ip = "127.0.0.1" if env.compute == "local" else None
+    return ParallelInfo(main_ip, int(fanout.num_parallel), int(parts[-1]), control)
 
 
 def run_user(run: RunRecord) -> str | None:

@@ -26,6 +26,7 @@ from sfn_compiler.dsl import (
     environment,
     config_expr,
     kubernetes,
+    parallel,
     pypi,
     pypi_base,
     resources,
@@ -88,6 +89,6 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "Config", "ConfigValue", "config_expr", "FlowSpec", "IncludeFile", "JSONType", "Parameter", "aws_lambda", "batch", "card", "catch", "conda", "conda_base",
-    "current", "environment", "kubernetes", "pypi", "pypi_base", "resources", "retry", "schedule", "step",
+    "current", "environment", "kubernetes", "parallel", "pypi", "pypi_base", "resources", "retry", "schedule", "step",
     "timeout", "trigger", "trigger_on_finish", "s3_object_created", *_CLIENT_NAMES, *_LAZY_NAMES,
 ]

@@ -25,7 +25,6 @@ UNSUPPORTED: dict[str, str] = {
     "user_step_decorator": "user step decorators are not supported yet; apply sfnflow's decorators directly",
     "USER_SKIP_STEP": "user step decorators (USER_SKIP_STEP) are not supported yet; skip work with a switch instead",
     "DeployedFlow": "DeployedFlow is not supported yet; deploy with `sfnflow deploy FLOW.py`",
-    "parallel": "@parallel is not supported yet; use a foreach over range(N)",
     "NBDeployer": "NBDeployer is not supported yet; deploy with `sfnflow deploy FLOW.py`",
     "airflow_external_task_sensor": "Airflow sensors do not apply: sfnflow deploys to Step Functions; "
                                     "use @trigger or @trigger_on_finish",

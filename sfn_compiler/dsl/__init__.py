@@ -9,6 +9,7 @@ from .decorators import (
     conda_base,
     environment,
     kubernetes,
+    parallel,
     pypi,
     pypi_base,
     resources,
@@ -27,6 +28,6 @@ from .triggers import s3_object_created
 
 __all__ = [
     "Config", "ConfigValue", "config_expr", "FlowSpec", "IncludeFile", "JSONType", "Parameter", "aws_lambda", "batch", "card", "catch", "conda", "conda_base",
-    "current", "environment", "kubernetes", "pypi", "pypi_base", "resources", "retry", "schedule", "step", "timeout",
+    "current", "environment", "kubernetes", "parallel", "pypi", "pypi_base", "resources", "retry", "schedule", "step", "timeout",
     "trigger", "trigger_on_finish", "s3_object_created",
 ]

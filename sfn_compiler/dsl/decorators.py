@@ -6,6 +6,7 @@ import functools
 from typing import Any, Callable
 
 from .specs import (
+    ParallelSpec,
     BatchSpec,
     CardSpec,
     CatchSpec,
@@ -210,7 +211,12 @@ def _schedule(
     return ScheduleSpec(expression="cron(0 0 * * ? *)", source="daily=True")
 
 
+def _parallel() -> ParallelSpec:
+    return ParallelSpec()
+
+
 retry = _step_decorator("retry", _retry)
+parallel = _step_decorator("parallel", _parallel)
 catch = _step_decorator("catch", _catch)
 timeout = _step_decorator("timeout", _timeout)
 resources = _step_decorator("resources", _resources)

@@ -117,8 +117,15 @@ class ParameterSpec:
     encoding: str = "utf-8"
 
 
+@dataclass(frozen=True)
+class ParallelSpec:
+    """@parallel: the step runs as `num_parallel` tasks that know each other (current.parallel)."""
+
+    kind = "parallel"
+
+
 DecoratorSpec = (
     RetrySpec | CatchSpec | TimeoutSpec | ResourcesSpec | BatchSpec | LambdaSpec | EnvironmentSpec
-    | PackagesSpec | CardSpec
+    | PackagesSpec | CardSpec | ParallelSpec
 )
 FlowDecoratorSpec = ScheduleSpec | PackagesSpec

@@ -2,11 +2,11 @@
 function (graph, analysis) -> findings; `ALL_CHECKS` is the registry, in report order."""
 from __future__ import annotations
 
-from . import compute, environments, names, schedule, structure, switches, transitions, triggers
+from . import compute, environments, names, parallel, schedule, structure, switches, transitions, triggers
 from .base import Analysis, Check, Finding, analyze
 
 ALL_CHECKS: tuple[Check, ...] = (
-    *transitions.CHECKS, *structure.CHECKS, *switches.CHECKS, *names.CHECKS, *compute.CHECKS, *environments.CHECKS, *schedule.CHECKS,
+    *transitions.CHECKS, *structure.CHECKS, *switches.CHECKS, *parallel.CHECKS, *names.CHECKS, *compute.CHECKS, *environments.CHECKS, *schedule.CHECKS,
     *triggers.CHECKS,
 )
 
