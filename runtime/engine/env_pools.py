@@ -23,7 +23,7 @@ from typing import Mapping, Sequence
 
 from sfn_compiler.contract import task_config
 
-from .workers import RunTaskExecutor, WorkerPool, _Worker
+from .workers import RunTaskExecutor, WorkerPool, _Worker, local_client_environment
 
 __all__ = ["EnvironmentPools", "InterpreterWorkerPool", "PoolEnvironment"]
 
@@ -76,6 +76,7 @@ class InterpreterWorkerPool(WorkerPool):
             environ["PYTHONPATH"] = self.env.pythonpath
         if self.env.hash:
             environ[task_config.ENV_ENVIRONMENT] = self.env.hash
+        environ.update(local_client_environment(self.root))
         try:
             # Its own session (so its own process group): what a step starts ends with the worker.
             proc = subprocess.Popen(args, pass_fds=(theirs.fileno(),), env=environ, stdin=subprocess.DEVNULL,

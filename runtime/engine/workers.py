@@ -507,6 +507,15 @@ def _alive(pid: int) -> bool:
 
 
 # -- the default executor ---------------------------------------------------------------------
+def local_client_environment(root: str) -> dict[str, str]:
+    """What a local run's step code reads through the client: this run's own store, even for
+    a flow that is also deployed (the deployments profile would point `Flow(...)` at the
+    cloud datastore otherwise), as a Metaflow task reads its run's metadata provider."""
+    from sfn_compiler.contract import task_config
+
+    return {task_config.ENV_DATASTORE: "local", task_config.ENV_ROOT: root}
+
+
 class RunTaskExecutor:
     """Runs a task as the Lambda handler would: runtime.task.run_task against the local stores.
 
@@ -518,6 +527,7 @@ class RunTaskExecutor:
     def __init__(self, flow_file: str, root: str, tee: bool = False) -> None:
         self.flow_file, self.root, self.tee = flow_file, root, tee
         self._env: Any = None
+        self._engine_pid = os.getpid()
 
     def warm(self) -> None:
         from runtime import task
@@ -541,6 +551,8 @@ class RunTaskExecutor:
 
         from runtime.task import run_task
 
+        if os.getpid() != self._engine_pid:  # a forked worker: its environment is its own
+            os.environ.update(local_client_environment(self.root))
         return run_task(TaskEnvelope.from_payload(payload), self.environment())
 
     def record_crash(self, payload: dict[str, Any], how: str) -> None:
