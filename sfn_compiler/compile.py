@@ -63,8 +63,12 @@ def compile_flow(graph: FlowGraph, options: CompileOptions = CompileOptions()) -
     functions, jobs, compute_pairs = resolve_compute(graph, options.with_batch, environments)
     compute = dict(compute_pairs)
     plans, loops, worst_events = plan_history(graph, compute)
+    distributed_loops: dict[str, dict[str, int]] = {}
+    for loop in loops:
+        for step, most in loop.distributed:
+            distributed_loops.setdefault(step, {})[loop.head] = most
     asl = emit_asl(graph, compute, {p.step: p.inline_max for p in plans}, {p.head: p.max_iterations for p in loops},
-                   options.max_concurrency)
+                   options.max_concurrency, distributed_loops)
     text = asl_json(asl)
     timeouts = {}
     for step, target in compute_pairs:

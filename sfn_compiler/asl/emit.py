@@ -50,14 +50,15 @@ def asl_json(asl: dict[str, Any]) -> str:
 
 def emit_asl(graph: FlowGraph, compute: dict[str, ComputeTarget], inline_max: dict[str, int],
              loop_max: dict[str, int] | None = None,
-             max_concurrency: int = S.DISTRIBUTED_MAX_CONCURRENCY) -> dict[str, Any]:
+             max_concurrency: int = S.DISTRIBUTED_MAX_CONCURRENCY,
+             distributed_loops: dict[str, dict[str, int]] | None = None) -> dict[str, Any]:
     """The state machine definition of a (validated) flow graph.
 
     The flow's own states, wrapped at the top level by the run-status writes of
     asl/status.py (SUCCEEDED after the last step; FAILED, then a re-raise, on any
     uncaught error).
     """
-    emitter = _Emitter(graph, compute, inline_max, loop_max or {}, max_concurrency)
+    emitter = _Emitter(graph, compute, inline_max, loop_max or {}, max_concurrency, distributed_loops or {})
     return {
         "Comment": f"{graph.name}: compiled by sfnflow from {os.path.basename(graph.source_file)}",
         "StartAt": "start",
@@ -80,11 +81,14 @@ def results_prefix(flow: str, step: str) -> str:
 
 class _Emitter:
     def __init__(self, graph: FlowGraph, compute: dict[str, ComputeTarget], inline_max: dict[str, int],
-                 loop_max: dict[str, int], max_concurrency: int = S.DISTRIBUTED_MAX_CONCURRENCY) -> None:
+                 loop_max: dict[str, int], max_concurrency: int = S.DISTRIBUTED_MAX_CONCURRENCY,
+                 distributed_loops: dict[str, dict[str, int]] | None = None) -> None:
         self.graph = graph
         self.compute = compute
         self.inline_max = inline_max
-        self.loop_max = loop_max
+        self.loop_max = dict(loop_max)
+        # foreach -> {loop head: most iterations} inside its Distributed Map's children (own histories)
+        self.distributed_loops = distributed_loops or {}
         self.max_concurrency = max_concurrency
         # loop head -> the steps of its body (a loop frame names its head)
         self.loop_body: dict[str, set[str]] = {}
@@ -186,7 +190,11 @@ class _Emitter:
         inner_suffix = f"{suffix}@{node.name}"
         # The child records its own failure on the run (asl/status.py), so the run shows
         # the step's error rather than the Map's States.ExceedToleratedFailureThreshold.
+        # Each child execution has a history of its own: loops in it may go further.
+        outer_limits = self.loop_max
+        self.loop_max = {**outer_limits, **self.distributed_loops.get(node.name, {})}
         child_start, child_states = self.chain(body, join, inner_suffix)
+        self.loop_max = outer_limits
         child = add_child_failure_record(child_states, self.graph.name, inner_suffix)
         distributed = S.distributed_map(
             arns.artifact_bucket_placeholder().token,

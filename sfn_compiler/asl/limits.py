@@ -12,7 +12,7 @@ name lengths.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..deploy_model import COMPUTE_LAMBDA, ComputeTarget
 from ..graph.model import FlowGraph, FrameKind, PositionFrame, StepKind, StepNode
@@ -34,6 +34,7 @@ PARALLEL_EVENTS = 4
 MAP_EVENTS = 4
 MAP_ITERATION_EVENTS = 2
 DISTRIBUTED_MAP_EVENTS = 6  # + MapRunStarted / MapRunSucceeded; children elsewhere
+DISTRIBUTED_CHILD_EVENTS = 4  # a child execution's own started / succeeded and its item's input
 # A nested foreach gets 1/OUTER_SHARE of its enclosing foreach's budget, so the outer
 # Map can still run about this many iterations inline.
 OUTER_SHARE = 16
@@ -58,6 +59,9 @@ class LoopPlan:
     max_iterations: int  # the switch going back fails the task rather than start one more
     events_per_iteration: int
     history_budget: int
+    # Inside a foreach run as a Distributed Map, each item is a child execution with a
+    # history of its own, so the loop may go further there: (foreach step, most iterations).
+    distributed: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,9 +97,10 @@ class LimitsReport:
                     "Distributed Map beyond"
                 )
         for loop in self.loops:
+            wider = "".join(f"; up to {most:,} when '{step}' runs as a Distributed Map" for step, most in loop.distributed)
             out.append(
                 f"loop at '{loop.head}': up to {loop.max_iterations:,} iterations "
-                f"(~{loop.events_per_iteration} events each, of {HISTORY_LIMIT:,} per execution); "
+                f"(~{loop.events_per_iteration} events each, of {HISTORY_LIMIT:,} per execution{wider}); "
                 "the run fails with an error before one more"
             )
         if self.express_eligible:
@@ -120,8 +125,27 @@ def plan_history(graph: FlowGraph, compute: dict[str, ComputeTarget]
     total = 2 + planner.region_cost((), HISTORY_BUDGET)  # + execution started/succeeded
     order = {n.name: i for i, n in enumerate(graph.steps)}
     foreach = tuple(sorted(planner.plans.values(), key=lambda p: order[p.step]))
-    loops = tuple(sorted(planner.loops.values(), key=lambda p: order[p.head]))
+    wider = distributed_loop_limits(graph, compute, foreach)
+    loops = tuple(sorted((replace(plan, distributed=tuple((f, m[plan.head]) for f, m in wider.items()
+                                                              if plan.head in m))
+                          for plan in planner.loops.values()), key=lambda p: order[p.head]))
     return foreach, loops, total
+
+
+def distributed_loop_limits(graph: FlowGraph, compute: dict[str, ComputeTarget],
+                            plans: tuple[ForeachPlan, ...]) -> dict[str, dict[str, int]]:
+    """foreach step -> {loop head: most iterations} for the loops in its body when it runs as
+    a Distributed Map: each item is then a child execution with the whole budget to itself."""
+    found: dict[str, dict[str, int]] = {}
+    for plan in plans:
+        node = graph[plan.step]
+        inner = node.frames + (PositionFrame(FrameKind.FOREACH, node.name),)
+        if not any(f.kind == FrameKind.LOOP for n in graph for f in n.frames[len(inner):] if n.frames[:len(inner)] == inner):
+            continue
+        child = _Planner(graph, compute)
+        child.region_cost(inner, HISTORY_BUDGET - DISTRIBUTED_CHILD_EVENTS)
+        found[plan.step] = {head: loop.max_iterations for head, loop in child.loops.items()}
+    return found
 
 
 class _Planner:

@@ -34,6 +34,18 @@ def test_loop_inside_a_foreach_is_sized_with_its_body() -> None:
     assert foreach.inline_max * (loop.max_iterations * loop.events_per_iteration) <= HISTORY_BUDGET
 
 
+def test_a_loop_in_a_distributed_map_child_gets_the_childs_whole_history() -> None:
+    compiled = _compiled("recursive_switch_inside_foreach")
+    (loop,) = compiled.limits.loops
+    (_step, wider), = loop.distributed
+    assert wider > 10 * loop.max_iterations and wider * loop.events_per_iteration <= HISTORY_BUDGET
+    inline = compiled.asl["States"]["start.map"]["ItemProcessor"]["States"]["loop_body"]
+    child = compiled.asl["States"]["start.map.distributed"]["ItemProcessor"]["States"]["loop_body@start"]
+    assert inline["Parameters"]["Payload"]["loop_max"] == {"loop_body": loop.max_iterations}
+    assert child["Parameters"]["Payload"]["loop_max"] == {"loop_body": wider}
+    assert f"up to {wider:,} when 'start' runs as a Distributed Map" in "\n".join(compiled.limits.lines())
+
+
 @pytest.mark.slow
 def test_a_loop_that_would_not_fit_fails_with_a_clear_error(run_compat) -> None:
     fits = _compiled("recursive_switch").limits.loops[0].max_iterations
