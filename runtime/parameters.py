@@ -113,4 +113,9 @@ def start_parameters(raw: dict[str, Any] | None, flow_cls: type, plan: Any, stor
         if value is None and spec.required:
             raise UserCodeError(f"parameter '{spec.name}' is required. Pass --{spec.name} VALUE.", step="start")
         values[attribute] = value
+    # Configs are artifacts of the run too (as in Metaflow): `Run.data.config` reads what the steps saw.
+    from sfn_compiler.dsl.configs import flow_configs
+
+    for attribute, config in flow_configs(flow_cls).items():
+        values[attribute] = config.value
     return {**store.save(flow, values), **stored}

@@ -75,9 +75,22 @@ def to_mermaid(graph: FlowGraph, compute: Mapping[str, str]) -> str:
         lines.append(f'    step_{node.name}{shape[0]}"{label}"{shape[1]}')
     for node in graph.steps:
         for target in node.out_edges:
-            edge = f"-- foreach {node.foreach_var} -->" if node.foreach_var else "-->"
+            label = _edge_label(node, target)
+            edge = f'-- "{label}" -->' if label else "-->"
             lines.append(f"    step_{node.name} {edge} step_{target}")
     return "\n".join(lines)
+
+
+def _edge_label(node: StepNode, target: str) -> str:
+    """What an edge says: the foreach, the num_parallel, or a switch's case(s) for it."""
+    if node.foreach_var:
+        return f"foreach {node.foreach_var}"
+    if node.num_parallel is not None:
+        return f"num_parallel {node.num_parallel}"
+    if node.is_switch:
+        cases = ", ".join(repr(value) for value, to in node.switch_cases if to == target)
+        return f"{node.condition} == {cases}".replace('"', "'")
+    return ""
 
 
 def to_dot(graph: FlowGraph, compute: Mapping[str, str]) -> str:
@@ -87,7 +100,8 @@ def to_dot(graph: FlowGraph, compute: Mapping[str, str]) -> str:
         lines.append(f'    "{node.name}" [label="{label}"];')
     for node in graph.steps:
         for target in node.out_edges:
-            attr = f' [label="foreach {node.foreach_var}"]' if node.foreach_var else ""
+            label = _edge_label(node, target)
+            attr = f' [label="{label}"]' if label else ""
             lines.append(f'    "{node.name}" -> "{target}"{attr};')
     lines.append("}")
     return "\n".join(lines)

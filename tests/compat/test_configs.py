@@ -43,6 +43,9 @@ def test_config_in_decorators_defaults_and_steps(tmp_path: Path) -> None:
     assert start.data.seen == {"alpha": 0.5, "item": "fast", "nested": [1, 2], "mode_env": "FAST",
                                "label": "default-label", "beta": 0.5, "as_dict": 2}
     assert start.data.assigned == "AttributeError" and run.data.end_alpha == 0.5
+    # Metaflow: config and extra are artifacts of every task
+    assert run.data.config == {"alpha": 0.5, "mode": "fast", "retries": 2, "nested": {"k": [1, 2]}}
+    assert run.data.extra == {"label": "default-label"}
 
 
 def test_config_from_the_command_line(tmp_path: Path) -> None:
