@@ -70,6 +70,11 @@ def trigger_flow(flow: str, parameter_args: Sequence[str], *, run_id: str | None
     deployed = find_deployed(flow, region=region, profile=profile, stack_name=stack_name)
     parameters = parse_parameter_args(deployed.parameters, list(parameter_args))
     check_required(deployed.parameters, parameters)
+    if any(spec.include and spec.name in parameters for spec in deployed.parameters):
+        from ..includes import store_includes
+
+        # The file is here, the start step is not: store the content in the datastore first.
+        parameters = store_includes(deployed.parameters, parameters, deployed.stores().artifacts, deployed.name)
     started = start_run(deployed, parameters, name=run_id, tags=tags, trigger="cli")
     given = " ".join(f"--{k} {v}" for k, v in sorted(parameters.items())) or "defaults only"
     click.echo(f"started {started.flow} run {started.run_id} on {deployed.target.where} ({given})", err=True)
