@@ -14,7 +14,25 @@ RUN_SETTINGS = {"ignore_unknown_options": True, "allow_extra_args": True, "allow
 
 
 class FlowCommand(click.Command):
-    """A command whose help also lists the flow's parameters (`run --help`, as Metaflow's does)."""
+    """A command whose help also lists the flow's parameters (`run --help`, as Metaflow's does).
+
+    A flow parameter named like one of the command's Metaflow-compatibility options
+    (`--config`, `--config-value`: top-level options in Metaflow, where a flow may well have
+    a `config` parameter) wins: that option is left out when the flow defines the name.
+    """
+
+    SHADOWABLE = ("--config", "--config-value")
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["sfnflow.shadowed"] = _parameters_shadowing(self, args)
+        rest = super().parse_args(ctx, args)
+        for name in ctx.meta["sfnflow.shadowed"]:
+            ctx.params.setdefault(name, ())  # the option's value: not given
+        return rest
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        shadowed = ctx.meta.get("sfnflow.shadowed", ())
+        return [p for p in super().get_params(ctx) if p.name not in shadowed]
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         super().format_help(ctx, formatter)
@@ -28,6 +46,29 @@ class FlowCommand(click.Command):
         elif rows is not None:
             formatter.write_paragraph()
             formatter.write_text(f"{os.path.basename(path)} has no parameters.")
+
+
+def _parameters_shadowing(command: click.Command, args: list[str]) -> tuple[str, ...]:
+    """Names of `command`'s shadowable options that the flow file in `args` declares as Parameters."""
+    used = {a.split("=", 1)[0] for a in args} & set(FlowCommand.SHADOWABLE)
+    flow_file = next((a for a in args if a.endswith(".py") and os.path.isfile(a)), None)
+    if not used or flow_file is None:
+        return ()
+    declared = {name.replace("_", "-") for name in _declared_parameters(flow_file)}
+    return tuple(p.name for p in command.params if any(o in used and o[2:] in declared for o in p.opts))
+
+
+def _declared_parameters(path: str) -> set[str]:
+    """`Parameter("name", ...)` names in a flow file, read from its source (nothing imported)."""
+    import ast
+
+    try:
+        tree = ast.parse(open(path, encoding="utf-8").read())
+    except (OSError, SyntaxError, ValueError):
+        return set()
+    return {call.args[0].value for call in ast.walk(tree)
+            if isinstance(call, ast.Call) and getattr(call.func, "id", getattr(call.func, "attr", "")) == "Parameter"
+            and call.args and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str)}
 
 
 @click.command(cls=FlowCommand, context_settings=RUN_SETTINGS)
