@@ -11,6 +11,7 @@ Metaflow's local runtime on this machine (recorded in research/engine_perf.md, n
 re-measured): 2.5 s linear-10, 17 s foreach-100, 175 s foreach-1000.
 
     python bench/bench_engine.py [--executor trivial|runtask|both] [--workers 2] [--baseline]
+                                 [--engine interp --engine moto]
 """
 from __future__ import annotations
 
@@ -97,7 +98,7 @@ def trivial_cases(work: str) -> list[tuple[str, Any, dict[str, Any], int]]:
             ("dmap-2000", flows["bench_flow.py"], {"n": 2000}, 2000)]
 
 
-def bench_trivial(workers: int, repeat: int) -> list[dict[str, Any]]:
+def bench_trivial(workers: int, repeat: int, engine_name: str | None = None) -> list[dict[str, Any]]:
     from runtime.engine import LocalEngine
 
     root = tempfile.mkdtemp(prefix="sfnflow-bench-")
@@ -105,7 +106,7 @@ def bench_trivial(workers: int, repeat: int) -> list[dict[str, Any]]:
     rows = []
     try:
         t0 = time.perf_counter()
-        with LocalEngine(trivial, max_workers=workers, artifact_root=root) as engine:
+        with LocalEngine(trivial, max_workers=workers, artifact_root=root, engine=engine_name) as engine:
             startup = time.perf_counter() - t0
             for name, compiled, params, n in trivial_cases(root):
                 best = None
@@ -113,13 +114,13 @@ def bench_trivial(workers: int, repeat: int) -> list[dict[str, Any]]:
                     result = engine.run(compiled, run_id=f"{name}-{i}", execution_input={"parameters": params})
                     assert result.status == "SUCCEEDED", (name, result.error, result.cause)
                     best = result if best is None or result.duration < best.duration else best
-                rows.append(_row("trivial", name, n, best, startup))
+                rows.append(_row(f"trivial/{engine.engine}", name, n, best, startup))
     finally:
         shutil.rmtree(root, ignore_errors=True)
     return rows
 
 
-def bench_runtask(workers: int, repeat: int) -> list[dict[str, Any]]:
+def bench_runtask(workers: int, repeat: int, engine_name: str | None = None) -> list[dict[str, Any]]:
     from runtime.engine import LocalEngine
     from sfn_compiler.compile import compile_file
 
@@ -137,7 +138,7 @@ def bench_runtask(workers: int, repeat: int) -> list[dict[str, Any]]:
             compiled = compile_file(path)
             root = os.path.join(work, ".sfnflow")
             t0 = time.perf_counter()
-            with LocalEngine(flow_file=path, root=root, max_workers=workers) as engine:
+            with LocalEngine(flow_file=path, root=root, max_workers=workers, engine=engine_name) as engine:
                 startup = time.perf_counter() - t0
                 for name, params, n in cases:
                     best = None
@@ -145,7 +146,7 @@ def bench_runtask(workers: int, repeat: int) -> list[dict[str, Any]]:
                         result = engine.run(compiled, run_id=f"{name}-{i}", execution_input={"parameters": params})
                         assert result.status == "SUCCEEDED", (name, result.error, result.cause)
                         best = result if best is None or result.duration < best.duration else best
-                    rows.append(_row("runtask", name, n, best, startup))
+                    rows.append(_row(f"runtask/{engine.engine}", name, n, best, startup))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return rows
@@ -201,20 +202,23 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--baseline", action="store_true", help="also time unpatched moto (about 10 s)")
+    parser.add_argument("--engine", action="append", choices=["interp", "moto"],
+                        help="local engine(s) to time (repeatable; default: the default engine)")
     args = parser.parse_args()
     rows: list[dict[str, Any]] = []
-    if args.executor in ("trivial", "both"):
-        rows += bench_trivial(args.workers, args.repeat)
-    if args.executor in ("runtask", "both"):
-        rows += bench_runtask(args.workers, args.repeat)
+    for engine in args.engine or [None]:
+        if args.executor in ("trivial", "both"):
+            rows += bench_trivial(args.workers, args.repeat, engine)
+        if args.executor in ("runtask", "both"):
+            rows += bench_runtask(args.workers, args.repeat, engine)
     if args.baseline:
         rows += bench_baseline()
-    print(f"{'executor':<15}{'case':<14}{'tasks':>6}{'seconds':>9}{'ms/task':>9}{'start s':>8}"
+    print(f"{'executor':<18}{'case':<14}{'tasks':>6}{'seconds':>9}{'ms/task':>9}{'start s':>8}"
           f"{'max state B':>12}{'vs Metaflow':>12}")
     for r in rows:
         ratio = METAFLOW_S.get(r["case"])
         vs = f"{ratio / r['seconds']:.0f}x" if ratio and r["executor"] != "moto-unpatched" else ""
-        print(f"{r['executor']:<15}{r['case']:<14}{r['tasks']:>6}{r['seconds']:>9.3f}{r['ms_per_task']:>9.2f}"
+        print(f"{r['executor']:<18}{r['case']:<14}{r['tasks']:>6}{r['seconds']:>9.3f}{r['ms_per_task']:>9.2f}"
               f"{r['startup']:>8.2f}{r['max_state_bytes']:>12}{vs:>12}")
     print("vs Metaflow: Metaflow's local runtime, recorded on this machine (research/engine_perf.md); "
           "engine seconds exclude the engine's start-up (the 'start s' column, once per run).")
