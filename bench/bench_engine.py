@@ -72,7 +72,9 @@ def trivial(payload: dict[str, Any]) -> dict[str, Any]:
     inline_max = int(payload.get("inline_max") or 0)
     if not inline_max:  # not a foreach step
         return {}
-    n = int((payload.get("parameters") or {}).get("n", 10))
+    # The start step gets the execution's whole input ({"parameters": {...}}, envelope.py).
+    given = payload.get("parameters") or {}
+    n = int((given.get("parameters") or given).get("n", 10))
     if n <= inline_max:
         return {"n": n, "items": [str(i) for i in range(n)]}
     path = os.path.join(os.environ["SFNFLOW_BENCH_ROOT"],
