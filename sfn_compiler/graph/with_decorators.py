@@ -27,12 +27,31 @@ def parse_with(text: str) -> tuple[str, dict[str, Any]]:
         known = ", ".join(sorted(STEP_DECORATOR_SPECS))
         raise WithError(f"--with {text}: '{name}' is not a step decorator; sfnflow's are {known}.")
     kwargs: dict[str, Any] = {}
-    for part in filter(None, (p.strip() for p in args.split(","))):
+    for part in filter(None, (p.strip() for p in _top_level_split(args))):
         key, eq, value = part.partition("=")
         if not eq or not key.strip().isidentifier():
             raise WithError(f"--with {text}: '{part}' is not name=value; write e.g. --with {name}:times=3.")
         kwargs[key.strip()] = _value(value.strip())
     return name, kwargs
+
+
+def _top_level_split(text: str) -> list[str]:
+    """Split at commas outside brackets and quotes: `packages={'a': '1', 'b': '2'},python='3.11'`."""
+    parts, depth, quote, start = [], 0, "", 0
+    for i, ch in enumerate(text):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return parts
 
 
 def _value(text: str) -> Any:

@@ -30,3 +30,4 @@ def test_a_flow_importing_one_is_reported_at_its_line(tmp_path) -> None:
         check_file(str(path))
     text = str(info.value.diagnostics[0])
     assert f"{path}:1:" in text and "@project is not supported yet" in text and "--tag" in text
+
