@@ -83,3 +83,20 @@ def test_recursive_switch_inside_foreach(run_compat) -> None:
         "Item C finished after 2 iterations."]
     # item 1 (B) looped 5 times: task ids 1.0 .. 1.4
     assert sorted(t.id for t in run["loop_body"] if t.id.startswith("1.")) == [f"1.{i}" for i in range(5)]
+
+
+# Loops of several steps: Metaflow 2.19.39 refuses these ("There is a loop in your flow:
+# round_start->work->gather->decide->round_start"); it loops only a switch that goes back to
+# itself. sfnflow runs any loop whose one entry is its first step; the values are what the
+# flows compute by hand.
+def test_a_foreach_inside_a_loop(run_compat) -> None:
+    run = run_compat("foreach_in_loop")
+    assert run.data.totals == [10, 30, 60] and run.data.rounds == 3
+    # ids: <round>.<item>
+    assert sorted(t.id for t in run["work"]) == ["0.0", "0.1", "1.0", "1.1", "1.2", "2.0", "2.1", "2.2", "2.3"]
+
+
+def test_nested_loops(run_compat) -> None:
+    run = run_compat("nested_loops")
+    assert run.data.log == [(0, 1), (0, 2), (1, 1), (1, 2), (2, 1), (2, 2)]
+    assert sorted(t.id for t in run["inner_step"]) == ["0.0", "0.1", "1.0", "1.1", "2.0", "2.1"]
