@@ -14,7 +14,6 @@ on); a resumed run's reused step (copy the origin task's index by reference).
 from __future__ import annotations
 
 import os
-import sys
 import platform
 import sys
 import time

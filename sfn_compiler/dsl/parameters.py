@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import inspect
 import json
-from typing import Any, Callable
+from typing import Any
 
 from .specs import ParameterSpec
 

@@ -6,8 +6,6 @@ delete = destroy. `sfnflow deploy / trigger / runs / destroy` stay the primary s
 """
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from .cmd_operate import operate_errors

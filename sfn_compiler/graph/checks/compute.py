@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Iterator
 
-from ..model import FlowGraph, StepNode
+from ..model import FlowGraph
 from .base import Analysis, Finding
 
 from ...compute import (  # noqa: F401 - re-exported for the checks' tests
