@@ -202,12 +202,15 @@ def test_timeout_stops_the_step_and_keeps_earlier_artifacts(runs: Runs) -> None:
     result = runs.results["timeout_sleep_15"]
     assert result.status == "FAILED"
     assert result.error["step"] == "slow_step"
-    assert result.seconds < 15  # stopped at its 10 s timeout, not waited out
+    # Stopped at its 10 s timeout, not waited out (evidence, not a clock): the step's own
+    # timeout ended it, and what it would have set after its 15 s sleep was never set.
+    assert "ran longer than its @timeout (10 s) and was stopped" in result.error["message"]
     run = runs["timeout_sleep_15"]
     assert run.status == "FAILED"
     assert run["start"].task.data.sleep == 15  # earlier artifacts intact
     slow = run["slow_step"].task
     assert slow.finished and slow.status == "FAILED"  # not left RUNNING after the run ended
+    assert "asked" in slow.artifacts and "slept" not in slow.artifacts
     # Interrupted inside the step (as Metaflow's @timeout does), so what it had set is saved.
     assert slow.exception.type == "sfnflow.exception.TimeoutException"
     assert "@timeout (10 s)" in slow.exception.exception

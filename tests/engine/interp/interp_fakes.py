@@ -32,6 +32,7 @@ class FakeWorkers:
         self.tasks = tasks or {}
         self.objects = objects or {}
         self.calls: list[dict[str, Any]] = []
+        self.blocked_ended: list[str] = []  # how each BLOCKed task ended: "cancelled" | "timed out"
         self.lock = threading.Lock()
 
     def is_routed(self, kind: str, target: str) -> bool:
@@ -47,7 +48,9 @@ class FakeWorkers:
             scope.attach(handle)
             try:
                 if not handle.event.wait(timeout if timeout is not None else 30):
+                    self.blocked_ended.append("timed out")
                     raise StatesError("States.Timeout", "")
+                self.blocked_ended.append("cancelled")
                 raise Cancelled()
             finally:
                 scope.detach(handle)
