@@ -1,17 +1,7 @@
 """The client API: read past runs and their artifacts, as Metaflow's client does."""
-from .objects import (
-    DataArtifact,
-    DataView,
-    Flow,
-    Metaflow,
-    NotFound,
-    Run,
-    RunCode,
-    Step,
-    Task,
-    get_metadata,
-    metadata,
-)
+from .artifacts import DataArtifact, DataView
+from .metaflow_root import Metaflow, get_metadata, metadata
+from .objects import Flow, NotFound, Run, RunCode, Step, Task
 from .namespaces import default_namespace, get_namespace, namespace
 from .stores import get_stores, set_root, use_cloud
 

@@ -8,18 +8,17 @@ same objects read local runs and, later, cloud runs.
 from __future__ import annotations
 
 import datetime as _dt
-import os
 from typing import Any, Iterator
 
-from sfn_compiler.diagnostics import SfnflowError
 from sfn_compiler.exceptions import MetaflowNamespaceMismatch, MetaflowNotFound, MetaflowTaggingError
 from sfn_compiler.identity import is_system_tag
 
+from .artifacts import DataArtifact, DataView, MetadataEntry
 from .namespaces import default_namespace, get_namespace, in_namespace, namespace
 from .stores import get_stores
 
-__all__ = ["DataArtifact", "DataView", "Flow", "Metaflow", "NotFound", "Run", "RunCode", "Step", "Task",
-           "default_namespace", "get_metadata", "get_namespace", "metadata", "namespace"]
+__all__ = ["DataArtifact", "DataView", "Flow", "NotFound", "Run", "RunCode", "Step", "Task",
+           "default_namespace", "get_namespace", "namespace"]
 
 
 class NotFound(MetaflowNotFound, KeyError):
@@ -45,38 +44,6 @@ def _split(pathspec: str, parts: int, what: str) -> list[str]:
 
 def _task_order(task_id: str) -> list[int]:
     return [int(i) if i.isdigit() else -1 for i in task_id.split(".")]
-
-
-class Metaflow:
-    """Every flow in the store being read: `Metaflow().flows`."""
-
-    @property
-    def flows(self) -> list["Flow"]:
-        return [Flow(name, _check=False) for name in sorted(get_stores().metadata.list_flows())]
-
-    def __iter__(self) -> Iterator["Flow"]:
-        return iter(self.flows)
-
-    def __repr__(self) -> str:
-        return "Metaflow()"
-
-
-def get_metadata() -> str:
-    """Where the client reads metadata from, as Metaflow spells it: `local@<folder>` or `dynamodb@...`."""
-    root = get_stores().root
-    return f"dynamodb@{root}" if root.startswith("s3://") else f"local@{root}"
-
-
-def metadata(ms: str) -> str:
-    """Point the client at a local store (`local@/path` or a path); returns get_metadata()."""
-    from .stores import set_root
-
-    kind, _, where = ms.partition("@") if "@" in ms else ("local", "", ms)
-    if kind != "local":
-        raise MetaflowNotFound(f"metadata({ms!r}): sfnflow reads a deployed flow's datastore with "
-                               "use_cloud(bucket, table) or SFNFLOW_DATASTORE=s3; metadata() takes local@/path.")
-    set_root(where)
-    return get_metadata()
 
 
 class RunCode:
@@ -487,86 +454,3 @@ class Task(_Bound):
 
     def __repr__(self) -> str:
         return f"Task('{self.pathspec}')"
-
-
-class MetadataEntry:
-    """One fact of `Task.metadata`: name, value, type and the task it belongs to."""
-
-    def __init__(self, name: str, value: Any, task: Task) -> None:
-        self.name, self.value, self.type, self.task = name, value, name, task
-        self.created_at = task.created_at
-
-    def __repr__(self) -> str:
-        return f"Metadata(name={self.name!r}, value={self.value!r})"
-
-
-class DataArtifact:
-    """One artifact of one task: `task["best"].data`."""
-
-    def __init__(self, task: Task, name: str, sha: str) -> None:
-        self.id, self.sha, self._task = name, sha, task
-        self.pathspec = f"{task.pathspec}/{name}"
-        self.path_components = self.pathspec.split("/")
-
-    @property
-    def data(self) -> Any:
-        return getattr(self._task.data, self.id)
-
-    created_at = property(lambda self: self._task.finished_at)
-    finished_at = property(lambda self: self._task.finished_at)
-
-    def __repr__(self) -> str:
-        return f"DataArtifact('{self.pathspec}')"
-
-
-class DataView:
-    """`task.data.x`: artifacts loaded on first access, then kept."""
-
-    def __init__(self, flow: str, shas: dict[str, str], owner: str, stores: Any = None) -> None:
-        self._flow, self._shas, self._owner, self._loaded = flow, dict(shas), owner, {}
-        self._stores = stores if stores is not None else get_stores(flow)
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        if name not in self._shas:
-            raise AttributeError(f"{self._owner} has no artifact '{name}' (it has: {', '.join(sorted(self._shas))})")
-        if name not in self._loaded:
-            self._loaded[name] = _load(self._stores, self._flow, self._shas[name], name, self._owner)
-        return self._loaded[name]
-
-    def __contains__(self, name: str) -> bool:
-        return name in self._shas
-
-    def __dir__(self) -> list[str]:
-        return sorted(self._shas)
-
-    def __repr__(self) -> str:
-        return f"<data of {self._owner}: {', '.join(sorted(self._shas))}>"
-
-
-class ArtifactUnreadable(SfnflowError):
-    """An artifact's blob is missing or damaged, or its class cannot be imported here."""
-
-
-def _load(stores: Any, flow: str, sha: str, name: str, owner: str) -> Any:
-    from runtime.stores.artifacts import ArtifactDamaged, ArtifactLoadError, ArtifactMissing
-
-    try:
-        return stores.artifacts.load(flow, sha, name)
-    except (ArtifactMissing, ArtifactDamaged) as exc:
-        run_id, step = owner.split("/")[1:3]
-        raise ArtifactUnreadable(f"artifact '{name}' of {owner} cannot be read: {exc}. Rerun the step that made it "
-                                 f"(sfnflow resume {run_id} --from {step}); a rerun stores it afresh.") from None
-    except ArtifactLoadError as exc:
-        cause = exc.__cause__
-        if not isinstance(cause, ModuleNotFoundError):
-            raise
-        module = cause.name or str(cause)
-        record = stores.metadata.get_run(flow, owner.split("/")[1])
-        folder = os.path.dirname(record.flow_file) if record is not None and record.flow_file else None
-        where = f" ({folder})" if folder else ""
-        raise ArtifactLoadError(
-            f"artifact '{name}' of {owner} holds an object whose class lives in module '{module}', which "
-            f"Python cannot import here ({cause}). A class defined in the flow file is stored by reference "
-            f"to that file: read it from the flow's folder{where}, or add that folder to sys.path first.") from None

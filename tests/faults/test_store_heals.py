@@ -16,7 +16,7 @@ from runtime import serialize as ser
 from runtime.stores import local_stores
 from runtime.stores.artifacts import ArtifactDamaged, ArtifactMissing
 from sfnflow import Flow
-from sfnflow.client.objects import ArtifactUnreadable
+from sfnflow.client.artifacts import ArtifactUnreadable
 
 
 def _blob_path(root: Path, flow: str, run_id: str, step: str, task: str, name: str) -> Path:
